@@ -1,0 +1,264 @@
+"""Choosing a path: the public functions, generated from the table, and everything off the fast path.
+
+A call first tries fastact._kernels.forward/backward, which runs the C loop directly on plain,
+contiguous float32/float64 arrays. Anything else comes here: objects that implement
+__array_ufunc__ (dask, xarray, ndarray subclasses) go to the ufunc twins untouched; everything
+else is converted, checked (with errors that name the function, raised before any memory is
+written) and run through the same ufunc twins, which give NumPy's broadcasting, strides, casting
+and overlap handling.
+"""
+import numbers
+
+import numpy as np
+
+from . import _kernels
+from ._table import ACTIVATIONS, PRELU
+
+KERNEL_INDEX = {name: k for k, (name, _, _) in enumerate(_kernels.KERNELS)}
+for _act in ACTIVATIONS + (PRELU,):
+    for _kname in _act.kernels.values():
+        if _kname not in KERNEL_INDEX:
+            raise ImportError(f"fastact: kernel {_kname!r} of {_act.name} is not in FASTACT_KERNELS")
+        if PRELU is not _act and _kernels.KERNELS[KERNEL_INDEX[_kname]][1] != len(_act.params):
+            raise ImportError(f"fastact: kernel {_kname!r} and the table disagree on parameters")
+
+
+def _ufunc_doc(kname):
+    act = next(a for a in ACTIVATIONS if kname in a.kernels.values())
+    params = "".join(f", {p}" for p, _ in act.params)
+    choice = "" if act.choice is None else \
+        f" ({act.choice[0]}={next(c for c, k in act.kernels.items() if k == kname)!r})"
+    return {kname: f"{kname}(x{params}): {act.name}{choice}, {act.formula}.",
+            kname + "_backward": f"{kname}_backward(grad_output, x{params}): grad_output times "
+                                 f"{act.name}'(x){choice}: {act.derivative}."}
+
+
+UFUNCS = _kernels.make_ufuncs({k: v for n in KERNEL_INDEX for k, v in _ufunc_doc(n).items()})
+
+# Kernel index -> (public name, parameter names) for the slow path's messages.
+_CALLER = {KERNEL_INDEX[k]: (a.name, tuple(p for p, _ in a.params))
+           for a in ACTIVATIONS for k in a.kernels.values()}
+
+_FLOAT_CODES = "efd"
+
+
+def _defers(a):
+    """Objects that take ufuncs themselves (dask, xarray, subclasses) are handed the ufunc."""
+    return (a is not None and type(a) is not np.ndarray and not isinstance(a, np.generic)
+            and getattr(type(a), "__array_ufunc__", None) is not None)
+
+
+def _check_dtype(name, what, dtype):
+    if dtype.kind not in "biuf" or (dtype.kind == "f" and dtype.char not in _FLOAT_CODES):
+        raise TypeError(f"fastact.{name}: {what} has dtype {dtype}; expected float16, float32, "
+                        f"float64, an integer or bool dtype")
+
+
+def _check_params(name, pnames, values):
+    for pname, v in zip(pnames, values):
+        try:
+            if isinstance(v, (str, bytes)):
+                raise TypeError
+            float(v)
+        except (TypeError, ValueError):
+            raise TypeError(f"fastact.{name}: {pname} must be a real number, got {v!r}") from None
+    return tuple(float(v) for v in values[:len(pnames)])
+
+
+def _check_out(name, out, shapes):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"fastact.{name}: out must be a numpy.ndarray, got {type(out).__name__}")
+    if not out.flags.writeable:
+        raise ValueError(f"fastact.{name}: out is read-only")
+    _check_dtype(name, "out", out.dtype)
+    try:
+        shape = np.broadcast_shapes(*shapes)
+        fits = np.broadcast_shapes(shape, out.shape) == out.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"fastact.{name}: out has shape {out.shape}, but the inputs broadcast "
+                         f"to {shape}")
+
+
+def call_ufunc(name, ufunc, operands, params, out, what=("x",)):
+    """Run a ufunc twin with fastact's checks and error messages; `what` names the operands."""
+    kw = {} if out is None else {"out": out}
+    if any(_defers(a) for a in operands) or _defers(out):
+        return ufunc(*operands, *params, **kw)
+    arrays = []
+    for role, a in zip(what, operands):
+        a = np.asarray(a)
+        _check_dtype(name, role, a.dtype)
+        arrays.append(a)
+    try:
+        shapes = [a.shape for a in arrays]
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"fastact.{name}: shapes {' and '.join(map(str, shapes))} do not "
+                         f"broadcast together") from None
+    if out is not None:
+        _check_out(name, out, shapes)
+    try:
+        return ufunc(*arrays, *params, **kw)
+    except TypeError as e:   # NumPy's casting checks, which run before anything is written
+        raise TypeError(f"fastact.{name}: {e}") from None
+
+
+def _slow_forward(k, x, out, p0, p1):
+    name, pnames = _CALLER[k]
+    params = _check_params(name, pnames, (p0, p1))
+    return call_ufunc(name, UFUNCS[_kernels.KERNELS[k][0]], (x,), params, out)
+
+
+def _slow_backward(k, grad_output, x, out, p0, p1):
+    name, pnames = _CALLER[k]
+    params = _check_params(name + "_backward", pnames, (p0, p1))
+    return call_ufunc(name + "_backward", UFUNCS[_kernels.KERNELS[k][0] + "_backward"],
+                      (grad_output, x), params, out, ("grad_output", "x"))
+
+
+_kernels.set_slow_paths(_slow_forward, _slow_backward)
+
+
+# ---- public functions ---------------------------------------------------------------------------
+
+_FORWARD_DOC = """{name}(x, /{sig}, out=None)
+
+{formula}.
+
+Works like a NumPy ufunc: x is any array-like; float16, float32 and float64 are computed in
+their own dtype (float16 through float32), integers and bool are cast as NumPy ufuncs cast them.
+Returns the result; with ``out`` it writes there (``out`` may be ``x``) and returns ``out``.
+Real ufunc twin{twins}: fastact.ufuncs.{kernels}.
+"""
+
+_BACKWARD_DOC = """{name}_backward(grad_output, x, /{sig}, out=None)
+
+grad_output times the derivative of {name} at x: {derivative}.
+NaN wherever x is NaN. ``out`` may be ``grad_output`` or ``x``.
+Real ufunc twin{twins}: fastact.ufuncs.{bkernels}.
+"""
+
+
+def _bad_choice(name, choice, options, value):
+    raise ValueError(f"fastact.{name}: {choice} must be one of "
+                     f"{', '.join(map(repr, options))}, got {value!r}")
+
+
+def _make_functions(act):
+    """fastact.<name> and <name>_backward with the exact signatures, generated like namedtuple's."""
+    sig = "".join(f", {p}={d!r}" for p, d in act.params)
+    args = [p for p, _ in act.params] + ["0.0"] * (2 - len(act.params))
+    ns = {"_forward": _kernels.forward, "_backward": _kernels.backward, "_bad_choice": _bad_choice}
+    if act.choice is None:
+        pick, kernel = "", str(KERNEL_INDEX[act.kernels[None]])
+    else:
+        cname, cdefault = act.choice
+        sig += f", {cname}={cdefault!r}"
+        ns["_choices"] = {c: KERNEL_INDEX[k] for c, k in act.kernels.items()}
+        pick = (f"    k = _choices.get({cname}) if type({cname}) is str else None\n"
+                f"    if k is None:\n"
+                f"        _bad_choice({{fn}}, {cname!r}, tuple(_choices), {cname})\n")
+        kernel = "k"
+    src = (f"def {act.name}(x, /{sig}, out=None):\n"
+           + pick.format(fn=repr(act.name))
+           + f"    return _forward({kernel}, x, out, {', '.join(args)})\n"
+           f"def {act.name}_backward(grad_output, x, /{sig}, out=None):\n"
+           + pick.format(fn=repr(act.name + "_backward"))
+           + f"    return _backward({kernel}, grad_output, x, out, {', '.join(args)})\n")
+    exec(src, ns)
+    fwd, bwd = ns[act.name], ns[act.name + "_backward"]
+    kernels = list(act.kernels.values())
+    fmt = dict(name=act.name, sig=sig, formula=act.formula[:1].upper() + act.formula[1:],
+               derivative=act.derivative, twins="s" if len(kernels) > 1 else "",
+               kernels=", ".join(kernels), bkernels=", ".join(k + "_backward" for k in kernels))
+    fwd.__doc__, bwd.__doc__ = _FORWARD_DOC.format(**fmt), _BACKWARD_DOC.format(**fmt)
+    fwd.__module__ = bwd.__module__ = "fastact"
+    return fwd, bwd
+
+
+FUNCTIONS = {}
+for _act in ACTIVATIONS:
+    FUNCTIONS[_act.name], FUNCTIONS[_act.name + "_backward"] = _make_functions(_act)
+
+
+# ---- PReLU: leaky_relu with a per-channel slope ----------------------------------------------------
+
+_LEAKY = KERNEL_INDEX[PRELU.kernels[None]]
+
+
+def _prelu_operands(name, x, weight, axis, out):
+    """x as an array, and the slope: a float, or the weight shaped to broadcast along axis."""
+    if _defers(x):
+        raise TypeError(f"fastact.{name}: x of type {type(x).__name__} is not supported; use "
+                        f"fastact.ufuncs.leaky_relu(x, weight_broadcast) on such arrays")
+    x = np.asarray(x)
+    _check_dtype(name, "x", x.dtype)
+    w = np.asarray(weight)
+    _check_dtype(name, "weight", w.dtype)
+    if w.ndim > 1:
+        raise ValueError(f"fastact.{name}: weight must be a scalar or 1-D, got shape {w.shape}")
+    if out is not None:
+        _check_out(name, out, [x.shape])
+    if w.size == 1:
+        return x, float(w.reshape(()))
+    if x.ndim < 2:
+        raise ValueError(f"fastact.{name}: x has {x.ndim} dimension(s), so it has one channel "
+                         f"and weight must have 1 element, got {w.size}")
+    if not isinstance(axis, numbers.Integral) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"fastact.{name}: axis {axis!r} is not an axis of x (ndim {x.ndim})")
+    axis = int(axis) % x.ndim
+    if w.size != x.shape[axis]:
+        raise ValueError(f"fastact.{name}: weight has {w.size} elements but x.shape[{axis}] is "
+                         f"{x.shape[axis]}")
+    # The weight is a parameter: it takes x's compute dtype instead of promoting the result.
+    shape = [1] * x.ndim
+    shape[axis] = w.size
+    return x, w.astype(np.result_type(x.dtype, np.float16)).reshape(shape)
+
+
+def prelu(x, weight, /, axis=1, out=None):
+    """prelu(x, weight, /, axis=1, out=None)
+
+    x if x > 0 else weight[c] * x, with c the index along ``axis``. ``weight`` is a scalar or
+    1-D with len(weight) == x.shape[axis]; inputs with fewer than 2 dimensions have one channel
+    and take a 1-element weight, as in torch. The result has x's dtype (the weight does not
+    promote it). ``out`` may be ``x``.
+    """
+    x, slope = _prelu_operands("prelu", x, weight, axis, out)
+    if isinstance(slope, float):   # checked above, so leaky_relu's slow path cannot fail
+        return _kernels.forward(_LEAKY, x, out, slope, 0.0)
+    return call_ufunc("prelu", UFUNCS["leaky_relu"], (x, slope), (), out, ("x", "weight"))
+
+
+def prelu_backward(grad_output, x, weight, /, axis=1, out=None):
+    """prelu_backward(grad_output, x, weight, /, axis=1, out=None) -> (grad_input, grad_weight)
+
+    grad_input = grad_output * (1 if x > 0 else weight[c]), written to ``out`` if given (which
+    may be ``grad_output`` or ``x``); grad_weight has weight's shape and sums grad_output * x
+    over the elements with x <= 0 of each channel (accumulated in float64).
+    """
+    name = "prelu_backward"
+    x, slope = _prelu_operands(name, x, weight, axis, None)
+    g = np.asarray(grad_output)
+    _check_dtype(name, "grad_output", g.dtype)
+    if out is not None:
+        _check_out(name, out, [g.shape, x.shape])
+    w = np.asarray(weight)
+    # grad_weight first: out may be x or grad_output, which grad_input would overwrite.
+    with np.errstate(all="ignore"):   # inf * 0 is NaN in grad_weight, as it should be
+        contrib = np.where(x > 0, 0, g * x)
+    if isinstance(slope, float):
+        grad_weight = contrib.sum(dtype=np.float64)
+    else:
+        axes = tuple(i for i in range(contrib.ndim) if slope.shape[i] == 1)
+        grad_weight = contrib.sum(axis=axes, dtype=np.float64)
+    grad_weight = np.asarray(grad_weight, dtype=w.dtype if w.dtype.kind == "f" else np.float64)
+    grad_weight = grad_weight.reshape(w.shape)
+    if isinstance(slope, float):
+        grad_input = _kernels.backward(_LEAKY, g, x, out, slope, 0.0)
+    else:
+        grad_input = call_ufunc(name, UFUNCS["leaky_relu_backward"], (g, x, slope), (), out,
+                                ("grad_output", "x", "weight"))
+    return grad_input, grad_weight

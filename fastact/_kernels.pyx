@@ -1,0 +1,252 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Serial C kernels: the fast path for plain contiguous arrays, and the NumPy ufunc twins.
+
+The formulas and loops live in _kernels.h (with _math.h, _loops.h, _ufunc_loops.h); this module
+selects the instruction set, registers one ufunc per kernel and direction, and gives the public
+functions a call path that skips the ufunc machinery when it can.
+"""
+import os
+
+cimport numpy as cnp
+from cpython.mem cimport PyMem_RawMalloc
+from libc.string cimport memcpy
+
+cnp.import_array()
+cnp.import_ufunc()
+
+cdef extern from "_kernels.h" nogil:
+    ctypedef struct fa_kernel:
+        const char *name
+        int nparams
+        int keeps_int
+    fa_kernel FA_KERNELS[]
+    int FA_NKERNELS
+    int FA_NISA
+    const char *FA_ISA_NAMES[]
+    int fa_isa
+    int fa_best_isa()
+    void fa_forward_f(const fa_kernel *K, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
+    void fa_forward_d(const fa_kernel *K, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
+    void fa_backward_f(const fa_kernel *K, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+    void fa_backward_d(const fa_kernel *K, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    cnp.PyUFuncGenericFunction FA_INT_RELU_LOOPS[]
+    const char FA_INT_RELU_TYPES[]
+    int FA_N_INT_RELU
+    cnp.PyUFuncGenericFunction FA_FWD_LOOPS[]
+    cnp.PyUFuncGenericFunction FA_BWD_LOOPS[]
+    const char FA_FLOAT_TYPES[]
+
+# Below this many elements a call keeps the GIL: releasing and re-taking it costs about as much
+# as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
+cdef enum:
+    GIL_RELEASE_MIN = 500
+
+
+# ---- instruction set --------------------------------------------------------------------------
+
+def _select_isa():
+    """Use the widest instruction set the CPU has, or the lower one FASTACT_ISA asks for."""
+    global fa_isa
+    cdef int best = fa_best_isa()
+    names = [FA_ISA_NAMES[i].decode() for i in range(FA_NISA)]
+    wanted = os.environ.get("FASTACT_ISA", "").strip().lower()
+    if not wanted:
+        fa_isa = best
+    elif wanted not in names:
+        raise ValueError(f"fastact: FASTACT_ISA={wanted!r} is not one of {', '.join(names)}")
+    elif names.index(wanted) > best:
+        raise ValueError(f"fastact: FASTACT_ISA={wanted!r} asks for more than this CPU has "
+                         f"(best: {names[best]})")
+    else:
+        fa_isa = names.index(wanted)
+
+
+def isa():
+    """Name of the instruction set the kernels run with: 'avx512', 'avx2' or 'baseline'."""
+    return FA_ISA_NAMES[fa_isa].decode()
+
+
+_select_isa()
+
+# ---- the kernel table, as Python sees it --------------------------------------------------------
+
+KERNELS = tuple((FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams, bool(FA_KERNELS[k].keeps_int))
+                for k in range(FA_NKERNELS))
+"""(name, number of scalar parameters, integer inputs keep their dtype) per C kernel, by index."""
+
+
+# ---- ufunc twins ----------------------------------------------------------------------------------
+
+cdef object _make_ufunc(int k, bint backward, str name, str doc):
+    """One ufunc: (x, params...) -> y or (grad_output, x, params...) -> grad_input."""
+    cdef fa_kernel *K = &FA_KERNELS[k]
+    cdef int nin = (2 if backward else 1) + K.nparams
+    cdef int nint = FA_N_INT_RELU if (K.keeps_int and not backward) else 0
+    cdef int ntypes = nint + 3, i, j
+    cdef cnp.PyUFuncGenericFunction *float_loops = &FA_FWD_LOOPS[0]
+    if backward:
+        float_loops = &FA_BWD_LOOPS[0]
+    # NumPy keeps these pointers for the ufunc's lifetime, which is the process's.
+    cdef cnp.PyUFuncGenericFunction *funcs = <cnp.PyUFuncGenericFunction *>PyMem_RawMalloc(
+        ntypes * sizeof(cnp.PyUFuncGenericFunction))
+    cdef void **data = <void **>PyMem_RawMalloc(ntypes * sizeof(void *))
+    cdef char *types = <char *>PyMem_RawMalloc(ntypes * (nin + 1))
+    cdef bytes bname = name.encode(), bdoc = doc.encode()
+    cdef char *cname = <char *>PyMem_RawMalloc(len(bname) + 1)
+    cdef char *cdoc = <char *>PyMem_RawMalloc(len(bdoc) + 1)
+    if not (funcs and data and types and cname and cdoc):
+        raise MemoryError()
+    memcpy(cname, <char *>bname, len(bname) + 1)   # bytes objects end in a NUL
+    memcpy(cdoc, <char *>bdoc, len(bdoc) + 1)
+    for i in range(ntypes):
+        data[i] = K
+        if i < nint:
+            funcs[i] = FA_INT_RELU_LOOPS[i]
+            for j in range(nin + 1):
+                types[i * (nin + 1) + j] = FA_INT_RELU_TYPES[i]
+        else:
+            funcs[i] = float_loops[i - nint]
+            for j in range(nin + 1):
+                types[i * (nin + 1) + j] = FA_FLOAT_TYPES[i - nint]
+    return cnp.PyUFunc_FromFuncAndData(funcs, data, types, ntypes, nin, 1, cnp.PyUFunc_None,
+                                       cname, cdoc, 0)
+
+
+def make_ufuncs(docs):
+    """{name: ufunc} for every kernel and direction; docs maps those names to docstrings."""
+    out = {}
+    for k, (name, _, _) in enumerate(KERNELS):
+        for backward, uname in ((False, name), (True, name + "_backward")):
+            out[uname] = _make_ufunc(k, backward, uname, docs.get(uname, ""))
+    return out
+
+
+# ---- the fast path --------------------------------------------------------------------------------
+
+# Called with the same arguments when the fast path does not apply; set by fastact._dispatch.
+cdef object _slow_forward = None
+cdef object _slow_backward = None
+
+
+def set_slow_paths(forward, backward):
+    global _slow_forward, _slow_backward
+    _slow_forward, _slow_backward = forward, backward
+
+
+cdef inline int _layout(cnp.ndarray a) noexcept:
+    """1: C-contiguous, 2: Fortran-contiguous only, 0: neither or unaligned."""
+    if not cnp.PyArray_ISALIGNED(a):
+        return 0
+    if cnp.PyArray_IS_C_CONTIGUOUS(a):
+        return 1
+    if cnp.PyArray_IS_F_CONTIGUOUS(a):
+        return 2
+    return 0
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int i, nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    for i in range(nd):
+        if cnp.PyArray_DIMS(a)[i] != cnp.PyArray_DIMS(b)[i]:
+            return False
+    return True
+
+
+cdef inline bint _apart_or_same(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """Both arrays have one shape and layout: their memory is the same or disjoint."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    cdef cnp.npy_intp nbytes = cnp.PyArray_NBYTES(a)
+    return pa == pb or pa + nbytes <= pb or pb + nbytes <= pa
+
+
+cdef inline object _fast_out(cnp.ndarray like, int layout, object out):
+    """The array to write: `out` if it fits the fast path exactly, a new one if out is None, else
+    None (the slow path then checks `out` and says what is wrong)."""
+    cdef cnp.ndarray o
+    if out is None:
+        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like),
+                                 cnp.PyArray_TYPE(like), layout == 2)
+    if type(out) is not cnp.ndarray:
+        return None
+    o = <cnp.ndarray>out
+    if (cnp.PyArray_TYPE(o) != cnp.PyArray_TYPE(like) or _layout(o) != layout
+            or not cnp.PyArray_ISWRITEABLE(o) or not _same_shape(o, like)):
+        return None
+    return o
+
+
+cdef inline void _run_forward(const fa_kernel *K, int t, cnp.npy_intp n, void *x, void *y,
+                              double v0, double v1) noexcept nogil:
+    if t == cnp.NPY_FLOAT:
+        fa_forward_f(K, n, <float *>x, <float *>y, <float>v0, <float>v1)
+    else:
+        fa_forward_d(K, n, <double *>x, <double *>y, v0, v1)
+
+
+cdef inline void _run_backward(const fa_kernel *K, int t, cnp.npy_intp n, void *g, void *x, void *y,
+                               double v0, double v1) noexcept nogil:
+    if t == cnp.NPY_FLOAT:
+        fa_backward_f(K, n, <float *>g, <float *>x, <float *>y, <float>v0, <float>v1)
+    else:
+        fa_backward_d(K, n, <double *>g, <double *>x, <double *>y, v0, v1)
+
+
+def forward(int k, x, out, p0, p1):
+    """Forward kernel k on x with scalar parameters p0, p1 (fast path, else the slow path)."""
+    cdef cnp.ndarray a, o
+    cdef int t, layout
+    cdef double v0, v1
+    cdef cnp.npy_intp n
+    cdef fa_kernel *K = &FA_KERNELS[k]
+    if type(x) is cnp.ndarray:
+        a = <cnp.ndarray>x
+        t = cnp.PyArray_TYPE(a)
+        layout = _layout(a)
+        if (t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE) and layout and cnp.PyArray_NDIM(a):
+            try:
+                v0, v1 = p0, p1
+            except TypeError:
+                return _slow_forward(k, x, out, p0, p1)
+            o = _fast_out(a, layout, out)
+            if o is not None and _apart_or_same(a, o):
+                n = cnp.PyArray_SIZE(a)
+                if n < GIL_RELEASE_MIN:
+                    _run_forward(K, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                else:
+                    with nogil:
+                        _run_forward(K, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                return o
+    return _slow_forward(k, x, out, p0, p1)
+
+
+def backward(int k, grad_output, x, out, p0, p1):
+    """Backward kernel k: grad_output * f'(x), fast path when both are alike and contiguous."""
+    cdef cnp.ndarray g, a, o
+    cdef int t, layout
+    cdef double v0, v1
+    cdef cnp.npy_intp n
+    cdef fa_kernel *K = &FA_KERNELS[k]
+    if type(x) is cnp.ndarray and type(grad_output) is cnp.ndarray:
+        a = <cnp.ndarray>x
+        g = <cnp.ndarray>grad_output
+        t = cnp.PyArray_TYPE(a)
+        layout = _layout(a)
+        if ((t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE) and layout and cnp.PyArray_NDIM(a)
+                and cnp.PyArray_TYPE(g) == t and _layout(g) == layout and _same_shape(g, a)):
+            try:
+                v0, v1 = p0, p1
+            except TypeError:
+                return _slow_backward(k, grad_output, x, out, p0, p1)
+            o = _fast_out(a, layout, out)
+            if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
+                n = cnp.PyArray_SIZE(a)
+                if n < GIL_RELEASE_MIN:
+                    _run_backward(K, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                else:
+                    with nogil:
+                        _run_backward(K, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                return o
+    return _slow_backward(k, grad_output, x, out, p0, p1)

@@ -1,0 +1,41 @@
+/* Contiguous loops for every kernel in FASTACT_KERNELS, stamped once per instruction set.
+ * Included by _kernels.h with FA_ISA set and a matching `#pragma GCC target` in force.
+ *
+ * Two loops per kernel, direction and type: parameters as scalars (the common case), and
+ * parameters as arrays running beside x (PReLU's per-channel weight, broadcast ufunc operands).
+ * `ivdep` tells gcc that iterations are independent: y may be x (or grad_output) itself, which is
+ * safe element by element, and without it gcc would guard the vector loop with an overlap test
+ * that sends in-place calls down the scalar path. Backward is NaN wherever x is NaN. */
+#define FA_CAT_(a, b) a##_##b
+#define FA_CAT(a, b) FA_CAT_(a, b)
+#define FA_LOOPS_T(name, T, S)                                                                    \
+    static void FA_CAT(name##_fwd_##S, FA_ISA)(npy_intp n, const T *x, T *y, T p0, T p1)        \
+    {                                                                                             \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) y[i] = name##_fwd_##S(x[i], p0, p1); \
+    }                                                                                             \
+    static void FA_CAT(name##_fwd_##S##_arr, FA_ISA)(npy_intp n, const T *x, T *y, const T *p0, \
+                                                      const T *p1)                                \
+    {                                                                                             \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++)                                     \
+            y[i] = name##_fwd_##S(x[i], p0[i], p1[i]);                                            \
+    }                                                                                             \
+    static void FA_CAT(name##_bwd_##S, FA_ISA)(npy_intp n, const T *g, const T *x, T *y, T p0,  \
+                                                T p1)                                             \
+    {                                                                                             \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+            T gi = g[i], xi = x[i];                                                               \
+            y[i] = xi != xi ? xi : name##_bwd_##S(gi, xi, p0, p1);                                \
+        }                                                                                         \
+    }                                                                                             \
+    static void FA_CAT(name##_bwd_##S##_arr, FA_ISA)(npy_intp n, const T *g, const T *x, T *y,  \
+                                                      const T *p0, const T *p1)                   \
+    {                                                                                             \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+            T gi = g[i], xi = x[i];                                                               \
+            y[i] = xi != xi ? xi : name##_bwd_##S(gi, xi, p0[i], p1[i]);                          \
+        }                                                                                         \
+    }
+#define FA_LOOPS(name, np, kind, keeps_int) FA_LOOPS_T(name, float, f) FA_LOOPS_T(name, double, d)
+FASTACT_KERNELS(FA_LOOPS)
+#undef FA_LOOPS
+#undef FA_LOOPS_T
