@@ -4,7 +4,9 @@
  * float64 operands with scalar parameters go straight to the vector loop. Anything else (strided
  * views, float16, parameters that vary along the loop) is gathered in blocks of FA_BLOCK into
  * contiguous buffers of the compute type, run through the same vector loop, and scattered back,
- * so every path gives the same bits. */
+ * so every path gives the same bits. The buffered path may convert float16 in software, which
+ * raises flags through the x87 unit as well, so it restores the flags with <fenv.h>. */
+#include <fenv.h>
 #define FA_BLOCK 256
 
 static inline float fa_load_e(const char *p) { _Float16 h; memcpy(&h, p, 2); return (float)h; }
@@ -33,7 +35,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
             return;                                                                              \
         }                                                                                        \
         CT bx[FA_BLOCK], bp[2][FA_BLOCK];                                                        \
-        unsigned int csr = _mm_getcsr();                                                         \
+        const int raised = fetestexcept(FE_ALL_EXCEPT);                                         \
         for (npy_intp i0 = 0; i0 < n; i0 += FA_BLOCK) {                                          \
             const npy_intp m = n - i0 < FA_BLOCK ? n - i0 : FA_BLOCK;                            \
             for (npy_intp i = 0; i < m; i++) bx[i] = fa_load_##SUF(x + (i0 + i) * sx);          \
@@ -48,7 +50,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
             }                                                                                    \
             for (npy_intp i = 0; i < m; i++) fa_store_##SUF(y + (i0 + i) * sy, bx[i]);          \
         }                                                                                        \
-        _mm_setcsr(csr);                                                                         \
+        feclearexcept(FE_ALL_EXCEPT & ~raised);                                                  \
     }                                                                                            \
     static void fa_bwd_##SUF##_loop(char **args, npy_intp const *dims, npy_intp const *steps,    \
                                     void *data)                                                  \
@@ -68,7 +70,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
             return;                                                                              \
         }                                                                                        \
         CT bg[FA_BLOCK], bx[FA_BLOCK], bp[2][FA_BLOCK];                                          \
-        unsigned int csr = _mm_getcsr();                                                         \
+        const int raised = fetestexcept(FE_ALL_EXCEPT);                                         \
         for (npy_intp i0 = 0; i0 < n; i0 += FA_BLOCK) {                                          \
             const npy_intp m = n - i0 < FA_BLOCK ? n - i0 : FA_BLOCK;                            \
             for (npy_intp i = 0; i < m; i++) {                                                   \
@@ -86,7 +88,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
             }                                                                                    \
             for (npy_intp i = 0; i < m; i++) fa_store_##SUF(y + (i0 + i) * sy, bx[i]);          \
         }                                                                                        \
-        _mm_setcsr(csr);                                                                         \
+        feclearexcept(FE_ALL_EXCEPT & ~raised);                                                  \
     }
 FA_UFUNC_LOOPS(e, _Float16, float, f)
 FA_UFUNC_LOOPS(f, float, float, f)

