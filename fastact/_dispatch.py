@@ -81,8 +81,9 @@ def _check_out(name, out, shapes):
                          f"to {shape}")
 
 
-def call_ufunc(name, ufunc, operands, params, out, what=("x",)):
-    """Run a ufunc twin with fastact's checks and error messages; `what` names the operands."""
+def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False):
+    """Run a ufunc twin with fastact's checks and error messages; `what` names the operands.
+    Integer and bool operands are taken as float64 unless the kernel keeps integer dtypes."""
     kw = {} if out is None else {"out": out}
     if any(_defers(a) for a in operands) or _defers(out):
         return ufunc(*operands, *params, **kw)
@@ -90,7 +91,7 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",)):
     for role, a in zip(what, operands):
         a = np.asarray(a)
         _check_dtype(name, role, a.dtype)
-        arrays.append(a)
+        arrays.append(a if keeps_int or a.dtype.kind == "f" else a.astype(np.float64))
     try:
         shapes = [a.shape for a in arrays]
         np.broadcast_shapes(*shapes)
@@ -108,7 +109,8 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",)):
 def _slow_forward(k, x, out, p0, p1):
     name, pnames = _CALLER[k]
     params = _check_params(name, pnames, (p0, p1))
-    return call_ufunc(name, UFUNCS[_kernels.KERNELS[k][0]], (x,), params, out)
+    kname, _, keeps_int = _kernels.KERNELS[k]
+    return call_ufunc(name, UFUNCS[kname], (x,), params, out, keeps_int=keeps_int)
 
 
 def _slow_backward(k, grad_output, x, out, p0, p1):

@@ -5,19 +5,26 @@
  * parameters as arrays running beside x (PReLU's per-channel weight, broadcast ufunc operands).
  * `ivdep` tells gcc that iterations are independent: y may be x (or grad_output) itself, which is
  * safe element by element, and without it gcc would guard the vector loop with an overlap test
- * that sends in-place calls down the scalar path. Backward is NaN wherever x is NaN. */
+ * that sends in-place calls down the scalar path. A NaN x is returned as it is (forward) or
+ * passed through (backward), so the NaN's sign and payload do not depend on which operand the
+ * compiler put first in an instruction set's multiply. */
 #define FA_CAT_(a, b) a##_##b
 #define FA_CAT(a, b) FA_CAT_(a, b)
 #define FA_LOOPS_T(name, T, S)                                                                    \
     static void FA_CAT(name##_fwd_##S, FA_ISA)(npy_intp n, const T *x, T *y, T p0, T p1)        \
     {                                                                                             \
-        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) y[i] = name##_fwd_##S(x[i], p0, p1); \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+            T xi = x[i];                                                                          \
+            y[i] = xi != xi ? xi : name##_fwd_##S(xi, p0, p1);                                    \
+        }                                                                                         \
     }                                                                                             \
     static void FA_CAT(name##_fwd_##S##_arr, FA_ISA)(npy_intp n, const T *x, T *y, const T *p0, \
                                                       const T *p1)                                \
     {                                                                                             \
-        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++)                                     \
-            y[i] = name##_fwd_##S(x[i], p0[i], p1[i]);                                            \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+            T xi = x[i];                                                                          \
+            y[i] = xi != xi ? xi : name##_fwd_##S(xi, p0[i], p1[i]);                              \
+        }                                                                                         \
     }                                                                                             \
     static void FA_CAT(name##_bwd_##S, FA_ISA)(npy_intp n, const T *g, const T *x, T *y, T p0,  \
                                                 T p1)                                             \
