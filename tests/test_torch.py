@@ -27,8 +27,10 @@ def test_forward_and_backward_match_torch(case, dtype):
     y_t.backward(torch.tensor(g))
     y = case.forward(x, **case.kwargs)
     gi = case.backward(g, x, **case.kwargs)
-    # torch's float32 kernels are accurate to a few ulp of the larger value, not in the tails
-    tol = dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-14)
+    # torch's float32 kernels work in float32, so they cancel where the result is much smaller than
+    # its terms (gelu_tanh backward near 0 and in the tails: 2.4e-6 absolute seen, with |g| < 4);
+    # the ulp-level checks are test_accuracy.py's, against float64 and mpmath.
+    tol = dict(rtol=2e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(y, y_t.detach().numpy(), **tol)
     np.testing.assert_allclose(gi, t.grad.numpy(), **tol)
 

@@ -1,0 +1,101 @@
+"""What the benchmarks compare: every fastact function and its peers, generated from the table.
+
+A case is one public function (forward or backward, with its default parameters or choice);
+each implementation is a callable `impl(inputs, out)` over the same arrays, where `out` is an
+output array or, in place, the array that is overwritten. Peers:
+  - numpy.maximum: relu's named baseline (np.maximum(x, 0, out=...)).
+  - numpy formula: the float64-clear formulas of tests/reference.py, evaluated in the input dtype
+    with NumPy and SciPy (0.5*x*erfc, np.where(x > 0, x, alpha*np.expm1(x)), ...).
+  - torch: torch.nn.functional in place where torch has it, else into a fresh tensor, and the
+    ATen backward kernels; same thread count as fastact.
+  - copy: the same bytes moved with no arithmetic, the roofline (np.copyto for a forward, an
+    add of the two inputs for a backward).
+"""
+import os
+import sys
+
+import numpy as np
+
+import fastact
+from fastact._table import ACTIVATIONS
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+from reference import PARAMS, REFERENCE  # noqa: E402
+
+
+class Case:
+    def __init__(self, act, choice, kernel, backward):
+        self.act, self.choice, self.kernel, self.backward = act, choice, kernel, backward
+        self.params = PARAMS[kernel][0]
+        self.kwargs = {p: v for (p, _), v in zip(act.params, self.params)}
+        if act.choice is not None:
+            self.kwargs[act.choice[0]] = choice
+        self.name = kernel + ("_backward" if backward else "")
+        self.nin = 2 if backward else 1
+
+    def inputs(self, n, dtype, seed=0):
+        rng = np.random.default_rng(seed)
+        return [(rng.standard_normal(n) * 3).astype(dtype) for _ in range(self.nin)]
+
+    def implementations(self, torch=None):
+        """{label: impl(inputs, out)} in a fixed order, fastact first."""
+        kw, params = self.kwargs, self.params
+        fa = getattr(fastact, self.act.name + ("_backward" if self.backward else ""))
+        impls = {"fastact": lambda a, out: fa(*a, **kw, out=out)}
+        if self.kernel == "relu" and not self.backward:
+            impls["numpy.maximum"] = lambda a, out: np.maximum(a[0], 0, out=out)
+        ref = REFERENCE[self.kernel][self.backward]
+
+        def numpy_formula(a, out):
+            with np.errstate(all="ignore"):
+                np.copyto(out, ref.__wrapped__(*a, *params), casting="unsafe")
+        impls["numpy formula"] = numpy_formula
+        if torch is not None:
+            impls["torch"] = _torch_impl(torch, self)
+        impls["copy"] = (lambda a, out: np.add(a[0], a[1], out=out)) if self.backward else \
+            (lambda a, out: np.copyto(out, a[0]))
+        return impls
+
+
+def _torch_impl(torch, case):
+    F = torch.nn.functional
+    aten = torch.ops.aten
+    p = case.params
+    if not case.backward:
+        approximate = {"approximate": case.choice} if case.act.choice else {}
+        f = getattr(F, case.act.name)
+        inplace = case.act.name in ("relu", "leaky_relu", "elu")
+
+        def run(a, out):
+            x, o = torch.from_numpy(a[0]), torch.from_numpy(out)
+            if inplace and a[0] is out:
+                f(o, *p, inplace=True)
+            elif inplace:
+                o.copy_(x)          # torch has no out= here: in-place on out, after a copy
+                f(o, *p, inplace=True)
+            else:
+                o.copy_(f(x, *p, **approximate))
+        return run
+    backward = {
+        "relu": lambda g, x: aten.threshold_backward(g, x, 0),
+        "leaky_relu": lambda g, x: aten.leaky_relu_backward(g, x, p[0], False),
+        "elu": lambda g, x: aten.elu_backward(g, p[0], 1, 1, False, x),
+        "gelu": lambda g, x: aten.gelu_backward(g, x),
+        "gelu_tanh": lambda g, x: aten.gelu_backward(g, x, approximate="tanh"),
+    }[case.kernel]
+
+    def run(a, out):
+        torch.from_numpy(out).copy_(backward(torch.from_numpy(a[0]), torch.from_numpy(a[1])))
+    return run
+
+
+CASES = [Case(a, c, k, b) for a in ACTIVATIONS for c, k in a.kernels.items() for b in (False, True)]
+
+
+def load_torch(threads):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
