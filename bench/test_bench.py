@@ -1,0 +1,34 @@
+"""pytest-benchmark suite: every function x dtype x size x mode, fastact beside each peer.
+
+    pytest bench/ --benchmark-only [--large] [-k "gelu and float32"]
+
+Each group (function, dtype, size, mode) holds fastact and its peers (bench/peers.py), so
+pytest-benchmark prints them side by side. bench/report.py runs the same cases interleaved and
+writes the README's table.
+"""
+import numpy as np
+import pytest
+
+from peers import CASES, load_torch
+
+TORCH = load_torch(1)
+LABELS = ["fastact", "numpy.maximum", "numpy formula", "torch", "copy"]
+
+
+@pytest.mark.parametrize("mode", ["in place", "out"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_throughput(benchmark, case, label, dtype, n, mode):
+    impls = case.implementations(TORCH)
+    if label not in impls:
+        pytest.skip(f"no {label} peer for {case.name}")
+    inputs = case.inputs(n, dtype)
+    out = inputs[0] if mode == "in place" else np.empty(n, dtype)
+    impl = impls[label]
+    if label == "copy" and mode == "in place":
+        impl = (lambda a, o: np.add(o, a[1], out=o)) if case.backward else \
+            (lambda a, o: np.negative(o, out=o))
+    benchmark.group = f"{case.name} {dtype} n={n} {mode}"
+    benchmark.extra_info.update(function=case.name, dtype=dtype, n=n, mode=mode, impl=label)
+    benchmark(impl, inputs, out)
