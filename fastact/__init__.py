@@ -1,8 +1,12 @@
 """fastact: fast, accurate activation functions (forward and backward) for NumPy arrays."""
 from ._dispatch import FUNCTIONS, prelu, prelu_backward
+from ._config import (get_num_threads, num_threads, set_num_threads, set_parallel_threshold,
+                      show_config)
 from ._kernels import isa
 from . import ufuncs
 
 globals().update(FUNCTIONS)
-__all__ = sorted(FUNCTIONS) + ["prelu", "prelu_backward", "ufuncs", "isa"]
+__all__ = sorted(FUNCTIONS) + ["prelu", "prelu_backward", "ufuncs", "isa", "get_num_threads",
+                               "num_threads", "set_num_threads", "set_parallel_threshold",
+                               "show_config"]
 __version__ = "0.1.0"

@@ -199,6 +199,17 @@ FA_ENTRY_POINT(bwd_f, n, g, x, y, p0, p1)
 static inline void fa_backward_d(const fa_kernel *K, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
 FA_ENTRY_POINT(bwd_d, n, g, x, y, p0, p1)
 
+/* One C entry per direction and dtype, taking the kernel's index: the parallel path (Numba) calls
+ * these on contiguous blocks, so it runs the very same loops as the serial path. */
+static void fa_run_fwd_f(int k, npy_intp n, const float *x, float *y, float p0, float p1)
+{ fa_forward_f(&FA_KERNELS[k], n, x, y, p0, p1); }
+static void fa_run_fwd_d(int k, npy_intp n, const double *x, double *y, double p0, double p1)
+{ fa_forward_d(&FA_KERNELS[k], n, x, y, p0, p1); }
+static void fa_run_bwd_f(int k, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+{ fa_backward_f(&FA_KERNELS[k], n, g, x, y, p0, p1); }
+static void fa_run_bwd_d(int k, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+{ fa_backward_d(&FA_KERNELS[k], n, g, x, y, p0, p1); }
+
 #include "_ufunc_loops.h"
 
 #endif

@@ -10,6 +10,7 @@ import os
 cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
 from libc.string cimport memcpy
+from cpython.pyport cimport PY_SSIZE_T_MAX
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -35,6 +36,10 @@ cdef extern from "_kernels.h" nogil:
     cnp.PyUFuncGenericFunction FA_FWD_LOOPS[]
     cnp.PyUFuncGenericFunction FA_BWD_LOOPS[]
     const char FA_FLOAT_TYPES[]
+    void fa_run_fwd_f(int k, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
+    void fa_run_fwd_d(int k, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
+    void fa_run_bwd_f(int k, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+    void fa_run_bwd_d(int k, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
 
 # Below this many elements a call keeps the GIL: releasing and re-taking it costs about as much
 # as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
@@ -121,16 +126,44 @@ def make_ufuncs(docs):
     return out
 
 
+def entry_points():
+    """Addresses of the C entry points the parallel path calls on contiguous blocks:
+    fwd_f/fwd_d(k, n, x, y, p0, p1) and bwd_f/bwd_d(k, n, g, x, y, p0, p1)."""
+    return {"fwd_f": <size_t>&fa_run_fwd_f, "fwd_d": <size_t>&fa_run_fwd_d,
+            "bwd_f": <size_t>&fa_run_bwd_f, "bwd_d": <size_t>&fa_run_bwd_d}
+
+
 # ---- the fast path --------------------------------------------------------------------------------
 
 # Called with the same arguments when the fast path does not apply; set by fastact._dispatch.
 cdef object _slow_forward = None
 cdef object _slow_backward = None
+# Called for contiguous arrays of at least _parallel_min[k][is_double] elements, as
+# (k, is_double, n, x, y, p0, p1) or (k, is_double, n, g, x, y, p0, p1) with addresses;
+# returns True when it ran the kernel on several threads, False to run it here.
+cdef object _parallel_forward = None
+cdef object _parallel_backward = None
+cdef cnp.npy_intp _parallel_min[64][2]
 
 
+if FA_NKERNELS > 64:
+    raise ImportError("fastact: more than 64 kernels; enlarge _parallel_min")
 def set_slow_paths(forward, backward):
     global _slow_forward, _slow_backward
     _slow_forward, _slow_backward = forward, backward
+
+
+def set_parallel_paths(forward, backward, thresholds):
+    """thresholds: {(kernel index, is_double): minimum elements for the parallel path}."""
+    global _parallel_forward, _parallel_backward
+    cdef int k, d
+    for k in range(64):
+        for d in range(2):
+            _parallel_min[k][d] = thresholds.get((k, d), PY_SSIZE_T_MAX)
+    _parallel_forward, _parallel_backward = forward, backward
+
+
+set_parallel_paths(None, None, {})
 
 
 cdef inline int _layout(cnp.ndarray a) noexcept:
@@ -213,6 +246,10 @@ def forward(int k, x, out, p0, p1):
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o):
                 n = cnp.PyArray_SIZE(a)
+                if n >= _parallel_min[k][t == cnp.NPY_DOUBLE] and _parallel_forward(
+                        k, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(a),
+                        <size_t>cnp.PyArray_DATA(o), v0, v1):
+                    return o
                 if n < GIL_RELEASE_MIN:
                     _run_forward(K, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
                 else:
@@ -243,6 +280,10 @@ def backward(int k, grad_output, x, out, p0, p1):
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
                 n = cnp.PyArray_SIZE(a)
+                if n >= _parallel_min[k][t == cnp.NPY_DOUBLE] and _parallel_backward(
+                        k, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(g),
+                        <size_t>cnp.PyArray_DATA(a), <size_t>cnp.PyArray_DATA(o), v0, v1):
+                    return o
                 if n < GIL_RELEASE_MIN:
                     _run_backward(K, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
                 else:

@@ -1,0 +1,155 @@
+"""Threads and the serial/parallel crossover: the settings the dispatcher reads.
+
+Thread count: FASTACT_NUM_THREADS, else every core this process may run on; set_num_threads()
+changes it for the process, and the num_threads() context manager for the current thread only.
+Crossover: the measured number of elements per kernel and dtype above which the parallel path is
+faster (fastact/thresholds.json, as shipped; `python -m fastact.tune` measures this machine and
+writes a file that takes precedence), or FASTACT_PARALLEL_THRESHOLD, or
+set_parallel_threshold(n) for every kernel; set_parallel_threshold(None) goes back to the
+measured values.
+"""
+import contextlib
+import json
+import numbers
+import os
+import threading
+
+from . import _kernels
+
+PACKAGED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "thresholds.json")
+
+
+def tuned_path():
+    """Where `python -m fastact.tune` writes this machine's thresholds."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fastact", "thresholds.json")
+
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _positive_int(name, value):
+    """value as a positive int: an integer (not bool), or a string of digits from the environment."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"fastact: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+_default_threads = _positive_int("FASTACT_NUM_THREADS", os.environ["FASTACT_NUM_THREADS"]) \
+    if os.environ.get("FASTACT_NUM_THREADS") else _cores()
+_local = threading.local()
+
+
+def get_num_threads():
+    """Threads the parallel path uses for calls from this thread."""
+    return getattr(_local, "threads", None) or _default_threads
+
+
+def set_num_threads(n):
+    """Set the number of threads for the whole process (1: never take the parallel path)."""
+    global _default_threads
+    _default_threads = _positive_int("fastact.set_num_threads: n", n)
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Use n threads for calls made from this thread inside the block."""
+    n = _positive_int("fastact.num_threads: n", n)
+    before = getattr(_local, "threads", None)
+    _local.threads = n
+    try:
+        yield n
+    finally:
+        _local.threads = before
+
+
+def _load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def measured_thresholds():
+    """({kernel name: {dtype: elements or None}}, where they came from)."""
+    for path in (tuned_path(), PACKAGED):
+        data = _load(path)
+        if data and "thresholds" in data:
+            return data["thresholds"], path
+    return {}, None
+
+
+_override = None
+
+
+def thresholds():
+    """{(kernel index, is_double): elements} in force now; a kernel missing never goes parallel."""
+    names = [name for name, _, _ in _kernels.KERNELS]
+    if _override is not None:
+        return {(k, d): _override for k in range(len(names)) for d in (0, 1)}
+    table, _ = measured_thresholds()
+    out = {}
+    for k, name in enumerate(names):
+        for d, dtype in ((0, "float32"), (1, "float64")):
+            n = table.get(name, {}).get(dtype)
+            if n is not None:
+                out[(k, d)] = int(n)
+    return out
+
+
+def set_parallel_threshold(n):
+    """Arrays of at least n elements take the parallel path; None restores the measured values."""
+    global _override
+    _override = None if n is None else _positive_int("fastact.set_parallel_threshold: n", n)
+    _install()
+
+
+def _parallel_forward(k, is_double, n, x, y, p0, p1):
+    threads = get_num_threads()
+    if threads < 2:
+        return False
+    from . import _parallel
+    return _parallel.forward(k, is_double, n, x, y, p0, p1, threads)
+
+
+def _parallel_backward(k, is_double, n, g, x, y, p0, p1):
+    threads = get_num_threads()
+    if threads < 2:
+        return False
+    from . import _parallel
+    return _parallel.backward(k, is_double, n, g, x, y, p0, p1, threads)
+
+
+def _install():
+    _kernels.set_parallel_paths(_parallel_forward, _parallel_backward, thresholds())
+
+
+if os.environ.get("FASTACT_PARALLEL_THRESHOLD"):
+    _override = _positive_int("FASTACT_PARALLEL_THRESHOLD", os.environ["FASTACT_PARALLEL_THRESHOLD"])
+_install()
+
+
+def show_config():
+    """Print what this process runs with: version, instruction set, Numba, threads, thresholds."""
+    from . import __version__, _parallel
+    import numpy
+    table, source = measured_thresholds()
+    print(f"fastact {__version__}, numpy {numpy.__version__}")
+    print(f"serial kernels: {_kernels.isa()} (FASTACT_ISA={os.environ.get('FASTACT_ISA', '')!r})")
+    print(f"numba {_parallel.numba.__version__}, threading layer: {_parallel.threading_layer()}"
+          f" (libtbb: {_parallel.TBB_PATH or 'not found'})")
+    print(f"threads: {get_num_threads()} (cores available: {_cores()})")
+    if _override is not None:
+        print(f"parallel threshold: {_override:,} elements for every kernel (override)")
+    else:
+        print(f"parallel thresholds, elements ({source or 'none measured: serial only'}):")
+        for name, by_dtype in sorted(table.items()):
+            cells = ", ".join(f"{d} {'never' if v is None else f'{v:,}'}" for d, v in by_dtype.items())
+            print(f"  {name:12s} {cells}")

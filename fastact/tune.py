@@ -1,0 +1,97 @@
+"""Measure where the parallel path starts to pay, per kernel and dtype, on this machine.
+
+    python -m fastact.tune            # writes ~/.cache/fastact/thresholds.json (about a minute)
+    python -m fastact.tune --package  # writes fastact/thresholds.json, the shipped defaults
+
+For each kernel and dtype, the serial path (1 thread) and the parallel path (every thread) run
+forward in place on sizes from 2**12 to 2**23 elements, interleaved, 9 rounds, median. The
+threshold is the smallest size at which the parallel path is at least 5% faster, both there and
+in the median over every larger size; None where there is none. The dispatcher reads the file at import.
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from . import _config, _kernels
+from ._dispatch import KERNEL_INDEX
+
+SIZES = [1 << p for p in range(12, 24)]
+GAIN = 1.05
+
+
+def _median_time(fn, x, number, rounds):
+    ts = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn(x)
+        ts.append((time.perf_counter() - t0) / number)
+    return ts
+
+
+def crossover(k, dtype, threads, rounds=9):
+    is_double = int(dtype == "float64")
+    sizes_faster = []
+    for n in SIZES:
+        x = np.random.default_rng(0).standard_normal(n).astype(dtype)
+        addr = x.ctypes.data
+        from . import _parallel
+
+        def serial(a):
+            _kernels.forward(k, a, a, 0.1, 0.0)       # below any threshold in force during tuning
+
+        def parallel(a):
+            _parallel.forward(k, is_double, n, addr, addr, 0.1, 0.0, threads)
+
+        serial(x)
+        parallel(x)
+        t0 = time.perf_counter()
+        serial(x)
+        number = max(1, int(0.002 / max(time.perf_counter() - t0, 1e-7)))
+        s, p = [], []
+        for _ in range(rounds):
+            s += _median_time(serial, x, number, 1)
+            p += _median_time(parallel, x, number, 1)
+        sizes_faster.append((n, statistics.median(s) / statistics.median(p)))
+    # The smallest size that gains itself and where the sizes from it up gain in the median: one
+    # noisy round (these machines are shared) must neither hide a crossover nor invent one.
+    for i, (n, speedup) in enumerate(sizes_faster):
+        if speedup >= GAIN and statistics.median(s for _, s in sizes_faster[i:]) >= GAIN:
+            return n, sizes_faster
+    return None, sizes_faster
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--package", action="store_true", help="write the shipped defaults")
+    args = ap.parse_args(argv)
+    threads = _config.get_num_threads()
+    if threads < 2:
+        sys.exit("fastact.tune: 1 thread available, so the parallel path is never used")
+    _config.set_parallel_threshold(1 << 62)     # tune the paths directly, not the dispatcher
+    table, detail = {}, {}
+    for name, k in KERNEL_INDEX.items():
+        for dtype in ("float32", "float64"):
+            t, speedups = crossover(k, dtype, threads)
+            table.setdefault(name, {})[dtype] = t
+            detail[f"{name} {dtype}"] = {str(n): round(s, 3) for n, s in speedups}
+            print(f"{name:12s} {dtype}: {'never' if t is None else f'{t:,}'}   speedup "
+                  + " ".join(f"{n >> 10}k:{s:.2f}" for n, s in speedups), flush=True)
+    _config.set_parallel_threshold(None)
+    path = _config.PACKAGED if args.package else _config.tuned_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"measured": datetime.datetime.now().isoformat(timespec="seconds"),
+                   "threads": threads, "isa": _kernels.isa(), "thresholds": table,
+                   "speedup_parallel_over_serial": detail}, f, indent=1)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""The parallel path: same bits as the serial one, safe under threads and fork, settings, laziness."""
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import fastact
+from fastact import _config
+
+from conftest import CASES
+
+N = 300_007        # odd, not a multiple of any block size
+
+
+def _env(**kw):
+    env = dict(os.environ)
+    env.pop("FASTACT_NUM_THREADS", None)
+    env.pop("FASTACT_PARALLEL_THRESHOLD", None)
+    env.update(kw)
+    return env
+
+
+def _python(code, **env):
+    r = subprocess.run([sys.executable, "-c", code], env=_env(**env), capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.fixture
+def parallel_calls(monkeypatch):
+    """Count the calls that ran on the parallel path, with a threshold low enough for N."""
+    from fastact import _parallel
+    calls = []
+    for name in ("forward", "backward"):
+        real = getattr(_parallel, name)
+
+        def counting(*args, _real=real):
+            ran = _real(*args)
+            calls.append(ran)
+            return ran
+        monkeypatch.setattr(_parallel, name, counting)
+    fastact.set_parallel_threshold(10_000)
+    yield calls
+    fastact.set_parallel_threshold(None)
+
+
+def test_import_does_not_import_numba():
+    out = _python("import sys, fastact; print('numba' in sys.modules, '_parallel' in dir(fastact))")
+    assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_parallel_bits_equal_serial(case, dtype, parallel_calls):
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal(N) * 8).astype(dtype)
+    x[::997] = np.nan
+    g = rng.standard_normal(N).astype(dtype)
+    with fastact.num_threads(1):
+        y1 = case.forward(x, **case.kwargs)
+        b1 = case.backward(g, x, **case.kwargs)
+    assert not parallel_calls
+    for threads in (2, 3, 4):
+        with fastact.num_threads(threads):
+            y = case.forward(x, **case.kwargs)
+            b = case.backward(g, x, **case.kwargs)
+            inplace = x.copy()
+            case.forward(inplace, **case.kwargs, out=inplace)
+        assert y.tobytes() == y1.tobytes() and b.tobytes() == b1.tobytes()
+        assert inplace.tobytes() == y1.tobytes()
+    assert parallel_calls and all(parallel_calls)
+
+
+def test_fortran_order_goes_parallel_too(parallel_calls):
+    x = np.asfortranarray(np.random.default_rng(1).standard_normal((701, 513)).astype(np.float32))
+    y = fastact.gelu(x)
+    assert parallel_calls == [True] and y.flags.f_contiguous
+    with fastact.num_threads(1):
+        assert y.tobytes(order="A") == fastact.gelu(x).tobytes(order="A")
+
+
+def test_one_thread_never_takes_the_parallel_path():
+    out = _python("import sys, numpy as np, fastact\n"
+                  "fastact.set_parallel_threshold(1000)\n"
+                  "fastact.gelu(np.ones(100_000, np.float32))\n"
+                  "print('numba' in sys.modules)", FASTACT_NUM_THREADS="1")
+    assert out.strip() == "False"
+
+
+def test_threads_mixed_calls_are_correct():
+    """8 Python threads x 1,000 mixed calls, small and large, every function and dtype."""
+    rng = np.random.default_rng(5)
+    work = []
+    for i, case in enumerate(CASES):
+        for dtype in (np.float32, np.float64):
+            for n in (100, 5_000, 200_001):
+                x = (rng.standard_normal(n) * 5).astype(dtype)
+                with fastact.num_threads(1):
+                    expected = (case.forward(x, **case.kwargs),
+                                case.backward(x, x, **case.kwargs))
+                work.append((case, x, expected))
+    failures = []
+    fastact.set_parallel_threshold(50_000)
+    try:
+        def run(seed):
+            r = np.random.default_rng(seed)
+            for _ in range(1000):
+                case, x, (y_ref, b_ref) = work[r.integers(len(work))]
+                if r.random() < 0.5:
+                    ok = np.array_equal(case.forward(x, **case.kwargs), y_ref, equal_nan=True)
+                else:
+                    ok = np.array_equal(case.backward(x, x, **case.kwargs), b_ref, equal_nan=True)
+                if not ok:
+                    failures.append(case)
+        threads = [threading.Thread(target=run, args=(s,)) for s in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=600)
+        assert not any(t.is_alive() for t in threads), "deadlock"
+    finally:
+        fastact.set_parallel_threshold(None)
+    assert not failures, failures[:5]
+
+
+FORK_CHILD = r"""
+import os, sys, multiprocessing, numpy as np, fastact
+from fastact import _parallel
+fastact.set_parallel_threshold(10_000)
+x = np.random.default_rng(0).standard_normal(400_001).astype(np.float32)
+with fastact.num_threads(1):
+    expected = fastact.gelu(x)
+assert np.array_equal(fastact.gelu(x), expected)            # the parent used the parallel path
+
+def child_work(_):
+    return bool(np.array_equal(fastact.gelu(x), expected))
+
+pid = os.fork()
+if pid == 0:
+    ok = np.array_equal(fastact.gelu(x), expected)
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+assert os.WEXITSTATUS(status) == 0, status
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    assert all(pool.map(child_work, range(4)))
+print("ok", _parallel.threading_layer())
+"""
+
+
+def test_fork_after_parallel_use():
+    out = _python(FORK_CHILD)
+    assert out.startswith("ok")
+
+
+def test_settings(monkeypatch):
+    before = fastact.get_num_threads()
+    with fastact.num_threads(3):
+        assert fastact.get_num_threads() == 3
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(fastact.get_num_threads()))
+        t.start()
+        t.join()
+        assert seen == [before]              # the context manager is per thread
+    assert fastact.get_num_threads() == before
+    fastact.set_num_threads(1)
+    try:
+        assert fastact.get_num_threads() == 1
+    finally:
+        fastact.set_num_threads(before)
+    for bad in (0, -1, 1.5, "two", None, True):
+        with pytest.raises(ValueError, match="positive integer"):
+            fastact.set_num_threads(bad)
+    with pytest.raises(ValueError, match="positive integer"):
+        fastact.set_parallel_threshold(0)
+
+    fastact.set_parallel_threshold(1234)
+    assert set(_config.thresholds().values()) == {1234}
+    fastact.set_parallel_threshold(None)
+    measured = _config.thresholds()
+    assert measured and all(v >= 1 for v in measured.values())
+
+
+def test_environment_variables():
+    out = _python("import fastact; from fastact import _config\n"
+                  "print(fastact.get_num_threads(), set(_config.thresholds().values()))",
+                  FASTACT_NUM_THREADS="3", FASTACT_PARALLEL_THRESHOLD="4321")
+    assert out.split(None, 1) == ["3", "{4321}\n"]
+    r = subprocess.run([sys.executable, "-c", "import fastact"], capture_output=True, text=True,
+                       env=_env(FASTACT_NUM_THREADS="many"))
+    assert r.returncode != 0 and "FASTACT_NUM_THREADS must be a positive integer" in r.stderr
+
+
+def test_show_config(capsys):
+    fastact.show_config()
+    out = capsys.readouterr().out
+    for word in ("fastact", "serial kernels", "numba", "threading layer", "threads", "threshold"):
+        assert word in out
+
+
+@pytest.mark.slow
+def test_more_than_2_to_the_31_elements():
+    """A 2**31 + 7 element float32 array (8 GiB): no 32-bit index anywhere. Run with -m slow."""
+    n = (1 << 31) + 7
+    x = np.empty(n, np.float32)
+    x[:] = -1.0
+    x[-7:] = np.arange(7, dtype=np.float32) + 1
+    fastact.relu(x, out=x)
+    assert x[0] == 0 and x[(1 << 31) - 1] == 0 and np.array_equal(x[-7:], np.arange(1, 8))
+    g = fastact.gelu_backward(x, x, out=x)
+    assert g[0] == 0 and np.isclose(g[-1], 7 * 1.0, rtol=1e-6)
