@@ -70,26 +70,39 @@ def _torch_impl(torch, case):
     aten = torch.ops.aten
     p = case.params
     if not case.backward:
-        approximate = {"approximate": case.choice} if case.act.choice else {}
         f = getattr(F, case.act.name)
-        inplace = case.act.name in ("relu", "leaky_relu", "elu")
+        kw = case.kwargs
+        inplace = "inplace" in (f.__code__.co_varnames if hasattr(f, "__code__") else ())
 
         def run(a, out):
             x, o = torch.from_numpy(a[0]), torch.from_numpy(out)
-            if inplace and a[0] is out:
-                f(o, *p, inplace=True)
-            elif inplace:
-                o.copy_(x)          # torch has no out= here: in-place on out, after a copy
-                f(o, *p, inplace=True)
+            if inplace:
+                if a[0] is not out:
+                    o.copy_(x)      # torch has no out= here: in place on out, after a copy
+                f(o, **kw, inplace=True)
             else:
-                o.copy_(f(x, *p, **approximate))
+                o.copy_(f(x, **kw))
         return run
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    # ATen's backward kernels; sigmoid's and tanh's take the forward's output, which the timing
+    # feeds with x (their cost does not depend on the values).
     backward = {
         "relu": lambda g, x: aten.threshold_backward(g, x, 0),
         "leaky_relu": lambda g, x: aten.leaky_relu_backward(g, x, p[0], False),
         "elu": lambda g, x: aten.elu_backward(g, p[0], 1, 1, False, x),
         "gelu": lambda g, x: aten.gelu_backward(g, x),
         "gelu_tanh": lambda g, x: aten.gelu_backward(g, x, approximate="tanh"),
+        "silu": lambda g, x: aten.silu_backward(g, x),
+        "mish": lambda g, x: aten.mish_backward(g, x),
+        "softplus": lambda g, x: aten.softplus_backward(g, x, p[0], p[1]),
+        "selu": lambda g, x: aten.elu_backward(g, alpha * scale, scale, 1, False, x),
+        "celu": lambda g, x: aten.elu_backward(g, p[0], 1, 1 / p[0], False, x),
+        "hardsigmoid": lambda g, x: aten.hardsigmoid_backward(g, x),
+        "hardswish": lambda g, x: aten.hardswish_backward(g, x),
+        "hardtanh": lambda g, x: aten.hardtanh_backward(g, x, p[0], p[1]),
+        "relu6": lambda g, x: aten.hardtanh_backward(g, x, 0.0, 6.0),
+        "sigmoid": lambda g, x: aten.sigmoid_backward(g, x),
+        "tanh": lambda g, x: aten.tanh_backward(g, x),
     }[case.kernel]
 
     def run(a, out):

@@ -91,7 +91,7 @@ _override = None
 
 def thresholds():
     """{(kernel index, is_double): elements} in force now; a kernel missing never goes parallel."""
-    names = [name for name, _, _ in _kernels.KERNELS]
+    names = [kernel[0] for kernel in _kernels.KERNELS]
     if _override is not None:
         return {(k, d): _override for k in range(len(names)) for d in (0, 1)}
     table, _ = measured_thresholds()
@@ -119,12 +119,12 @@ def _parallel_forward(k, is_double, n, x, y, p0, p1):
     return _parallel.forward(k, is_double, n, x, y, p0, p1, threads)
 
 
-def _parallel_backward(k, is_double, n, g, x, y, p0, p1):
+def _parallel_backward(k, from_output, is_double, n, g, x, y, p0, p1):
     threads = get_num_threads()
     if threads < 2:
         return False
     from . import _parallel
-    return _parallel.backward(k, is_double, n, g, x, y, p0, p1, threads)
+    return _parallel.backward(k, from_output, is_double, n, g, x, y, p0, p1, threads)
 
 
 def _install():

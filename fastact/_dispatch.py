@@ -14,7 +14,7 @@ import numpy as np
 from . import _kernels
 from ._table import ACTIVATIONS, PRELU
 
-KERNEL_INDEX = {name: k for k, (name, _, _) in enumerate(_kernels.KERNELS)}
+KERNEL_INDEX = {kernel[0]: k for k, kernel in enumerate(_kernels.KERNELS)}
 for _act in ACTIVATIONS + (PRELU,):
     for _kname in _act.kernels.values():
         if _kname not in KERNEL_INDEX:
@@ -30,7 +30,10 @@ def _ufunc_doc(kname):
         f" ({act.choice[0]}={next(c for c, k in act.kernels.items() if k == kname)!r})"
     return {kname: f"{kname}(x{params}): {act.name}{choice}, {act.formula}.",
             kname + "_backward": f"{kname}_backward(grad_output, x{params}): grad_output times "
-                                 f"{act.name}'(x){choice}: {act.derivative}."}
+                                 f"{act.name}'(x){choice}: {act.derivative}.",
+            kname + "_backward_from_output": f"{kname}_backward_from_output(grad_output, y"
+                                             f"{params}): the same, from the output y = "
+                                             f"{act.name}(x){choice}."}
 
 
 UFUNCS = _kernels.make_ufuncs({k: v for n in KERNEL_INDEX for k, v in _ufunc_doc(n).items()})
@@ -109,15 +112,16 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False)
 def _slow_forward(k, x, out, p0, p1):
     name, pnames = _CALLER[k]
     params = _check_params(name, pnames, (p0, p1))
-    kname, _, keeps_int = _kernels.KERNELS[k]
+    kname, _, keeps_int, _ = _kernels.KERNELS[k]
     return call_ufunc(name, UFUNCS[kname], (x,), params, out, keeps_int=keeps_int)
 
 
-def _slow_backward(k, grad_output, x, out, p0, p1):
+def _slow_backward(k, grad_output, x, out, p0, p1, from_output=False):
     name, pnames = _CALLER[k]
     params = _check_params(name + "_backward", pnames, (p0, p1))
-    return call_ufunc(name + "_backward", UFUNCS[_kernels.KERNELS[k][0] + "_backward"],
-                      (grad_output, x), params, out, ("grad_output", "x"))
+    suffix = "_backward_from_output" if from_output else "_backward"
+    return call_ufunc(name + "_backward", UFUNCS[_kernels.KERNELS[k][0] + suffix],
+                      (grad_output, x), params, out, ("grad_output", "output" if from_output else "x"))
 
 
 _kernels.set_slow_paths(_slow_forward, _slow_backward)
@@ -135,10 +139,11 @@ Returns the result; with ``out`` it writes there (``out`` may be ``x``) and retu
 Real ufunc twin{twins}: fastact.ufuncs.{kernels}.
 """
 
-_BACKWARD_DOC = """{name}_backward(grad_output, x, /{sig}, out=None)
+_BACKWARD_DOC = """{name}_backward(grad_output, x, /{sig}, out=None, *, output=None)
 
 grad_output times the derivative of {name} at x: {derivative}.
 NaN wherever x is NaN. ``out`` may be ``grad_output`` or ``x``.
+{from_output}
 Real ufunc twin{twins}: fastact.ufuncs.{bkernels}.
 """
 
@@ -148,11 +153,39 @@ def _bad_choice(name, choice, options, value):
                      f"{', '.join(map(repr, options))}, got {value!r}")
 
 
+def output_allowed(act, values):
+    """None if act's backward may start from its output with these parameter values, else why not."""
+    if act.from_output is None:
+        return act.no_output
+    if act.from_output is True:
+        return None
+    value = dict(zip((p for p, _ in act.params), values)).get(act.from_output)
+    if value is not None and not value > 0:
+        return (f"{act.from_output}={value!r} is not positive, so the output does not determine "
+                f"the sign of x")
+    return None
+
+
+def _from_output(act, k, grad_output, x, output, out, p0, p1):
+    name = act.name + "_backward"
+    if x is not None:
+        raise TypeError(f"fastact.{name}: give x or output=, not both")
+    why = output_allowed(act, (p0, p1))
+    if why:
+        raise ValueError(f"fastact.{name}: cannot start from the output: {why}; pass x instead")
+    return _kernels.backward(k, grad_output, output, out, p0, p1, True)
+
+
+def _need_x(name):
+    raise TypeError(f"fastact.{name}: x (or output=) is required")
+
+
 def _make_functions(act):
     """fastact.<name> and <name>_backward with the exact signatures, generated like namedtuple's."""
     sig = "".join(f", {p}={d!r}" for p, d in act.params)
     args = [p for p, _ in act.params] + ["0.0"] * (2 - len(act.params))
-    ns = {"_forward": _kernels.forward, "_backward": _kernels.backward, "_bad_choice": _bad_choice}
+    ns = {"_forward": _kernels.forward, "_backward": _kernels.backward, "_bad_choice": _bad_choice,
+          "_from_output": _from_output, "_need_x": _need_x, "_act": act}
     if act.choice is None:
         pick, kernel = "", str(KERNEL_INDEX[act.kernels[None]])
     else:
@@ -163,18 +196,30 @@ def _make_functions(act):
                 f"    if k is None:\n"
                 f"        _bad_choice({{fn}}, {cname!r}, tuple(_choices), {cname})\n")
         kernel = "k"
+    params = ", ".join(args)
     src = (f"def {act.name}(x, /{sig}, out=None):\n"
            + pick.format(fn=repr(act.name))
-           + f"    return _forward({kernel}, x, out, {', '.join(args)})\n"
-           f"def {act.name}_backward(grad_output, x, /{sig}, out=None):\n"
+           + f"    return _forward({kernel}, x, out, {params})\n"
+           f"def {act.name}_backward(grad_output, x=None, /{sig}, out=None, *, output=None):\n"
            + pick.format(fn=repr(act.name + "_backward"))
-           + f"    return _backward({kernel}, grad_output, x, out, {', '.join(args)})\n")
+           + f"    if output is not None:\n"
+           f"        return _from_output(_act, {kernel}, grad_output, x, output, out, {params})\n"
+           f"    if x is None:\n"
+           f"        _need_x({act.name + '_backward'!r})\n"
+           f"    return _backward({kernel}, grad_output, x, out, {params})\n")
     exec(src, ns)
     fwd, bwd = ns[act.name], ns[act.name + "_backward"]
     kernels = list(act.kernels.values())
+    if act.from_output is None:
+        from_output = f"output= is refused: {act.no_output}."
+    else:
+        cond = "" if act.from_output is True else f" (when {act.from_output} > 0)"
+        from_output = (f"With ``output=y`` instead of x, where y = {act.name}(x), the same result"
+                       f" from the output alone{cond}, so the forward may overwrite x.")
     fmt = dict(name=act.name, sig=sig, formula=act.formula[:1].upper() + act.formula[1:],
                derivative=act.derivative, twins="s" if len(kernels) > 1 else "",
-               kernels=", ".join(kernels), bkernels=", ".join(k + "_backward" for k in kernels))
+               kernels=", ".join(kernels), bkernels=", ".join(k + "_backward" for k in kernels),
+               from_output=from_output)
     fwd.__doc__, bwd.__doc__ = _FORWARD_DOC.format(**fmt), _BACKWARD_DOC.format(**fmt)
     fwd.__module__ = bwd.__module__ = "fastact"
     return fwd, bwd

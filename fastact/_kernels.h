@@ -61,36 +61,205 @@ static inline double gelu_bwd(double g, double x, double p0, double p1, const in
     return g * (x < 0 ? s : 1.0 - s);
 }
 
-/* gelu_tanh(x) = x * sigmoid(w). With E = exp(-|w|) and q = 1/(1+E): sigmoid(w) is q for w >= 0
- * and E*q for w < 0, and 1 - sigmoid(w) is the other one. */
+/* gelu_tanh(x) = x * sigmoid(w), sigmoid through fa_sigmoid_parts. */
 static inline double gelu_tanh_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_tanh_form P = fa_gelu_tanh_parts(x, f64);
-    double q = 1.0 / (1.0 + fa_scale(P.m, P.k));
-    return P.w < 0 ? fa_scale(P.xc * P.m * q, P.k) : x * q;
+    return P.w < 0 ? fa_scale(P.xc * P.S.m * P.S.q, P.S.k) : x * P.S.q;
 }
 /* d/dx x*sigmoid(w) = sigmoid(w) * (1 + x * (1 - sigmoid(w)) * dw/dx) */
 static inline double gelu_tanh_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_tanh_form P = fa_gelu_tanh_parts(x, f64);
-    double E = fa_scale(P.m, P.k);
-    double q = 1.0 / (1.0 + E);
-    double d = P.w < 0 ? fa_scale(P.m * q * (1.0 + P.xc * q * P.dw), P.k)
+    double E = P.S.E, q = P.S.q;
+    double d = P.w < 0 ? fa_scale(P.S.m * q * (1.0 + P.xc * q * P.dw), P.S.k)
                        : q * (1.0 + P.xc * E * q * P.dw);
     return g * d;
 }
 
+/* Hard functions: torch's exact expressions. hardsigmoid and hardswish run in double for float32,
+ * where (x + 3) and x * (x + 3) are exact, so only the final division rounds. */
+#define relu6_FWD(T, x, p0, p1) ((x) < 0 ? (T)0 : ((x) > 6 ? (T)6 : (x)))
+#define relu6_BWD(T, g, x, p0, p1) (((x) <= 0 || (x) >= 6) ? (T)0 : (g))
+#define hardtanh_FWD(T, x, p0, p1) ((x) < (p0) ? (p0) : ((x) > (p1) ? (p1) : (x)))
+#define hardtanh_BWD(T, g, x, p0, p1) (((x) <= (p0) || (x) >= (p1)) ? (T)0 : (g))
+
+static inline double hardsigmoid_fwd(double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1; (void)f64;
+    return fa_min(fa_max(x + 3.0, 0.0), 6.0) / 6.0;
+}
+static inline double hardsigmoid_bwd(double g, double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1; (void)f64;
+    return (x > -3.0 && x < 3.0) ? g * (1.0 / 6.0) : 0.0;
+}
+static inline double hardswish_fwd(double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1; (void)f64;
+    return x * fa_min(fa_max(x + 3.0, 0.0), 6.0) / 6.0;
+}
+static inline double hardswish_bwd(double g, double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1; (void)f64;
+    return x < -3.0 ? 0.0 : (x <= 3.0 ? g * (x / 3.0 + 0.5) : g);
+}
+
+/* SELU's constants, as torch.nn.functional writes them. */
+#define FA_SELU_ALPHA 1.6732632423543772848170429916717
+#define FA_SELU_SCALE 1.0507009873554804934193349852946
+static inline double selu_fwd(double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    return x > 0 ? FA_SELU_SCALE * x : (FA_SELU_SCALE * FA_SELU_ALPHA) * fa_expm1_neg(x, f64);
+}
+static inline double selu_bwd(double g, double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    return x > 0 ? g * FA_SELU_SCALE : g * ((FA_SELU_SCALE * FA_SELU_ALPHA) * fa_exp(x, f64));
+}
+
+/* celu(x) = x if x > 0 else alpha * expm1(x / alpha) */
+static inline double celu_fwd(double x, double alpha, double unused, const int f64)
+{
+    (void)unused;
+    return x > 0 ? x : alpha * fa_expm1_neg(x / alpha, f64);
+}
+static inline double celu_bwd(double g, double x, double alpha, double unused, const int f64)
+{
+    (void)unused;
+    return x > 0 ? g : g * fa_exp(x / alpha, f64);
+}
+
+/* sigmoid'(x) = E/(1+E)^2 for either sign, scaled last. */
+static inline double sigmoid_fwd(double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
+    return x < 0 ? fa_scale(S.m * S.q, S.k) : S.q;
+}
+static inline double sigmoid_bwd(double g, double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
+    return g * fa_scale(S.m * S.q * S.q, S.k);
+}
+
+/* silu(x) = x * sigmoid(x); silu' = sigmoid(x) * (1 + x * (1 - sigmoid(x))). */
+static inline double silu_fwd(double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
+    return x < 0 ? fa_scale(fa_max(x, -1400.0) * S.m * S.q, S.k) : x * S.q;
+}
+static inline double silu_bwd(double g, double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
+    double xc = fa_max(fa_min(x, 1400.0), -1400.0);
+    return g * (x < 0 ? fa_scale(S.m * S.q * (1.0 + xc * S.q), S.k)
+                      : S.q * (1.0 + xc * S.E * S.q));
+}
+
+/* tanh(x) = -em/(2 + em) with em = expm1(-2|x|), the sign of x; tanh' = 4E/(1+E)^2, E = exp(-2|x|). */
+static inline double tanh_fwd(double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    double em = fa_expm1_neg(-2.0 * fa_abs(x), f64);
+    return fa_copysign(-em / (2.0 + em), x);
+}
+static inline double tanh_bwd(double g, double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    double k, m = fa_exp_split(-2.0 * fa_abs(x), &k, f64);
+    double E = fa_scale(m, k);
+    return g * fa_scale(4.0 * m / ((1.0 + E) * (1.0 + E)), k);
+}
+
+/* mish(x) = x * tanh(softplus(x)). With E = exp(-|x|) <= 1 and D the denominator:
+ *   x <= 0: tanh(softplus(x)) = E(2+E) / (2 + 2E + E^2)
+ *   x >  0: tanh(softplus(x)) = (1+2E) / (1 + 2E + 2E^2)
+ * and mish'(x) = tanh(softplus(x)) + x * sech^2(softplus(x)) * sigmoid(x), which is
+ *   x <= 0: E(2+E)/D + 4x(1+E)E/D^2,   x > 0: (1+2E)/D + 4x(1+E)E^2/D^2. */
+static inline double mish_fwd(double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    double k, m = fa_exp_split(-fa_abs(x), &k, f64);
+    double E = fa_scale(m, k);
+    double neg = fa_scale(fa_max(x, -1400.0) * m * (2.0 + E) / (2.0 + 2.0 * E + E * E), k);
+    return x <= 0 ? neg : x * (1.0 + 2.0 * E) / (1.0 + 2.0 * E + 2.0 * E * E);
+}
+static inline double mish_bwd(double g, double x, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1;
+    double k, m = fa_exp_split(-fa_abs(x), &k, f64);
+    double E = fa_scale(m, k);
+    double xc = fa_max(fa_min(x, 1400.0), -1400.0);
+    double Dn = 2.0 + 2.0 * E + E * E, Dp = 1.0 + 2.0 * E + 2.0 * E * E;
+    double neg = fa_scale(m * ((2.0 + E) / Dn + 4.0 * xc * (1.0 + E) / (Dn * Dn)), k);
+    double pos = (1.0 + 2.0 * E) / Dp + 4.0 * xc * (1.0 + E) * E * E / (Dp * Dp);
+    return g * (x <= 0 ? neg : pos);
+}
+
+/* softplus(x) = x if beta*x > threshold else log1p(exp(beta*x)) / beta, with
+ * log1p(exp(b)) = max(b, 0) + log1p(exp(-|b|)); softplus' = sigmoid(beta*x). */
+static inline double softplus_fwd(double x, double beta, double threshold, const int f64)
+{
+    double b = beta * x;
+    fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
+    double lp = fa_log1p_unit(S.E, f64);
+    return b > threshold ? x : ((b > 0 ? b : 0.0) + lp) / beta;
+}
+static inline double softplus_bwd(double g, double x, double beta, double threshold, const int f64)
+{
+    double b = beta * x;
+    fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
+    return b > threshold ? g : g * (b < 0 ? fa_scale(S.m * S.q, S.k) : S.q);
+}
+
+/* Backward from the output y = f(x), for training loops that overwrite x with f(x). Where f'(x)
+ * is a function of y alone; the table marks these OWN. SAME: the x-formula applied to y gives the
+ * same result (relu, leaky_relu with a positive slope, hardtanh, relu6). */
+static inline double elu_bwo(double g, double y, double alpha, double unused, const int f64)
+{ (void)unused; (void)f64; return y > 0 ? g : g * (y + alpha); }
+static inline double celu_bwo(double g, double y, double alpha, double unused, const int f64)
+{ (void)unused; (void)f64; return y > 0 ? g : g * (y / alpha + 1.0); }
+static inline double selu_bwo(double g, double y, double p0, double p1, const int f64)
+{
+    (void)p0; (void)p1; (void)f64;
+    return y > 0 ? g * FA_SELU_SCALE : g * (y + FA_SELU_SCALE * FA_SELU_ALPHA);
+}
+static inline double sigmoid_bwo(double g, double y, double p0, double p1, const int f64)
+{ (void)p0; (void)p1; (void)f64; return g * (y * (1.0 - y)); }
+static inline double tanh_bwo(double g, double y, double p0, double p1, const int f64)
+{ (void)p0; (void)p1; (void)f64; return g * ((1.0 - y) * (1.0 + y)); }
+/* sigmoid(beta*x) = 1 - exp(-beta*y), since exp(beta*y) = 1 + exp(beta*x) */
+static inline double softplus_bwo(double g, double y, double beta, double threshold, const int f64)
+{ return beta * y > threshold ? g : -g * fa_expm1_neg(-beta * y, f64); }
+
 /* ---- the table -------------------------------------------------------------------------- */
 /* X(name, number of scalar parameters, NATIVE or VIA_DOUBLE, whether integer inputs keep their
- * dtype (the result is computed exactly in the integer type)). */
-#define FASTACT_KERNELS(X)                    \
-    X(relu, 0, NATIVE, 1)                     \
-    X(leaky_relu, 1, NATIVE, 0)               \
-    X(elu, 1, VIA_DOUBLE, 0)                  \
-    X(gelu, 0, VIA_DOUBLE, 0)                 \
-    X(gelu_tanh, 0, VIA_DOUBLE, 0)
+ * dtype (the result is computed exactly in the integer type), backward from the output: OWN
+ * formula, SAME as from x, or NONE). */
+#define FASTACT_KERNELS(X)                        \
+    X(relu, 0, NATIVE, 1, SAME)                   \
+    X(leaky_relu, 1, NATIVE, 0, SAME)             \
+    X(elu, 1, VIA_DOUBLE, 0, OWN)                 \
+    X(gelu, 0, VIA_DOUBLE, 0, NONE)               \
+    X(gelu_tanh, 0, VIA_DOUBLE, 0, NONE)          \
+    X(silu, 0, VIA_DOUBLE, 0, NONE)               \
+    X(mish, 0, VIA_DOUBLE, 0, NONE)               \
+    X(softplus, 2, VIA_DOUBLE, 0, OWN)            \
+    X(selu, 0, VIA_DOUBLE, 0, OWN)                \
+    X(celu, 1, VIA_DOUBLE, 0, OWN)                \
+    X(hardsigmoid, 0, VIA_DOUBLE, 0, NONE)        \
+    X(hardswish, 0, VIA_DOUBLE, 0, NONE)          \
+    X(hardtanh, 2, NATIVE, 0, SAME)               \
+    X(relu6, 0, NATIVE, 0, SAME)                  \
+    X(sigmoid, 0, VIA_DOUBLE, 0, OWN)             \
+    X(tanh, 0, VIA_DOUBLE, 0, OWN)
 
 /* ---- per-type scalar entry points --------------------------------------------------------- */
 #define FA_SCALARS_NATIVE(name)                                                                  \
@@ -111,7 +280,18 @@ static inline double gelu_tanh_bwd(double g, double x, double p0, double p1, con
     { return (float)name##_bwd(g, x, p0, p1, 0); }                                              \
     static inline double name##_bwd_d(double g, double x, double p0, double p1)                \
     { return name##_bwd(g, x, p0, p1, 1); }
-#define FA_SCALARS(name, np, kind, keeps_int) FA_SCALARS_##kind(name)
+#define FA_BWO_SCALARS_SAME(name)                                                                \
+    static inline float name##_bwo_f(float g, float y, float p0, float p1)                     \
+    { return name##_bwd_f(g, y, p0, p1); }                                                      \
+    static inline double name##_bwo_d(double g, double y, double p0, double p1)                \
+    { return name##_bwd_d(g, y, p0, p1); }
+#define FA_BWO_SCALARS_OWN(name)                                                                 \
+    static inline float name##_bwo_f(float g, float y, float p0, float p1)                     \
+    { return (float)name##_bwo(g, y, p0, p1, 0); }                                              \
+    static inline double name##_bwo_d(double g, double y, double p0, double p1)                \
+    { return name##_bwo(g, y, p0, p1, 1); }
+#define FA_BWO_SCALARS_NONE(name)
+#define FA_SCALARS(name, np, kind, keeps_int, bwo) FA_SCALARS_##kind(name) FA_BWO_SCALARS_##bwo(name)
 FASTACT_KERNELS(FA_SCALARS)
 
 /* ---- contiguous loops, compiled once per instruction set ---------------------------------- */
@@ -149,6 +329,7 @@ typedef struct {
     const char *name;
     int nparams;
     int keeps_int;
+    int from_output; /* 1: bwo_* compute the backward from the output y (SAME or OWN) */
     fa_fwd_f_t fwd_f[FA_NISA];
     fa_fwd_d_t fwd_d[FA_NISA];
     fa_bwd_f_t bwd_f[FA_NISA];
@@ -157,15 +338,28 @@ typedef struct {
     fa_fwd_d_arr_t fwd_d_arr[FA_NISA];
     fa_bwd_f_arr_t bwd_f_arr[FA_NISA];
     fa_bwd_d_arr_t bwd_d_arr[FA_NISA];
+    /* backward from the output: NULL where the table says NONE */
+    fa_bwd_f_t bwo_f[FA_NISA];
+    fa_bwd_d_t bwo_d[FA_NISA];
+    fa_bwd_f_arr_t bwo_f_arr[FA_NISA];
+    fa_bwd_d_arr_t bwo_d_arr[FA_NISA];
 } fa_kernel;
 
 #define FA_BY_ISA(name) {name##_baseline, name##_avx2, name##_avx512}
-#define FA_ENTRY(name, np, kind, keeps_int)                                                      \
-    {#name, np, keeps_int,                                                                       \
+#define FA_BWO_ENTRY_SAME(name)                                                                  \
+    FA_BY_ISA(name##_bwo_f), FA_BY_ISA(name##_bwo_d), FA_BY_ISA(name##_bwo_f_arr),             \
+    FA_BY_ISA(name##_bwo_d_arr)
+#define FA_BWO_ENTRY_OWN(name) FA_BWO_ENTRY_SAME(name)
+#define FA_BWO_ENTRY_NONE(name) {NULL}, {NULL}, {NULL}, {NULL}
+#define FA_HAS_BWO_SAME 1
+#define FA_HAS_BWO_OWN 1
+#define FA_HAS_BWO_NONE 0
+#define FA_ENTRY(name, np, kind, keeps_int, bwo)                                                 \
+    {#name, np, keeps_int, FA_HAS_BWO_##bwo,                                                     \
      FA_BY_ISA(name##_fwd_f), FA_BY_ISA(name##_fwd_d),                                           \
      FA_BY_ISA(name##_bwd_f), FA_BY_ISA(name##_bwd_d),                                           \
      FA_BY_ISA(name##_fwd_f_arr), FA_BY_ISA(name##_fwd_d_arr),                                   \
-     FA_BY_ISA(name##_bwd_f_arr), FA_BY_ISA(name##_bwd_d_arr)},
+     FA_BY_ISA(name##_bwd_f_arr), FA_BY_ISA(name##_bwd_d_arr), FA_BWO_ENTRY_##bwo(name)},
 static fa_kernel FA_KERNELS[] = {FASTACT_KERNELS(FA_ENTRY)};
 #define FA_NKERNELS ((int)(sizeof FA_KERNELS / sizeof FA_KERNELS[0]))
 
@@ -184,20 +378,21 @@ static int fa_best_isa(void)
 /* Run a kernel and leave the caller's floating-point status flags as they were: the kernels
  * compute both sides of every select, so a discarded side may raise overflow or invalid, and
  * those flags mean nothing and must not reach NumPy's error reporting. */
-#define FA_ENTRY_POINT(field, ...)                                                                \
+#define FA_ENTRY_POINT(call)                                                                      \
     {                                                                                             \
         unsigned int csr = _mm_getcsr();                                                          \
-        K->field[fa_isa](__VA_ARGS__);                                                            \
+        call;                                                                                     \
         _mm_setcsr(csr);                                                                          \
     }
 static inline void fa_forward_f(const fa_kernel *K, npy_intp n, const float *x, float *y, float p0, float p1)
-FA_ENTRY_POINT(fwd_f, n, x, y, p0, p1)
+FA_ENTRY_POINT(K->fwd_f[fa_isa](n, x, y, p0, p1))
 static inline void fa_forward_d(const fa_kernel *K, npy_intp n, const double *x, double *y, double p0, double p1)
-FA_ENTRY_POINT(fwd_d, n, x, y, p0, p1)
-static inline void fa_backward_f(const fa_kernel *K, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-FA_ENTRY_POINT(bwd_f, n, g, x, y, p0, p1)
-static inline void fa_backward_d(const fa_kernel *K, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
-FA_ENTRY_POINT(bwd_d, n, g, x, y, p0, p1)
+FA_ENTRY_POINT(K->fwd_d[fa_isa](n, x, y, p0, p1))
+/* backward from x, or from the output y when from_output (then x is y) */
+static inline void fa_backward_f(const fa_kernel *K, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+FA_ENTRY_POINT((from_output ? K->bwo_f : K->bwd_f)[fa_isa](n, g, x, y, p0, p1))
+static inline void fa_backward_d(const fa_kernel *K, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+FA_ENTRY_POINT((from_output ? K->bwo_d : K->bwd_d)[fa_isa](n, g, x, y, p0, p1))
 
 /* One C entry per direction and dtype, taking the kernel's index: the parallel path (Numba) calls
  * these on contiguous blocks, so it runs the very same loops as the serial path. */
@@ -205,10 +400,10 @@ static void fa_run_fwd_f(int k, npy_intp n, const float *x, float *y, float p0, 
 { fa_forward_f(&FA_KERNELS[k], n, x, y, p0, p1); }
 static void fa_run_fwd_d(int k, npy_intp n, const double *x, double *y, double p0, double p1)
 { fa_forward_d(&FA_KERNELS[k], n, x, y, p0, p1); }
-static void fa_run_bwd_f(int k, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-{ fa_backward_f(&FA_KERNELS[k], n, g, x, y, p0, p1); }
-static void fa_run_bwd_d(int k, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
-{ fa_backward_d(&FA_KERNELS[k], n, g, x, y, p0, p1); }
+static void fa_run_bwd_f(int k, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+{ fa_backward_f(&FA_KERNELS[k], from_output, n, g, x, y, p0, p1); }
+static void fa_run_bwd_d(int k, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+{ fa_backward_d(&FA_KERNELS[k], from_output, n, g, x, y, p0, p1); }
 
 #include "_ufunc_loops.h"
 

@@ -20,6 +20,7 @@ cdef extern from "_kernels.h" nogil:
         const char *name
         int nparams
         int keeps_int
+        int from_output
     fa_kernel FA_KERNELS[]
     int FA_NKERNELS
     int FA_NISA
@@ -28,18 +29,19 @@ cdef extern from "_kernels.h" nogil:
     int fa_best_isa()
     void fa_forward_f(const fa_kernel *K, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
     void fa_forward_d(const fa_kernel *K, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_backward_f(const fa_kernel *K, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_backward_d(const fa_kernel *K, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    void fa_backward_f(const fa_kernel *K, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+    void fa_backward_d(const fa_kernel *K, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
     cnp.PyUFuncGenericFunction FA_INT_RELU_LOOPS[]
     const char FA_INT_RELU_TYPES[]
     int FA_N_INT_RELU
     cnp.PyUFuncGenericFunction FA_FWD_LOOPS[]
     cnp.PyUFuncGenericFunction FA_BWD_LOOPS[]
+    cnp.PyUFuncGenericFunction FA_BWO_LOOPS[]
     const char FA_FLOAT_TYPES[]
     void fa_run_fwd_f(int k, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
     void fa_run_fwd_d(int k, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_run_bwd_f(int k, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_run_bwd_d(int k, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    void fa_run_bwd_f(int k, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+    void fa_run_bwd_d(int k, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
 
 # Below this many elements a call keeps the GIL: releasing and re-taking it costs about as much
 # as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
@@ -75,22 +77,27 @@ _select_isa()
 
 # ---- the kernel table, as Python sees it --------------------------------------------------------
 
-KERNELS = tuple((FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams, bool(FA_KERNELS[k].keeps_int))
-                for k in range(FA_NKERNELS))
-"""(name, number of scalar parameters, integer inputs keep their dtype) per C kernel, by index."""
+KERNELS = tuple((FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams, bool(FA_KERNELS[k].keeps_int),
+                 bool(FA_KERNELS[k].from_output)) for k in range(FA_NKERNELS))
+"""(name, number of scalar parameters, integer inputs keep their dtype, has a backward from the
+output) per C kernel, by index."""
 
 
 # ---- ufunc twins ----------------------------------------------------------------------------------
 
-cdef object _make_ufunc(int k, bint backward, str name, str doc):
-    """One ufunc: (x, params...) -> y or (grad_output, x, params...) -> grad_input."""
+cdef object _make_ufunc(int k, int direction, str name, str doc):
+    """One ufunc: direction 0 (x, params...) -> y; 1 (grad_output, x, params...) -> grad_input;
+    2 (grad_output, y, params...) -> grad_input, from the output y."""
     cdef fa_kernel *K = &FA_KERNELS[k]
+    cdef bint backward = direction > 0
     cdef int nin = (2 if backward else 1) + K.nparams
     cdef int nint = FA_N_INT_RELU if (K.keeps_int and not backward) else 0
     cdef int ntypes = nint + 3, i, j
     cdef cnp.PyUFuncGenericFunction *float_loops = &FA_FWD_LOOPS[0]
-    if backward:
+    if direction == 1:
         float_loops = &FA_BWD_LOOPS[0]
+    elif direction == 2:
+        float_loops = &FA_BWO_LOOPS[0]
     # NumPy keeps these pointers for the ufunc's lifetime, which is the process's.
     cdef cnp.PyUFuncGenericFunction *funcs = <cnp.PyUFuncGenericFunction *>PyMem_RawMalloc(
         ntypes * sizeof(cnp.PyUFuncGenericFunction))
@@ -120,9 +127,12 @@ cdef object _make_ufunc(int k, bint backward, str name, str doc):
 def make_ufuncs(docs):
     """{name: ufunc} for every kernel and direction; docs maps those names to docstrings."""
     out = {}
-    for k, (name, _, _) in enumerate(KERNELS):
-        for backward, uname in ((False, name), (True, name + "_backward")):
-            out[uname] = _make_ufunc(k, backward, uname, docs.get(uname, ""))
+    for k, (name, _, _, from_output) in enumerate(KERNELS):
+        directions = [(0, name), (1, name + "_backward")]
+        if from_output:
+            directions.append((2, name + "_backward_from_output"))
+        for direction, uname in directions:
+            out[uname] = _make_ufunc(k, direction, uname, docs.get(uname, ""))
     return out
 
 
@@ -139,7 +149,7 @@ def entry_points():
 cdef object _slow_forward = None
 cdef object _slow_backward = None
 # Called for contiguous arrays of at least _parallel_min[k][is_double] elements, as
-# (k, is_double, n, x, y, p0, p1) or (k, is_double, n, g, x, y, p0, p1) with addresses;
+# (k, is_double, n, x, y, p0, p1) or (k, from_output, is_double, n, g, x, y, p0, p1) with addresses;
 # returns True when it ran the kernel on several threads, False to run it here.
 cdef object _parallel_forward = None
 cdef object _parallel_backward = None
@@ -219,12 +229,12 @@ cdef inline void _run_forward(const fa_kernel *K, int t, cnp.npy_intp n, void *x
         fa_forward_d(K, n, <double *>x, <double *>y, v0, v1)
 
 
-cdef inline void _run_backward(const fa_kernel *K, int t, cnp.npy_intp n, void *g, void *x, void *y,
-                               double v0, double v1) noexcept nogil:
+cdef inline void _run_backward(const fa_kernel *K, int from_output, int t, cnp.npy_intp n, void *g,
+                               void *x, void *y, double v0, double v1) noexcept nogil:
     if t == cnp.NPY_FLOAT:
-        fa_backward_f(K, n, <float *>g, <float *>x, <float *>y, <float>v0, <float>v1)
+        fa_backward_f(K, from_output, n, <float *>g, <float *>x, <float *>y, <float>v0, <float>v1)
     else:
-        fa_backward_d(K, n, <double *>g, <double *>x, <double *>y, v0, v1)
+        fa_backward_d(K, from_output, n, <double *>g, <double *>x, <double *>y, v0, v1)
 
 
 def forward(int k, x, out, p0, p1):
@@ -259,8 +269,9 @@ def forward(int k, x, out, p0, p1):
     return _slow_forward(k, x, out, p0, p1)
 
 
-def backward(int k, grad_output, x, out, p0, p1):
-    """Backward kernel k: grad_output * f'(x), fast path when both are alike and contiguous."""
+def backward(int k, grad_output, x, out, p0, p1, bint from_output=False):
+    """Backward kernel k: grad_output * f'(x), fast path when both are alike and contiguous.
+    With from_output, x is the forward's output y and the kernel's from-output formula runs."""
     cdef cnp.ndarray g, a, o
     cdef int t, layout
     cdef double v0, v1
@@ -276,18 +287,20 @@ def backward(int k, grad_output, x, out, p0, p1):
             try:
                 v0, v1 = p0, p1
             except TypeError:
-                return _slow_backward(k, grad_output, x, out, p0, p1)
+                return _slow_backward(k, grad_output, x, out, p0, p1, from_output)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
                 n = cnp.PyArray_SIZE(a)
                 if n >= _parallel_min[k][t == cnp.NPY_DOUBLE] and _parallel_backward(
-                        k, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(g),
+                        k, from_output, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(g),
                         <size_t>cnp.PyArray_DATA(a), <size_t>cnp.PyArray_DATA(o), v0, v1):
                     return o
                 if n < GIL_RELEASE_MIN:
-                    _run_backward(K, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                    _run_backward(K, from_output, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a),
+                                  cnp.PyArray_DATA(o), v0, v1)
                 else:
                     with nogil:
-                        _run_backward(K, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                        _run_backward(K, from_output, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a),
+                                      cnp.PyArray_DATA(o), v0, v1)
                 return o
-    return _slow_backward(k, grad_output, x, out, p0, p1)
+    return _slow_backward(k, grad_output, x, out, p0, p1, from_output)

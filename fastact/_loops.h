@@ -10,6 +10,23 @@
  * compiler put first in an instruction set's multiply. */
 #define FA_CAT_(a, b) a##_##b
 #define FA_CAT(a, b) FA_CAT_(a, b)
+#define FA_BWD_LOOPS_T(name, dir, T, S)                                                           \
+    static void FA_CAT(name##_##dir##_##S, FA_ISA)(npy_intp n, const T *g, const T *x, T *y, T p0, \
+                                                    T p1)                                         \
+    {                                                                                             \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+            T gi = g[i], xi = x[i];                                                               \
+            y[i] = xi != xi ? xi : name##_##dir##_##S(gi, xi, p0, p1);                            \
+        }                                                                                         \
+    }                                                                                             \
+    static void FA_CAT(name##_##dir##_##S##_arr, FA_ISA)(npy_intp n, const T *g, const T *x, T *y, \
+                                                          const T *p0, const T *p1)               \
+    {                                                                                             \
+        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+            T gi = g[i], xi = x[i];                                                               \
+            y[i] = xi != xi ? xi : name##_##dir##_##S(gi, xi, p0[i], p1[i]);                      \
+        }                                                                                         \
+    }
 #define FA_LOOPS_T(name, T, S)                                                                    \
     static void FA_CAT(name##_fwd_##S, FA_ISA)(npy_intp n, const T *x, T *y, T p0, T p1)        \
     {                                                                                             \
@@ -26,23 +43,16 @@
             y[i] = xi != xi ? xi : name##_fwd_##S(xi, p0[i], p1[i]);                              \
         }                                                                                         \
     }                                                                                             \
-    static void FA_CAT(name##_bwd_##S, FA_ISA)(npy_intp n, const T *g, const T *x, T *y, T p0,  \
-                                                T p1)                                             \
-    {                                                                                             \
-        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
-            T gi = g[i], xi = x[i];                                                               \
-            y[i] = xi != xi ? xi : name##_bwd_##S(gi, xi, p0, p1);                                \
-        }                                                                                         \
-    }                                                                                             \
-    static void FA_CAT(name##_bwd_##S##_arr, FA_ISA)(npy_intp n, const T *g, const T *x, T *y,  \
-                                                      const T *p0, const T *p1)                   \
-    {                                                                                             \
-        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
-            T gi = g[i], xi = x[i];                                                               \
-            y[i] = xi != xi ? xi : name##_bwd_##S(gi, xi, p0[i], p1[i]);                          \
-        }                                                                                         \
-    }
-#define FA_LOOPS(name, np, kind, keeps_int) FA_LOOPS_T(name, float, f) FA_LOOPS_T(name, double, d)
+    FA_BWD_LOOPS_T(name, bwd, T, S)
+#define FA_BWO_LOOPS_SAME(name) FA_BWD_LOOPS_T(name, bwo, float, f) FA_BWD_LOOPS_T(name, bwo, double, d)
+#define FA_BWO_LOOPS_OWN(name) FA_BWO_LOOPS_SAME(name)
+#define FA_BWO_LOOPS_NONE(name)
+#define FA_LOOPS(name, np, kind, keeps_int, bwo)                                                  \
+    FA_LOOPS_T(name, float, f) FA_LOOPS_T(name, double, d) FA_BWO_LOOPS_##bwo(name)
 FASTACT_KERNELS(FA_LOOPS)
 #undef FA_LOOPS
 #undef FA_LOOPS_T
+#undef FA_BWD_LOOPS_T
+#undef FA_BWO_LOOPS_SAME
+#undef FA_BWO_LOOPS_OWN
+#undef FA_BWO_LOOPS_NONE

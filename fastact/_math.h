@@ -168,19 +168,40 @@ static inline fa_tail fa_normal_tail(double x, const int f64)
     return T;
 }
 
+/* sigmoid from E = exp(-|w|) <= 1 and q = 1/(1+E): sigmoid(w) is q for w >= 0 and E*q for w < 0,
+ * and 1 - sigmoid(w) is the other one, so neither tail overflows or cancels. E is also kept as
+ * m * 2^k so that a product with E can be scaled last (rounded once, even near underflow). */
+typedef struct {
+    double E, q; /* exp(-|w|), 1/(1+E) */
+    double m, k; /* E = m * 2^k */
+} fa_sigmoid;
+
+static inline fa_sigmoid fa_sigmoid_parts(double w, double w_lo, const int f64)
+{
+    fa_sigmoid S;
+    double aw = w < 0.0 ? -w : w;
+    double alo = w < 0.0 ? -w_lo : w_lo;
+    S.m = fa_exp_split(-aw, &S.k, f64);
+    if (f64)
+        S.m *= 1.0 - alo;
+    S.E = fa_scale(S.m, S.k);
+    S.q = 1.0 / (1.0 + S.E);
+    return S;
+}
+
 /* The tanh form of GELU, x * sigmoid(w) with w = 2*sqrt(2/pi)*(x + 0.044715*x^3).
- * sigmoid is taken from E = exp(-|w|) <= 1, so neither tail overflows or cancels. For f64, w is
- * carried as w_hi + w_lo: the result's relative error is |w| times w's, and |w| reaches 750. */
+ * For f64, w is carried as w_hi + w_lo: the result's relative error is |w| times w's, and |w|
+ * reaches 750. */
 #define FA_GELU_C 0.044715
 #define FA_2SQRT_2_PI_HI 1.5957691216057308     /* 2*sqrt(2/pi) = HI + LO */
 #define FA_2SQRT_2_PI_LO -9.96930880911092e-17
 #define FA_TANH_XMAX(f64) ((f64) ? 25.0 : 12.0) /* beyond: x*sigmoid(w) is x or below subnormal */
 
 typedef struct {
-    double xc;   /* x clamped to +-FA_TANH_XMAX */
-    double w;    /* w(xc), sign and dw/dx need only double precision */
-    double dw;   /* dw/dx */
-    double m, k; /* E = exp(-|w|) = m * 2^k */
+    double xc;    /* x clamped to +-FA_TANH_XMAX */
+    double w;     /* w(xc), whose sign and dw/dx need only double precision */
+    double dw;    /* dw/dx */
+    fa_sigmoid S; /* sigmoid(w) */
 } fa_tanh_form;
 
 static inline fa_tanh_form fa_gelu_tanh_parts(double x, const int f64)
@@ -215,15 +236,36 @@ static inline fa_tanh_form fa_gelu_tanh_parts(double x, const int f64)
         w_hi = FA_2SQRT_2_PI_HI * xc * (1.0 + FA_GELU_C * x2);
         w_lo = 0.0;
     }
-    double aw = w_hi < 0.0 ? -w_hi : w_hi;
-    double alo = w_hi < 0.0 ? -w_lo : w_lo;
-    T.m = fa_exp_split(-aw, &T.k, f64);
-    if (f64)
-        T.m *= 1.0 - alo;
+    T.S = fa_sigmoid_parts(w_hi, w_lo, f64);
     T.xc = xc;
     T.w = w_hi;
     T.dw = FA_2SQRT_2_PI_HI * (1.0 + 3.0 * FA_GELU_C * x2);
     return T;
+}
+
+/* log1p(u) for u in [0, 1]: 2*atanh(s) with s = u/(2+u) <= 1/3, as 2s * sum s^2j/(2j+1).
+ * Terms fall by 1/9: 17 terms reach 1e-17 (f64), 10 reach 1e-10 (f32). */
+static inline double fa_log1p_unit(double u, const int f64)
+{
+    double s = u / (2.0 + u), s2 = s * s, p;
+    if (f64) {
+        p = 1.0 / 33;
+        p = p * s2 + 1.0 / 31; p = p * s2 + 1.0 / 29; p = p * s2 + 1.0 / 27;
+        p = p * s2 + 1.0 / 25; p = p * s2 + 1.0 / 23; p = p * s2 + 1.0 / 21;
+        p = p * s2 + 1.0 / 19;
+    } else {
+        p = 1.0 / 19;
+    }
+    p = p * s2 + 1.0 / 17; p = p * s2 + 1.0 / 15; p = p * s2 + 1.0 / 13;
+    p = p * s2 + 1.0 / 11; p = p * s2 + 1.0 / 9; p = p * s2 + 1.0 / 7;
+    p = p * s2 + 1.0 / 5; p = p * s2 + 1.0 / 3;
+    return 2.0 * s + 2.0 * s * (s2 * p);
+}
+
+static inline double fa_copysign(double mag, double sign)
+{
+    return fa_bits_to_double((fa_double_to_bits(mag) & 0x7fffffffffffffffULL) |
+                             (fa_double_to_bits(sign) & 0x8000000000000000ULL));
 }
 
 #endif

@@ -52,7 +52,10 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
         }                                                                                        \
         feclearexcept(FE_ALL_EXCEPT & ~raised);                                                  \
     }                                                                                            \
-    static void fa_bwd_##SUF##_loop(char **args, npy_intp const *dims, npy_intp const *steps,    \
+    FA_UFUNC_BWD_LOOP(SUF, T, CT, CS, bwd, 0)                                                    \
+    FA_UFUNC_BWD_LOOP(SUF, T, CT, CS, bwo, 1)
+#define FA_UFUNC_BWD_LOOP(SUF, T, CT, CS, dir, from_output)                                      \
+    static void fa_##dir##_##SUF##_loop(char **args, npy_intp const *dims, npy_intp const *steps, \
                                     void *data)                                                  \
     {                                                                                            \
         const fa_kernel *K = (const fa_kernel *)data;                                            \
@@ -66,7 +69,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
         for (int j = 0; j < np; j++) p[j] = fa_load_##SUF(args[2 + j]);                          \
         if (uniform && sizeof(T) == sizeof(CT) && sg == sizeof(T) && sx == sizeof(T) &&          \
             sy == sizeof(T)) {                                                                   \
-            fa_backward_##CS(K, n, (const CT *)g, (const CT *)x, (CT *)y, p[0], p[1]);           \
+            fa_backward_##CS(K, from_output, n, (const CT *)g, (const CT *)x, (CT *)y, p[0], p[1]); \
             return;                                                                              \
         }                                                                                        \
         CT bg[FA_BLOCK], bx[FA_BLOCK], bp[2][FA_BLOCK];                                          \
@@ -78,13 +81,13 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
                 bx[i] = fa_load_##SUF(x + (i0 + i) * sx);                                        \
             }                                                                                    \
             if (uniform) {                                                                       \
-                K->bwd_##CS[fa_isa](m, bg, bx, bx, p[0], p[1]);                                  \
+                K->dir##_##CS[fa_isa](m, bg, bx, bx, p[0], p[1]);                                \
             } else {                                                                             \
                 for (int j = 0; j < 2; j++)                                                      \
                     for (npy_intp i = 0; i < m; i++)                                             \
                         bp[j][i] = j < np ? fa_load_##SUF(args[2 + j] + (i0 + i) * steps[2 + j]) \
                                           : 0;                                                   \
-                K->bwd_##CS##_arr[fa_isa](m, bg, bx, bx, bp[0], bp[1]);                          \
+                K->dir##_##CS##_arr[fa_isa](m, bg, bx, bx, bp[0], bp[1]);                        \
             }                                                                                    \
             for (npy_intp i = 0; i < m; i++) fa_store_##SUF(y + (i0 + i) * sy, bx[i]);          \
         }                                                                                        \
@@ -125,4 +128,5 @@ static const char FA_INT_RELU_TYPES[] = {
 
 static PyUFuncGenericFunction FA_FWD_LOOPS[] = {fa_fwd_e_loop, fa_fwd_f_loop, fa_fwd_d_loop};
 static PyUFuncGenericFunction FA_BWD_LOOPS[] = {fa_bwd_e_loop, fa_bwd_f_loop, fa_bwd_d_loop};
+static PyUFuncGenericFunction FA_BWO_LOOPS[] = {fa_bwo_e_loop, fa_bwo_f_loop, fa_bwo_d_loop};
 static const char FA_FLOAT_TYPES[] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};

@@ -136,14 +136,15 @@ def test_ufunc_twin_broadcasts_parameters(case):
     if not case.params:
         pytest.skip("no parameters")
     x = _data((3, 50), np.float32)
-    p = np.array([case.params[0], 0.5, 2.0], dtype=np.float32)[:, None]
-    y = case.ufunc(x, p)
+    p = np.array([case.params[0], 0.5, 2.0], dtype=np.float32)[:, None]   # the first parameter
+    rest = case.params[1:]                                                 # varies along axis 0
+    y = case.ufunc(x, p, *rest)
     for i in range(3):
-        assert _bits(y[i]) == _bits(case.ufunc(x[i], p[i, 0]))
+        assert _bits(y[i]) == _bits(case.ufunc(x[i], p[i, 0], *rest))
     g = _data((3, 50), np.float32, 1.0)
-    b = case.ufunc_backward(g, x, p)
+    b = case.ufunc_backward(g, x, p, *rest)
     for i in range(3):
-        assert _bits(b[i]) == _bits(case.ufunc_backward(g[i], x[i], p[i, 0]))
+        assert _bits(b[i]) == _bits(case.ufunc_backward(g[i], x[i], p[i, 0], *rest))
 
 
 def test_broadcasting_between_operands(default_case):

@@ -16,18 +16,12 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 import fastact  # noqa: E402
 from fastact._table import ACTIVATIONS  # noqa: E402
-from reference import (GRAD_ROOT, MPMATH, PARAMS, REFERENCE, float32_sweep,  # noqa: E402
-                       mpmath_reference, ulp_error)
+from reference import (MPMATH, PARAMS, REFERENCE, float32_sweep, mpmath_reference,  # noqa: E402
+                       near_grad_root, ulp_error)
 
 
 def _ufuncs(kernel):
     return getattr(fastact.ufuncs, kernel), getattr(fastact.ufuncs, kernel + "_backward")
-
-
-def _near_root(kernel, x, ref):
-    if kernel not in GRAD_ROOT:
-        return np.zeros(x.shape, bool)
-    return (np.abs(ref) < 0.125) & (np.abs(x) < 2)
 
 
 def measure(kernel, params):
@@ -44,7 +38,7 @@ def measure(kernel, params):
     row["float16 fwd"] = ulp_error(fwd(h, *params), rf(h, *hp), np.float16).max()
     ref = rb(np.ones_like(h), h, *hp)
     err = ulp_error(bwd(np.ones_like(h), h, *params), ref, np.float16)
-    near = _near_root(kernel, h.astype(np.float64), ref)
+    near = near_grad_root(kernel, h.astype(np.float64), ref)
     err[near] = np.abs(bwd(np.ones_like(h), h, *params).astype(np.float64) - ref)[near] / 2.0 ** -13
     row["float16 bwd"] = err.max()
     rng = np.random.default_rng(2)
@@ -59,7 +53,7 @@ def measure(kernel, params):
             ref = (rb(np.ones_like(d), d, *params) if backward else rf(d, *params))
         err = ulp_error(y, ref, np.float64)
         if backward:
-            near = _near_root(kernel, d, ref)
+            near = near_grad_root(kernel, d, ref)
             err[near] = np.abs(y - ref)[near] / 2.0 ** -55
         row[f"float64 {direction}"] = err.max()
     return row
