@@ -279,14 +279,29 @@ def prelu(x, weight, /, axis=1, out=None):
     return call_ufunc("prelu", UFUNCS["leaky_relu"], (x, slope), (), out, ("x", "weight"))
 
 
-def prelu_backward(grad_output, x, weight, /, axis=1, out=None):
-    """prelu_backward(grad_output, x, weight, /, axis=1, out=None) -> (grad_input, grad_weight)
+def prelu_backward(grad_output, x=None, /, weight=None, axis=1, out=None, *, output=None):
+    """prelu_backward(grad_output, x, weight, /, axis=1, out=None, *, output=None)
+    -> (grad_input, grad_weight)
 
     grad_input = grad_output * (1 if x > 0 else weight[c]), written to ``out`` if given (which
     may be ``grad_output`` or ``x``); grad_weight has weight's shape and sums grad_output * x
     over the elements with x <= 0 of each channel (accumulated in float64).
+    With ``output=y`` (y = prelu(x, weight)) instead of x, and every weight > 0, the same from
+    the output alone: x = y / weight[c] where y <= 0.
     """
     name = "prelu_backward"
+    if weight is None:
+        raise TypeError(f"fastact.{name}: weight is required")
+    if output is not None:
+        if x is not None:
+            raise TypeError(f"fastact.{name}: give x or output=, not both")
+        if not np.all(np.asarray(weight) > 0):
+            raise ValueError(f"fastact.{name}: cannot start from the output: weight has values "
+                             f"that are not positive, so the output does not determine the sign "
+                             f"of x; pass x instead")
+        x = output
+    elif x is None:
+        raise TypeError(f"fastact.{name}: x (or output=) is required")
     x, slope = _prelu_operands(name, x, weight, axis, None)
     g = np.asarray(grad_output)
     _check_dtype(name, "grad_output", g.dtype)
@@ -295,7 +310,7 @@ def prelu_backward(grad_output, x, weight, /, axis=1, out=None):
     w = np.asarray(weight)
     # grad_weight first: out may be x or grad_output, which grad_input would overwrite.
     with np.errstate(all="ignore"):   # inf * 0 is NaN in grad_weight, as it should be
-        contrib = np.where(x > 0, 0, g * x)
+        contrib = np.where(x > 0, 0, g * (x if output is None else x / slope))
     if isinstance(slope, float):
         grad_weight = contrib.sum(dtype=np.float64)
     else:
@@ -303,6 +318,7 @@ def prelu_backward(grad_output, x, weight, /, axis=1, out=None):
         grad_weight = contrib.sum(axis=axes, dtype=np.float64)
     grad_weight = np.asarray(grad_weight, dtype=w.dtype if w.dtype.kind == "f" else np.float64)
     grad_weight = grad_weight.reshape(w.shape)
+    # y and x have the same sign when every weight is positive, so one kernel serves both
     if isinstance(slope, float):
         grad_input = _kernels.backward(_LEAKY, g, x, out, slope, 0.0)
     else:

@@ -235,9 +235,14 @@ static inline double sigmoid_bwo(double g, double y, double p0, double p1, const
 { (void)p0; (void)p1; (void)f64; return g * (y * (1.0 - y)); }
 static inline double tanh_bwo(double g, double y, double p0, double p1, const int f64)
 { (void)p0; (void)p1; (void)f64; return g * ((1.0 - y) * (1.0 + y)); }
-/* sigmoid(beta*x) = 1 - exp(-beta*y), since exp(beta*y) = 1 + exp(beta*x) */
+/* sigmoid(beta*x) = 1 - exp(-beta*y), since exp(beta*y) = 1 + exp(beta*x). The curve reaches
+ * beta*y = log1p(exp(threshold)) before the linear part takes over, so above that y is x itself;
+ * below it, a y from the linear part's first e^-threshold is read as the curve's. */
 static inline double softplus_bwo(double g, double y, double beta, double threshold, const int f64)
-{ return beta * y > threshold ? g : -g * fa_expm1_neg(-beta * y, f64); }
+{
+    double top = fa_max(threshold, 0.0) + fa_log1p_unit(fa_exp(-fa_abs(threshold), f64), f64);
+    return beta * y > top ? g : -g * fa_expm1_neg(-beta * y, f64);
+}
 
 /* ---- the table -------------------------------------------------------------------------- */
 /* X(name, number of scalar parameters, NATIVE or VIA_DOUBLE, whether integer inputs keep their
