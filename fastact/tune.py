@@ -5,7 +5,7 @@
 
 For each kernel and dtype, the serial path (1 thread) and the parallel path (every thread) run
 forward in place on sizes from 2**12 to 2**23 elements, interleaved, 9 rounds, median. The
-threshold is the smallest size at which the parallel path is at least 5% faster, both there and
+threshold is the smallest size at which the parallel path is at least 20% faster, both there and
 in the median over every larger size; None where there is none. The dispatcher reads the file at import.
 """
 import argparse
@@ -22,7 +22,7 @@ from . import _config, _kernels
 from ._dispatch import KERNEL_INDEX
 
 SIZES = [1 << p for p in range(12, 24)]
-GAIN = 1.05
+GAIN = 1.2   # a smaller gain is within the noise of these machines and buys a Numba start-up
 
 
 def _median_time(fn, x, number, rounds):

@@ -47,3 +47,38 @@ def test_dask_stays_lazy(default_case):
     rb = case.backward(da.ones_like(dx), dx, **case.kwargs)
     assert isinstance(rb, da.Array)
     assert np.array_equal(rb.compute(), case.backward(np.ones_like(x), x, **case.kwargs))
+
+
+def test_xarray_keeps_dims():
+    xr = pytest.importorskip("xarray")
+    a = xr.DataArray(np.linspace(-3, 3, 12).reshape(3, 4), dims=("batch", "feature"),
+                     coords={"batch": [10, 20, 30]})
+    r = fastact.gelu(a)
+    assert isinstance(r, xr.DataArray) and r.dims == ("batch", "feature")
+    assert list(r.coords["batch"].values) == [10, 20, 30]
+    assert np.array_equal(r.values, fastact.gelu(a.values))
+    rb = fastact.elu_backward(xr.ones_like(a), a, alpha=0.5)
+    assert rb.dims == a.dims
+    assert np.array_equal(rb.values, fastact.elu_backward(np.ones((3, 4)), a.values, alpha=0.5))
+
+
+def test_dask_distributed_cluster():
+    """Forward and backward on a 2-worker-process LocalCluster (loopback), several chunks."""
+    pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("dask.distributed")
+    import dask.array as da
+    x = np.random.default_rng(0).standard_normal((400, 300)).astype(np.float32) * 4
+    g = np.random.default_rng(1).standard_normal((400, 300)).astype(np.float32)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        dx, dg = da.from_array(x, chunks=(100, 150)), da.from_array(g, chunks=(100, 150))
+        assert dx.npartitions > 1
+        y = fastact.gelu(dx, approximate="tanh")
+        gi = fastact.gelu_backward(dg, dx, approximate="tanh")
+        s = fastact.softplus(dx, beta=2.0)
+        y, gi, s = client.compute([y, gi, s], sync=True)
+        assert len(client.scheduler_info()["workers"]) == 2
+    assert np.array_equal(y, fastact.gelu(x, approximate="tanh"))
+    assert np.array_equal(gi, fastact.gelu_backward(g, x, approximate="tanh"))
+    assert np.array_equal(s, fastact.softplus(x, beta=2.0))

@@ -1,0 +1,153 @@
+"""Layers for training loops written in NumPy: forward(x) and backward(grad_output).
+
+    act = fastact.nn.GELU()
+    h = act(x)                       # forward, keeps what backward needs
+    grad_x = act.backward(grad_h)    # may write into grad_h; frees what it kept
+
+One class per activation of the table, with torch.nn's name and constructor arguments, plus
+`inplace=`. A layer keeps only what its backward needs, and only until that backward:
+  - where the backward can start from the output (relu, leaky_relu and PReLU with positive
+    slopes, elu and celu with alpha > 0, selu, softplus, hardtanh, relu6, sigmoid, tanh), the
+    output; with inplace=True that is x's own buffer, so the layer costs no memory at all;
+  - elsewhere (gelu, silu, mish, hardsigmoid, hardswish) it keeps x; with inplace=True it keeps a
+    copy of x first, since the forward overwrites it.
+backward(grad_output) writes into grad_output when it is a writeable array of the result's dtype
+and shape, else into a new array, and returns it.
+"""
+import numpy as np
+
+from . import _dispatch
+from ._table import ACTIVATIONS, PRELU
+
+__all__ = [a.layer for a in ACTIVATIONS] + [PRELU.layer]
+
+
+def _writable_like(a, like):
+    return (type(a) is np.ndarray and a.flags.writeable and a.shape == like.shape
+            and a.dtype == like.dtype)
+
+
+class _Layer:
+    """Common machinery: what to keep, and freeing it after the backward."""
+
+    _act = None
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def _keep(self, x, y, from_output):
+        self._from_output = from_output
+        self._saved = y if from_output else x
+
+    def _take(self):
+        saved = getattr(self, "_saved", None)
+        if saved is None:
+            raise RuntimeError(f"fastact.nn.{type(self).__name__}: backward without a forward "
+                               f"(or a second backward for one forward)")
+        self._saved = None
+        return saved
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._repr_args())
+        return f"{type(self).__name__}({args})"
+
+
+class _Activation(_Layer):
+    def __init__(self, *args, inplace=False, **kwargs):
+        act = self._act
+        names = [p for p, _ in act.params] + ([act.choice[0]] if act.choice else [])
+        defaults = dict(act.params)
+        if act.choice:
+            defaults[act.choice[0]] = act.choice[1]
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} positional "
+                            f"arguments ({', '.join(names)})")
+        values = dict(defaults, **dict(zip(names, args)))
+        for k, v in kwargs.items():
+            if k not in defaults:
+                raise TypeError(f"{type(self).__name__} got an unexpected argument {k!r}")
+            values[k] = v
+        self.kwargs = values
+        self.inplace = bool(inplace)
+        self._forward = _dispatch.FUNCTIONS[act.name]
+        self._backward = _dispatch.FUNCTIONS[act.name + "_backward"]
+        params = tuple(values[p] for p, _ in act.params)
+        self._output_ok = _dispatch.output_allowed(act, params) is None
+        self._saved = None
+
+    def _repr_args(self):
+        return list(self.kwargs.items()) + ([("inplace", True)] if self.inplace else [])
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if self.inplace and not self._output_ok:
+            x_kept = x.copy()
+        else:
+            x_kept = x
+        y = self._forward(x, **self.kwargs, out=x if self.inplace else None)
+        self._keep(x_kept, y, self._output_ok)
+        return y
+
+    def backward(self, grad_output):
+        saved = self._take()
+        g = np.asarray(grad_output)
+        out = g if _writable_like(g, saved) else None
+        if self._from_output:
+            return self._backward(g, **self.kwargs, out=out, output=saved)
+        return self._backward(g, saved, **self.kwargs, out=out)
+
+
+class PReLU(_Layer):
+    """PReLU(num_parameters=1, init=0.25): a learned slope per channel (axis 1), or one for all.
+
+    `weight` (float32, shape (num_parameters,)) is the parameter; backward accumulates into
+    `grad_weight` (float64) until zero_grad(). Works for (N, C) and (N, C, H, W) inputs.
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, inplace=False, dtype=np.float32):
+        if int(num_parameters) < 1:
+            raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters!r}")
+        self.weight = np.full(int(num_parameters), init, dtype=dtype)
+        self.grad_weight = np.zeros(int(num_parameters), dtype=np.float64)
+        self.inplace = bool(inplace)
+        self._saved = None
+
+    def _repr_args(self):
+        return [("num_parameters", self.weight.size)] + ([("inplace", True)] if self.inplace else [])
+
+    def zero_grad(self):
+        self.grad_weight[...] = 0
+
+    def forward(self, x):
+        x = np.asarray(x)
+        from_output = bool(np.all(self.weight > 0))
+        x_kept = x.copy() if self.inplace and not from_output else x
+        y = _dispatch.prelu(x, self.weight, out=x if self.inplace else None)
+        self._keep(x_kept, y, from_output)
+        self._weight_used = self.weight.copy()
+        return y
+
+    def backward(self, grad_output):
+        saved = self._take()
+        g = np.asarray(grad_output)
+        out = g if _writable_like(g, saved) else None
+        if self._from_output:
+            grad_input, grad_weight = _dispatch.prelu_backward(
+                g, weight=self._weight_used, out=out, output=saved)
+        else:
+            grad_input, grad_weight = _dispatch.prelu_backward(g, saved, self._weight_used, out=out)
+        self.grad_weight += grad_weight
+        return grad_input
+
+
+def _make_layer(act):
+    params = "".join(f", {p}={d!r}" for p, d in act.params)
+    if act.choice:
+        params += f", {act.choice[0]}={act.choice[1]!r}"
+    doc = (f"{act.layer}({params[2:]}{', ' if params else ''}inplace=False): fastact.{act.name} "
+           f"as a layer: {act.formula}.")
+    return type(act.layer, (_Activation,), {"_act": act, "__doc__": doc, "__module__": __name__})
+
+
+for _act in ACTIVATIONS:
+    globals()[_act.layer] = _make_layer(_act)

@@ -1,0 +1,85 @@
+"""fastact.nn: layers keep only what backward needs and give the functions' gradients."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import fastact
+import fastact.nn as nn
+from fastact._table import ACTIVATIONS
+
+RNG = np.random.default_rng(4)
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: a.layer)
+@pytest.mark.parametrize("inplace", [False, True])
+def test_layer_matches_functions(act, inplace):
+    layer = getattr(nn, act.layer)(inplace=inplace)
+    x = (RNG.standard_normal((16, 33)) * 3).astype(np.float32)
+    g = RNG.standard_normal((16, 33)).astype(np.float32)
+    fwd, bwd = getattr(fastact, act.name), getattr(fastact, act.name + "_backward")
+    y_ref, g_ref = fwd(x), bwd(g, x)
+    xi, gi = x.copy(), g.copy()
+    y = layer(xi)
+    assert np.array_equal(y, y_ref)
+    assert (y is xi) == inplace
+    grad = layer.backward(gi)
+    assert grad is gi                       # written into grad_output
+    np.testing.assert_allclose(grad, g_ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match="backward without a forward"):
+        layer.backward(g)
+
+
+def test_layers_keep_only_what_backward_needs():
+    x = RNG.standard_normal((8, 8)).astype(np.float32)
+    relu = nn.ReLU(inplace=True)
+    y = relu(x)
+    assert relu._saved is x and y is x      # the output, in x's own buffer: nothing extra
+    gelu = nn.GELU()
+    gelu(x)
+    assert gelu._saved is x                 # gelu needs x itself
+    elu_neg = nn.ELU(alpha=-1.0)            # alpha <= 0: the output does not determine x
+    elu_neg(x)
+    assert not elu_neg._from_output and elu_neg._saved is x
+    relu.backward(np.ones_like(x))
+    assert relu._saved is None              # freed after the backward
+
+
+def test_constructor_arguments_follow_torch():
+    assert nn.LeakyReLU(0.2).kwargs == {"negative_slope": 0.2}
+    assert nn.Softplus(beta=2.0).kwargs == {"beta": 2.0, "threshold": 20.0}
+    assert nn.Hardtanh(-2.0, 2.0).kwargs == {"min_val": -2.0, "max_val": 2.0}
+    assert nn.GELU(approximate="tanh").kwargs == {"approximate": "tanh"}
+    assert repr(nn.ELU(alpha=0.5, inplace=True)) == "ELU(alpha=0.5, inplace=True)"
+    with pytest.raises(TypeError):
+        nn.ReLU(0.1)
+    with pytest.raises(TypeError):
+        nn.ELU(beta=1.0)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (2, 4, 3, 5)])
+def test_prelu_layer_accumulates_grad_weight(shape):
+    layer = nn.PReLU(num_parameters=4, init=0.25)
+    total = np.zeros(4)
+    for _ in range(3):
+        x = RNG.standard_normal(shape).astype(np.float32)
+        g = RNG.standard_normal(shape).astype(np.float32)
+        y = layer(x)
+        assert np.array_equal(y, fastact.prelu(x, layer.weight))
+        gi_ref, gw_ref = fastact.prelu_backward(g, x, layer.weight)
+        gi = layer.backward(g.copy())
+        np.testing.assert_allclose(gi, gi_ref, rtol=1e-6)
+        total += gw_ref
+    np.testing.assert_allclose(layer.grad_weight, total, rtol=1e-5)
+    layer.zero_grad()
+    assert not layer.grad_weight.any()
+
+
+def test_mlp_example_learns():
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    import train_mlp
+    data = train_mlp.load_digits()
+    losses, acc = train_mlp.train(data, nn.GELU(), nn.PReLU(128), epochs=3, log=lambda s: None)
+    assert losses[-1] < losses[0] * 0.5 and acc > 0.9
