@@ -30,12 +30,12 @@
 #define leaky_relu_BWD(T, g, x, p0, p1) ((x) > 0 ? (g) : (g) * (p0))
 
 /* Formulas computed in double; float32 results use the shorter polynomials (f64 = 0). */
-static inline double elu_fwd(double x, double alpha, double unused, const int f64)
+FA_INLINE double elu_fwd(double x, double alpha, double unused, const int f64)
 {
     (void)unused;
     return x > 0 ? x : alpha * fa_expm1_neg(x, f64);
 }
-static inline double elu_bwd(double g, double x, double alpha, double unused, const int f64)
+FA_INLINE double elu_bwd(double g, double x, double alpha, double unused, const int f64)
 {
     (void)unused;
     return x > 0 ? g : g * (alpha * fa_exp(x, f64));
@@ -43,38 +43,38 @@ static inline double elu_bwd(double g, double x, double alpha, double unused, co
 
 /* gelu(x) = x * Phi(x); Phi(x) = 1 - Phi(-x) for x >= 0. For x < 0 the whole product is scaled
  * by 2^k last, so a normal result is never built from a subnormal Phi. */
-static inline double gelu_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_tail T = fa_normal_tail(x, f64);
     double lead = x < 0 ? fa_max(x, -FA_TAIL_XMAX(f64)) : 1.0;
-    double s = fa_scale(lead * 0.5 * T.tF * T.m, T.k);
+    double s = fa_scale(lead * 0.5 * T.tF * T.m, T.k, f64);
     return x < 0 ? s : x * (1.0 - s);
 }
 /* gelu'(x) = Phi(x) + x*phi(x). With a = |x|: x < 0 gives Phi(-a) - a*phi(a), x >= 0 gives
  * 1 - (Phi(-a) - a*phi(a)); both share exp(-a*a/2). */
-static inline double gelu_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_tail T = fa_normal_tail(x, f64);
-    double s = fa_scale((0.5 * T.tF - T.a * FA_INV_SQRT_2PI) * T.m, T.k);
+    double s = fa_scale((0.5 * T.tF - T.a * FA_INV_SQRT_2PI) * T.m, T.k, f64);
     return g * (x < 0 ? s : 1.0 - s);
 }
 
 /* gelu_tanh(x) = x * sigmoid(w), sigmoid through fa_sigmoid_parts. */
-static inline double gelu_tanh_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_tanh_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_tanh_form P = fa_gelu_tanh_parts(x, f64);
-    return P.w < 0 ? fa_scale(P.xc * P.S.m * P.S.q, P.S.k) : x * P.S.q;
+    return P.w < 0 ? fa_scale(P.xc * P.S.m * P.S.q, P.S.k, f64) : x * P.S.q;
 }
 /* d/dx x*sigmoid(w) = sigmoid(w) * (1 + x * (1 - sigmoid(w)) * dw/dx) */
-static inline double gelu_tanh_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_tanh_form P = fa_gelu_tanh_parts(x, f64);
     double E = P.S.E, q = P.S.q;
-    double d = P.w < 0 ? fa_scale(P.S.m * q * (1.0 + P.xc * q * P.dw), P.S.k)
+    double d = P.w < 0 ? fa_scale(P.S.m * q * (1.0 + P.xc * q * P.dw), P.S.k, f64)
                        : q * (1.0 + P.xc * E * q * P.dw);
     return g * d;
 }
@@ -86,22 +86,22 @@ static inline double gelu_tanh_bwd(double g, double x, double p0, double p1, con
 #define hardtanh_FWD(T, x, p0, p1) ((x) < (p0) ? (p0) : ((x) > (p1) ? (p1) : (x)))
 #define hardtanh_BWD(T, g, x, p0, p1) (((x) <= (p0) || (x) >= (p1)) ? (T)0 : (g))
 
-static inline double hardsigmoid_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double hardsigmoid_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1; (void)f64;
     return fa_min(fa_max(x + 3.0, 0.0), 6.0) / 6.0;
 }
-static inline double hardsigmoid_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double hardsigmoid_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1; (void)f64;
     return (x > -3.0 && x < 3.0) ? g * (1.0 / 6.0) : 0.0;
 }
-static inline double hardswish_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double hardswish_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1; (void)f64;
     return x * fa_min(fa_max(x + 3.0, 0.0), 6.0) / 6.0;
 }
-static inline double hardswish_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double hardswish_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1; (void)f64;
     return x < -3.0 ? 0.0 : (x <= 3.0 ? g * (x / 3.0 + 0.5) : g);
@@ -110,72 +110,72 @@ static inline double hardswish_bwd(double g, double x, double p0, double p1, con
 /* SELU's constants, as torch.nn.functional writes them. */
 #define FA_SELU_ALPHA 1.6732632423543772848170429916717
 #define FA_SELU_SCALE 1.0507009873554804934193349852946
-static inline double selu_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double selu_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     return x > 0 ? FA_SELU_SCALE * x : (FA_SELU_SCALE * FA_SELU_ALPHA) * fa_expm1_neg(x, f64);
 }
-static inline double selu_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double selu_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     return x > 0 ? g * FA_SELU_SCALE : g * ((FA_SELU_SCALE * FA_SELU_ALPHA) * fa_exp(x, f64));
 }
 
 /* celu(x) = x if x > 0 else alpha * expm1(x / alpha) */
-static inline double celu_fwd(double x, double alpha, double unused, const int f64)
+FA_INLINE double celu_fwd(double x, double alpha, double unused, const int f64)
 {
     (void)unused;
     return x > 0 ? x : alpha * fa_expm1_neg(x / alpha, f64);
 }
-static inline double celu_bwd(double g, double x, double alpha, double unused, const int f64)
+FA_INLINE double celu_bwd(double g, double x, double alpha, double unused, const int f64)
 {
     (void)unused;
     return x > 0 ? g : g * fa_exp(x / alpha, f64);
 }
 
 /* sigmoid'(x) = E/(1+E)^2 for either sign, scaled last. */
-static inline double sigmoid_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double sigmoid_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
-    return x < 0 ? fa_scale(S.m * S.q, S.k) : S.q;
+    return x < 0 ? fa_scale(S.m * S.q, S.k, f64) : S.q;
 }
-static inline double sigmoid_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double sigmoid_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
-    return g * fa_scale(S.m * S.q * S.q, S.k);
+    return g * fa_scale(S.m * S.q * S.q, S.k, f64);
 }
 
 /* silu(x) = x * sigmoid(x); silu' = sigmoid(x) * (1 + x * (1 - sigmoid(x))). */
-static inline double silu_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double silu_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
-    return x < 0 ? fa_scale(fa_max(x, -1400.0) * S.m * S.q, S.k) : x * S.q;
+    return x < 0 ? fa_scale(fa_max(x, -1400.0) * S.m * S.q, S.k, f64) : x * S.q;
 }
-static inline double silu_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double silu_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
     double xc = fa_max(fa_min(x, 1400.0), -1400.0);
-    return g * (x < 0 ? fa_scale(S.m * S.q * (1.0 + xc * S.q), S.k)
+    return g * (x < 0 ? fa_scale(S.m * S.q * (1.0 + xc * S.q), S.k, f64)
                       : S.q * (1.0 + xc * S.E * S.q));
 }
 
 /* tanh(x) = -em/(2 + em) with em = expm1(-2|x|), the sign of x; tanh' = 4E/(1+E)^2, E = exp(-2|x|). */
-static inline double tanh_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double tanh_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     double em = fa_expm1_neg(-2.0 * fa_abs(x), f64);
     return fa_copysign(-em / (2.0 + em), x);
 }
-static inline double tanh_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double tanh_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     double k, m = fa_exp_split(-2.0 * fa_abs(x), &k, f64);
-    double E = fa_scale(m, k);
-    return g * fa_scale(4.0 * m / ((1.0 + E) * (1.0 + E)), k);
+    double E = fa_scale(m, k, f64);
+    return g * fa_scale(4.0 * m / ((1.0 + E) * (1.0 + E)), k, f64);
 }
 
 /* mish(x) = x * tanh(softplus(x)). With E = exp(-|x|) <= 1 and D the denominator:
@@ -183,62 +183,64 @@ static inline double tanh_bwd(double g, double x, double p0, double p1, const in
  *   x >  0: tanh(softplus(x)) = (1+2E) / (1 + 2E + 2E^2)
  * and mish'(x) = tanh(softplus(x)) + x * sech^2(softplus(x)) * sigmoid(x), which is
  *   x <= 0: E(2+E)/D + 4x(1+E)E/D^2,   x > 0: (1+2E)/D + 4x(1+E)E^2/D^2. */
-static inline double mish_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double mish_fwd(double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     double k, m = fa_exp_split(-fa_abs(x), &k, f64);
-    double E = fa_scale(m, k);
-    double neg = fa_scale(fa_max(x, -1400.0) * m * (2.0 + E) / (2.0 + 2.0 * E + E * E), k);
+    double E = fa_scale(m, k, f64);
+    double neg = fa_scale(fa_max(x, -1400.0) * m * (2.0 + E) / (2.0 + 2.0 * E + E * E), k, f64);
     return x <= 0 ? neg : x * (1.0 + 2.0 * E) / (1.0 + 2.0 * E + 2.0 * E * E);
 }
-static inline double mish_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double mish_bwd(double g, double x, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1;
     double k, m = fa_exp_split(-fa_abs(x), &k, f64);
-    double E = fa_scale(m, k);
+    double E = fa_scale(m, k, f64);
     double xc = fa_max(fa_min(x, 1400.0), -1400.0);
     double Dn = 2.0 + 2.0 * E + E * E, Dp = 1.0 + 2.0 * E + 2.0 * E * E;
-    double neg = fa_scale(m * ((2.0 + E) / Dn + 4.0 * xc * (1.0 + E) / (Dn * Dn)), k);
+    double neg = fa_scale(m * ((2.0 + E) / Dn + 4.0 * xc * (1.0 + E) / (Dn * Dn)), k, f64);
     double pos = (1.0 + 2.0 * E) / Dp + 4.0 * xc * (1.0 + E) * E * E / (Dp * Dp);
     return g * (x <= 0 ? neg : pos);
 }
 
 /* softplus(x) = x if beta*x > threshold else log1p(exp(beta*x)) / beta, with
  * log1p(exp(b)) = max(b, 0) + log1p(exp(-|b|)); softplus' = sigmoid(beta*x). */
-static inline double softplus_fwd(double x, double beta, double threshold, const int f64)
+FA_INLINE double softplus_fwd(double x, double beta, double threshold, const int f64)
 {
     double b = beta * x;
     fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
     double lp = fa_log1p_unit(S.E, f64);
     return b > threshold ? x : ((b > 0 ? b : 0.0) + lp) / beta;
 }
-static inline double softplus_bwd(double g, double x, double beta, double threshold, const int f64)
+FA_INLINE double softplus_bwd(double g, double x, double beta, double threshold, const int f64)
 {
     double b = beta * x;
     fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
-    return b > threshold ? g : g * (b < 0 ? fa_scale(S.m * S.q, S.k) : S.q);
+    return b > threshold ? g : g * (b < 0 ? fa_scale(S.m * S.q, S.k, f64) : S.q);
 }
 
 /* Backward from the output y = f(x), for training loops that overwrite x with f(x). Where f'(x)
  * is a function of y alone; the table marks these OWN. SAME: the x-formula applied to y gives the
  * same result (relu, leaky_relu with a positive slope, hardtanh, relu6). */
-static inline double elu_bwo(double g, double y, double alpha, double unused, const int f64)
+FA_INLINE double elu_bwo(double g, double y, double alpha, double unused, const int f64)
 { (void)unused; (void)f64; return y > 0 ? g : g * (y + alpha); }
-static inline double celu_bwo(double g, double y, double alpha, double unused, const int f64)
+FA_INLINE double celu_bwo(double g, double y, double alpha, double unused, const int f64)
 { (void)unused; (void)f64; return y > 0 ? g : g * (y / alpha + 1.0); }
-static inline double selu_bwo(double g, double y, double p0, double p1, const int f64)
+FA_INLINE double selu_bwo(double g, double y, double p0, double p1, const int f64)
 {
     (void)p0; (void)p1; (void)f64;
     return y > 0 ? g * FA_SELU_SCALE : g * (y + FA_SELU_SCALE * FA_SELU_ALPHA);
 }
-static inline double sigmoid_bwo(double g, double y, double p0, double p1, const int f64)
+FA_INLINE double hardsigmoid_bwo(double g, double y, double p0, double p1, const int f64)
+{ (void)p0; (void)p1; (void)f64; return (y > 0.0 && y < 1.0) ? g * (1.0 / 6.0) : 0.0; }
+FA_INLINE double sigmoid_bwo(double g, double y, double p0, double p1, const int f64)
 { (void)p0; (void)p1; (void)f64; return g * (y * (1.0 - y)); }
-static inline double tanh_bwo(double g, double y, double p0, double p1, const int f64)
+FA_INLINE double tanh_bwo(double g, double y, double p0, double p1, const int f64)
 { (void)p0; (void)p1; (void)f64; return g * ((1.0 - y) * (1.0 + y)); }
 /* sigmoid(beta*x) = 1 - exp(-beta*y), since exp(beta*y) = 1 + exp(beta*x). The curve reaches
  * beta*y = log1p(exp(threshold)) before the linear part takes over, so above that y is x itself;
  * below it, a y from the linear part's first e^-threshold is read as the curve's. */
-static inline double softplus_bwo(double g, double y, double beta, double threshold, const int f64)
+FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold, const int f64)
 {
     double top = fa_max(threshold, 0.0) + fa_log1p_unit(fa_exp(-fa_abs(threshold), f64), f64);
     return beta * y > top ? g : -g * fa_expm1_neg(-beta * y, f64);
@@ -259,7 +261,7 @@ static inline double softplus_bwo(double g, double y, double beta, double thresh
     X(softplus, 2, VIA_DOUBLE, 0, OWN)            \
     X(selu, 0, VIA_DOUBLE, 0, OWN)                \
     X(celu, 1, VIA_DOUBLE, 0, OWN)                \
-    X(hardsigmoid, 0, VIA_DOUBLE, 0, NONE)        \
+    X(hardsigmoid, 0, VIA_DOUBLE, 0, OWN)         \
     X(hardswish, 0, VIA_DOUBLE, 0, NONE)          \
     X(hardtanh, 2, NATIVE, 0, SAME)               \
     X(relu6, 0, NATIVE, 0, SAME)                  \
@@ -268,32 +270,32 @@ static inline double softplus_bwo(double g, double y, double beta, double thresh
 
 /* ---- per-type scalar entry points --------------------------------------------------------- */
 #define FA_SCALARS_NATIVE(name)                                                                  \
-    static inline float name##_fwd_f(float x, float p0, float p1)                              \
+    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                              \
     { (void)p0; (void)p1; return name##_FWD(float, x, p0, p1); }                                \
-    static inline double name##_fwd_d(double x, double p0, double p1)                          \
+    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                          \
     { (void)p0; (void)p1; return name##_FWD(double, x, p0, p1); }                               \
-    static inline float name##_bwd_f(float g, float x, float p0, float p1)                     \
+    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                     \
     { (void)p0; (void)p1; return name##_BWD(float, g, x, p0, p1); }                             \
-    static inline double name##_bwd_d(double g, double x, double p0, double p1)                \
+    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                \
     { (void)p0; (void)p1; return name##_BWD(double, g, x, p0, p1); }
 #define FA_SCALARS_VIA_DOUBLE(name)                                                              \
-    static inline float name##_fwd_f(float x, float p0, float p1)                              \
+    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                              \
     { return (float)name##_fwd(x, p0, p1, 0); }                                                 \
-    static inline double name##_fwd_d(double x, double p0, double p1)                          \
+    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                          \
     { return name##_fwd(x, p0, p1, 1); }                                                        \
-    static inline float name##_bwd_f(float g, float x, float p0, float p1)                     \
+    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                     \
     { return (float)name##_bwd(g, x, p0, p1, 0); }                                              \
-    static inline double name##_bwd_d(double g, double x, double p0, double p1)                \
+    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                \
     { return name##_bwd(g, x, p0, p1, 1); }
 #define FA_BWO_SCALARS_SAME(name)                                                                \
-    static inline float name##_bwo_f(float g, float y, float p0, float p1)                     \
+    FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                     \
     { return name##_bwd_f(g, y, p0, p1); }                                                      \
-    static inline double name##_bwo_d(double g, double y, double p0, double p1)                \
+    FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                \
     { return name##_bwd_d(g, y, p0, p1); }
 #define FA_BWO_SCALARS_OWN(name)                                                                 \
-    static inline float name##_bwo_f(float g, float y, float p0, float p1)                     \
+    FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                     \
     { return (float)name##_bwo(g, y, p0, p1, 0); }                                              \
-    static inline double name##_bwo_d(double g, double y, double p0, double p1)                \
+    FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                \
     { return name##_bwo(g, y, p0, p1, 1); }
 #define FA_BWO_SCALARS_NONE(name)
 #define FA_SCALARS(name, np, kind, keeps_int, bwo) FA_SCALARS_##kind(name) FA_BWO_SCALARS_##bwo(name)
@@ -389,14 +391,14 @@ static int fa_best_isa(void)
         call;                                                                                     \
         _mm_setcsr(csr);                                                                          \
     }
-static inline void fa_forward_f(const fa_kernel *K, npy_intp n, const float *x, float *y, float p0, float p1)
+FA_INLINE void fa_forward_f(const fa_kernel *K, npy_intp n, const float *x, float *y, float p0, float p1)
 FA_ENTRY_POINT(K->fwd_f[fa_isa](n, x, y, p0, p1))
-static inline void fa_forward_d(const fa_kernel *K, npy_intp n, const double *x, double *y, double p0, double p1)
+FA_INLINE void fa_forward_d(const fa_kernel *K, npy_intp n, const double *x, double *y, double p0, double p1)
 FA_ENTRY_POINT(K->fwd_d[fa_isa](n, x, y, p0, p1))
 /* backward from x, or from the output y when from_output (then x is y) */
-static inline void fa_backward_f(const fa_kernel *K, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+FA_INLINE void fa_backward_f(const fa_kernel *K, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
 FA_ENTRY_POINT((from_output ? K->bwo_f : K->bwd_f)[fa_isa](n, g, x, y, p0, p1))
-static inline void fa_backward_d(const fa_kernel *K, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+FA_INLINE void fa_backward_d(const fa_kernel *K, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
 FA_ENTRY_POINT((from_output ? K->bwo_d : K->bwd_d)[fa_isa](n, g, x, y, p0, p1))
 
 /* One C entry per direction and dtype, taking the kernel's index: the parallel path (Numba) calls

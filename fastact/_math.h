@@ -9,7 +9,7 @@
  *   f64 = 0: float32 results computed in double; polynomials good to ~1e-10 relative, so the final
  *            rounding to float is the only error that matters (<= 1 ulp).
  *   f64 = 1: float64 results; full-length polynomials, and products whose rounding the result is
- *            sensitive to (x*x in exp(-x*x/2)) are carried in double-double.
+ *            sensitive to (x*x in exp(-x*x/2)) are carried in double-double, through FMA.
  */
 #ifndef FASTACT_MATH_H
 #define FASTACT_MATH_H
@@ -17,40 +17,48 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline double fa_bits_to_double(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
-static inline uint64_t fa_double_to_bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
+/* Every helper is inlined into the loops that are compiled per instruction set, so that it is
+ * compiled for that instruction set too (an out-of-line copy would be baseline code). */
+#define FA_INLINE static inline __attribute__((always_inline))
+
+FA_INLINE double fa_bits_to_double(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
+FA_INLINE uint64_t fa_double_to_bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
+
+/* a*b + c rounded once. Polynomials use it: on AVX2 and AVX-512 it is one instruction, and the
+ * baseline build calls libm's fma, which rounds the same way (slowly), so results stay identical
+ * on every instruction set. Everything else is left unfused by -ffp-contract=off. */
+#define FA_MULADD(a, b, c) __builtin_fma((a), (b), (c))
 
 /* NaN-preserving clamps: a comparison with NaN is false, so NaN falls through unchanged. */
-static inline double fa_min(double x, double hi) { return x > hi ? hi : x; }
-static inline double fa_max(double x, double lo) { return x < lo ? lo : x; }
-static inline double fa_abs(double x) { return fa_bits_to_double(fa_double_to_bits(x) & 0x7fffffffffffffffULL); }
+FA_INLINE double fa_min(double x, double hi) { return x > hi ? hi : x; }
+FA_INLINE double fa_max(double x, double lo) { return x < lo ? lo : x; }
+FA_INLINE double fa_abs(double x) { return fa_bits_to_double(fa_double_to_bits(x) & 0x7fffffffffffffffULL); }
 
 /* Adding and subtracting 1.5*2^52 rounds |x| < 2^51 to the nearest integer (ties to even), and
  * leaves that integer in the low bits of the sum. */
 #define FA_SHIFTER 6755399441055744.0
 
 /* 2^k for an integer-valued k in [-1022, 1023]. */
-static inline double fa_pow2(double k)
+FA_INLINE double fa_pow2(double k)
 {
     uint64_t bits = fa_double_to_bits(k + FA_SHIFTER) + 1023;
     return fa_bits_to_double(bits << 52);
 }
 
-/* m * 2^k for an integer-valued k in [-2040, 2040], rounded once: the first factor keeps m*2^k1
- * normal, so only the second product can round (into the subnormal range, correctly). */
-static inline double fa_scale(double m, double k)
+/* m * 2^k for an integer-valued k in [-2040, 2040]. For float64 results it is rounded once: the
+ * first factor keeps m*2^k1 normal, so only the second product can round (into the subnormal
+ * range, correctly). Float32 results, computed in double, need one factor: below 2^-1022 they are
+ * 0 in float32 anyway, and every caller's k > 1023 belongs to a discarded branch. */
+FA_INLINE double fa_scale(double m, double k, const int f64)
 {
+    if (!f64)
+        return m * fa_pow2(fa_max(fa_min(k, 1023.0), -1022.0));
     double k1 = (k * 0.5 + FA_SHIFTER) - FA_SHIFTER;
     return m * fa_pow2(k1) * fa_pow2(k - k1);
 }
 
-/* Dekker's exact product of a with itself, without FMA: a*a = hi + lo exactly (|a| < 2^500). */
-static inline double fa_square_lo(double a, double hi)
-{
-    double c = 134217729.0 * a;          /* 2^27 + 1 splits a into two 26-bit halves */
-    double ah = c - (c - a), al = a - ah;
-    return ((ah * ah - hi) + 2.0 * ah * al) + al * al;
-}
+/* The rounding error of hi = a*a, exactly: a*a = hi + lo. */
+FA_INLINE double fa_square_lo(double a, double hi) { return FA_MULADD(a, a, -hi); }
 
 #define FA_LOG2E 1.4426950408889634
 /* ln 2 split so that n * FA_LN2_HI is exact for |n| < 2^20 (fdlibm's constants). */
@@ -59,32 +67,32 @@ static inline double fa_square_lo(double a, double hi)
 
 /* exp(x) - 1 - r on the reduced argument |r| <= ln2/2, as r*r*Q(r). Taylor coefficients 1/k!:
  * the first omitted term is below 4e-18 relative at degree 13 (f64) and 2e-10 at degree 9 (f32). */
-static inline double fa_expm1_reduced(double r, const int f64)
+FA_INLINE double fa_expm1_reduced(double r, const int f64)
 {
     double q;
     if (f64) {
         q = 1.0 / 6227020800.0;                       /* 1/13! */
-        q = q * r + 1.0 / 479001600.0;
-        q = q * r + 1.0 / 39916800.0;
-        q = q * r + 1.0 / 3628800.0;
-        q = q * r + 1.0 / 362880.0;
-        q = q * r + 1.0 / 40320.0;
+        q = FA_MULADD(q, r, 1.0 / 479001600.0);
+        q = FA_MULADD(q, r, 1.0 / 39916800.0);
+        q = FA_MULADD(q, r, 1.0 / 3628800.0);
+        q = FA_MULADD(q, r, 1.0 / 362880.0);
+        q = FA_MULADD(q, r, 1.0 / 40320.0);
     } else {
         q = 1.0 / 362880.0;                           /* 1/9! */
-        q = q * r + 1.0 / 40320.0;
+        q = FA_MULADD(q, r, 1.0 / 40320.0);
     }
-    q = q * r + 1.0 / 5040.0;
-    q = q * r + 1.0 / 720.0;
-    q = q * r + 1.0 / 120.0;
-    q = q * r + 1.0 / 24.0;
-    q = q * r + 1.0 / 6.0;
-    q = q * r + 0.5;
+    q = FA_MULADD(q, r, 1.0 / 5040.0);
+    q = FA_MULADD(q, r, 1.0 / 720.0);
+    q = FA_MULADD(q, r, 1.0 / 120.0);
+    q = FA_MULADD(q, r, 1.0 / 24.0);
+    q = FA_MULADD(q, r, 1.0 / 6.0);
+    q = FA_MULADD(q, r, 0.5);
     return r + r * r * q;
 }
 
 /* exp(x) as m * 2^k with m in [0.7, 1.42], k integer-valued; x is clamped to [-1400, 1400], where
  * exp is already 0 or inf once scaled. */
-static inline double fa_exp_split(double x, double *k, const int f64)
+FA_INLINE double fa_exp_split(double x, double *k, const int f64)
 {
     x = fa_max(fa_min(x, 1400.0), -1400.0);
     double n = (x * FA_LOG2E + FA_SHIFTER) - FA_SHIFTER;
@@ -93,15 +101,15 @@ static inline double fa_exp_split(double x, double *k, const int f64)
     return 1.0 + fa_expm1_reduced(r, f64);
 }
 
-static inline double fa_exp(double x, const int f64)
+FA_INLINE double fa_exp(double x, const int f64)
 {
     double k, m = fa_exp_split(x, &k, f64);
-    return fa_scale(m, k);
+    return fa_scale(m, k, f64);
 }
 
 /* expm1(x) for x <= 0 (positive x is treated as 0): 2^n * expm1(r) + (2^n - 1), where 2^n - 1 is
  * exact; below -60 the result is -1 to double precision. */
-static inline double fa_expm1_neg(double x, const int f64)
+FA_INLINE double fa_expm1_neg(double x, const int f64)
 {
     x = fa_max(fa_min(x, 0.0), -60.0);
     double n = (x * FA_LOG2E + FA_SHIFTER) - FA_SHIFTER;
@@ -140,7 +148,7 @@ typedef struct {
     double m, k; /* exp(-a*a/2) = m * 2^k, kept apart so that a product is rounded only once */
 } fa_tail;
 
-static inline fa_tail fa_normal_tail(double x, const int f64)
+FA_INLINE fa_tail fa_normal_tail(double x, const int f64)
 {
     fa_tail T;
     double a = fa_min(fa_abs(x), FA_TAIL_XMAX(f64));
@@ -151,13 +159,13 @@ static inline fa_tail fa_normal_tail(double x, const int f64)
         s = (t - F64_MID) * (1.0 / F64_HALF);
         F = F64_C[22];
 #pragma GCC unroll 32
-        for (int j = 21; j >= 0; j--) F = F * s + F64_C[j];
+        for (int j = 21; j >= 0; j--) F = FA_MULADD(F, s, F64_C[j]);
     } else {
         t = F32_K / (F32_K + z);
         s = (t - F32_MID) * (1.0 / F32_HALF);
         F = F32_C[11];
 #pragma GCC unroll 32
-        for (int j = 10; j >= 0; j--) F = F * s + F32_C[j];
+        for (int j = 10; j >= 0; j--) F = FA_MULADD(F, s, F32_C[j]);
     }
     double hi = a * a;          /* exact when a came from a float */
     T.m = fa_exp_split(-0.5 * hi, &T.k, f64);
@@ -176,7 +184,7 @@ typedef struct {
     double m, k; /* E = m * 2^k */
 } fa_sigmoid;
 
-static inline fa_sigmoid fa_sigmoid_parts(double w, double w_lo, const int f64)
+FA_INLINE fa_sigmoid fa_sigmoid_parts(double w, double w_lo, const int f64)
 {
     fa_sigmoid S;
     double aw = w < 0.0 ? -w : w;
@@ -184,7 +192,7 @@ static inline fa_sigmoid fa_sigmoid_parts(double w, double w_lo, const int f64)
     S.m = fa_exp_split(-aw, &S.k, f64);
     if (f64)
         S.m *= 1.0 - alo;
-    S.E = fa_scale(S.m, S.k);
+    S.E = fa_scale(S.m, S.k, f64);
     S.q = 1.0 / (1.0 + S.E);
     return S;
 }
@@ -204,7 +212,7 @@ typedef struct {
     fa_sigmoid S; /* sigmoid(w) */
 } fa_tanh_form;
 
-static inline fa_tanh_form fa_gelu_tanh_parts(double x, const int f64)
+FA_INLINE fa_tanh_form fa_gelu_tanh_parts(double x, const int f64)
 {
     fa_tanh_form T;
     double xm = FA_TANH_XMAX(f64);
@@ -212,26 +220,17 @@ static inline fa_tanh_form fa_gelu_tanh_parts(double x, const int f64)
     double x2 = xc * xc;
     double w_hi, w_lo;
     if (f64) {
-        /* u = 1 + c*x^2 and w = K * xc * u, each product split exactly (Dekker) */
+        /* u = 1 + c*x^2 and w = K * xc * u, each product with its exact rounding error */
         double x2lo = fa_square_lo(xc, x2);
-        double b = FA_GELU_C * x2, c = 134217729.0 * FA_GELU_C;
-        double ch = c - (c - FA_GELU_C), cl = FA_GELU_C - ch;
-        double p = 134217729.0 * x2, ph = p - (p - x2), pl = x2 - ph;
-        double b_lo = (((ch * ph - b) + ch * pl + cl * ph) + cl * pl) + FA_GELU_C * x2lo;
-        double u = 1.0 + b;                       /* two-sum, |1| >= |b| not guaranteed */
+        double b = FA_GELU_C * x2;
+        double b_lo = FA_MULADD(FA_GELU_C, x2, -b) + FA_GELU_C * x2lo;
+        double u = 1.0 + b;                       /* two-sum: |b| may exceed 1 */
         double bv = u - 1.0, u_lo = (1.0 - (u - bv)) + (b - bv) + b_lo;
-        /* v = xc * (u + u_lo) */
         double v = xc * u;
-        double q = 134217729.0 * xc, qh = q - (q - xc), ql = xc - qh;
-        double r = 134217729.0 * u, rh = r - (r - u), rl = u - rh;
-        double v_lo = (((qh * rh - v) + qh * rl + ql * rh) + ql * rl) + xc * u_lo;
-        /* w = (K_hi + K_lo) * (v + v_lo) */
+        double v_lo = FA_MULADD(xc, u, -v) + xc * u_lo;
         w_hi = FA_2SQRT_2_PI_HI * v;
-        double kk = 134217729.0 * FA_2SQRT_2_PI_HI;
-        double kh = kk - (kk - FA_2SQRT_2_PI_HI), kl = FA_2SQRT_2_PI_HI - kh;
-        double g = 134217729.0 * v, gh = g - (g - v), gl = v - gh;
-        w_lo = (((kh * gh - w_hi) + kh * gl + kl * gh) + kl * gl)
-               + FA_2SQRT_2_PI_HI * v_lo + FA_2SQRT_2_PI_LO * v;
+        w_lo = FA_MULADD(FA_2SQRT_2_PI_HI, v, -w_hi) + FA_2SQRT_2_PI_HI * v_lo
+               + FA_2SQRT_2_PI_LO * v;
     } else {
         w_hi = FA_2SQRT_2_PI_HI * xc * (1.0 + FA_GELU_C * x2);
         w_lo = 0.0;
@@ -245,24 +244,24 @@ static inline fa_tanh_form fa_gelu_tanh_parts(double x, const int f64)
 
 /* log1p(u) for u in [0, 1]: 2*atanh(s) with s = u/(2+u) <= 1/3, as 2s * sum s^2j/(2j+1).
  * Terms fall by 1/9: 17 terms reach 1e-17 (f64), 10 reach 1e-10 (f32). */
-static inline double fa_log1p_unit(double u, const int f64)
+FA_INLINE double fa_log1p_unit(double u, const int f64)
 {
     double s = u / (2.0 + u), s2 = s * s, p;
     if (f64) {
         p = 1.0 / 33;
-        p = p * s2 + 1.0 / 31; p = p * s2 + 1.0 / 29; p = p * s2 + 1.0 / 27;
-        p = p * s2 + 1.0 / 25; p = p * s2 + 1.0 / 23; p = p * s2 + 1.0 / 21;
-        p = p * s2 + 1.0 / 19;
+        p = FA_MULADD(p, s2, 1.0 / 31); p = FA_MULADD(p, s2, 1.0 / 29); p = FA_MULADD(p, s2, 1.0 / 27);
+        p = FA_MULADD(p, s2, 1.0 / 25); p = FA_MULADD(p, s2, 1.0 / 23); p = FA_MULADD(p, s2, 1.0 / 21);
+        p = FA_MULADD(p, s2, 1.0 / 19);
     } else {
         p = 1.0 / 19;
     }
-    p = p * s2 + 1.0 / 17; p = p * s2 + 1.0 / 15; p = p * s2 + 1.0 / 13;
-    p = p * s2 + 1.0 / 11; p = p * s2 + 1.0 / 9; p = p * s2 + 1.0 / 7;
-    p = p * s2 + 1.0 / 5; p = p * s2 + 1.0 / 3;
+    p = FA_MULADD(p, s2, 1.0 / 17); p = FA_MULADD(p, s2, 1.0 / 15); p = FA_MULADD(p, s2, 1.0 / 13);
+    p = FA_MULADD(p, s2, 1.0 / 11); p = FA_MULADD(p, s2, 1.0 / 9); p = FA_MULADD(p, s2, 1.0 / 7);
+    p = FA_MULADD(p, s2, 1.0 / 5); p = FA_MULADD(p, s2, 1.0 / 3);
     return 2.0 * s + 2.0 * s * (s2 * p);
 }
 
-static inline double fa_copysign(double mag, double sign)
+FA_INLINE double fa_copysign(double mag, double sign)
 {
     return fa_bits_to_double((fa_double_to_bits(mag) & 0x7fffffffffffffffULL) |
                              (fa_double_to_bits(sign) & 0x8000000000000000ULL));
