@@ -4,7 +4,7 @@
     python -m fastact.tune --package  # writes fastact/thresholds.json, the shipped defaults
 
 For each kernel and dtype, the serial path (1 thread) and the parallel path (every thread) run
-forward in place on sizes from 2**12 to 2**23 elements, interleaved, 9 rounds, median. The
+forward in place on sizes from 2**12 to 2**23 elements, interleaved, 15 rounds, median. The
 threshold is the smallest size at which the parallel path is at least 20% faster, both there and
 in the median over every larger size; None where there is none. The dispatcher reads the file at import.
 """
@@ -35,7 +35,7 @@ def _median_time(fn, x, number, rounds):
     return ts
 
 
-def crossover(k, dtype, threads, rounds=9):
+def crossover(k, dtype, threads, rounds=15):
     is_double = int(dtype == "float64")
     sizes_faster = []
     for n in SIZES:
