@@ -8,9 +8,9 @@ For every function (forward and backward), dtype, size and mode (in place, or in
 `out`), the implementations are timed in interleaved rounds (A B C A B C ...) after a warm-up, and
 the median round is kept. Every peer runs on the same number of threads as fastact. The report
 prints machine facts, a table of Gelem/s with fastact's speedup over each peer, and the bytes each
-`out=` call allocates (tracemalloc); it writes bench/results/<machine>-<date>.json, then draws
-bench/results/<machine>-<date>.png from that JSON (float32, in place: throughput against size,
-one panel per function, the copy line as the roofline).
+`out=` call allocates (tracemalloc); it writes bench/results/<machine>-<date>.json, then the same
+tables as .md and bench/results/<machine>-<date>.png from that JSON (float32, in place:
+throughput against size, one panel per function, the copy line as the roofline).
 """
 import argparse
 import datetime
@@ -106,7 +106,8 @@ def run(args):
     sizes = [1000, 65536, 1_000_000] if args.quick else [1000, 65536, 1_000_000, 16_000_000]
     if args.large:
         sizes.append(1 << 27)
-    dtypes = ["float32"] if args.quick else ["float32", "float64"]
+    sizes = args.sizes or sizes
+    dtypes = args.dtypes or (["float32"] if args.quick else ["float32", "float64"])
     rounds = 5 if args.quick else 7
     target = 0.002 if args.quick else 0.01
     cases = [c for c in CASES if not args.only or c.name in args.only]
@@ -126,7 +127,7 @@ def run(args):
             impls["copy"] = (lambda a, out: np.add(out, a[1], out=out)) if case.backward else \
                 (lambda a, out: np.negative(out, out=out))
         medians = time_case(case, n, dtype, mode == "in place", impls, rounds, target)
-        alloc = allocated_bytes(case, dtype, mode == "in place", impls) if n == sizes[1] else {}
+        alloc = allocated_bytes(case, dtype, mode == "in place", impls) if n == 65536 else {}
         for label, t in medians.items():
             records.append({"function": case.name, "dtype": dtype, "n": n, "mode": mode,
                             "impl": label, "median_s": t, "gelem_s": n / t / 1e9,
@@ -153,6 +154,26 @@ def table(report):
         ratios = [f"{row[p]['median_s'] / fa:.2f}x" if p in row else "" for p in peers]
         lines.append(f"| {key[0]} | {key[1]} | {key[2]:,} | {key[3]} | " + " | ".join(cells)
                      + " | " + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
+def summary(report, dtype="float32", mode="in place"):
+    """One row per function: fastact's Gelem/s per size, and its speedup over torch and over the
+    NumPy/SciPy formula (np.maximum for relu) in brackets."""
+    recs = [r for r in report["records"] if r["dtype"] == dtype and r["mode"] == mode]
+    sizes = sorted({r["n"] for r in recs})
+    cell = {(r["function"], r["n"], r["impl"]): r["median_s"] for r in recs}
+    lines = [f"| {dtype}, {mode} | " + " | ".join(f"n = {n:,}" for n in sizes) + " |",
+             "|---" * (1 + len(sizes)) + "|"]
+    for fn in dict.fromkeys(r["function"] for r in recs):
+        cells = []
+        for n in sizes:
+            fa = cell[(fn, n, "fastact")]
+            peers = [(name, cell.get((fn, n, impl))) for name, impl in
+                     (("torch", "torch"), ("numpy", "numpy.maximum" if fn == "relu" else "numpy formula"))]
+            ratios = ", ".join(f"{name} {t / fa:.2f}x" for name, t in peers if t)
+            cells.append(f"{n / fa / 1e9:.2f} ({ratios})")
+        lines.append(f"| {fn} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -211,6 +232,9 @@ def main(argv=None):
     ap.add_argument("--large", action="store_true", help="add 2**27 elements")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     ap.add_argument("--only", nargs="*", help="function names, e.g. relu gelu_backward")
+    ap.add_argument("--sizes", nargs="*", type=int, help="element counts instead of the defaults")
+    ap.add_argument("--dtypes", nargs="*", choices=["float32", "float64"])
+    ap.add_argument("--tag", default="", help="added to the result file names")
     ap.add_argument("--from-json", help="redraw the table and plot from an earlier JSON")
     args = ap.parse_args(argv)
     if args.from_json:
@@ -220,15 +244,22 @@ def main(argv=None):
     else:
         report = run(args)
         os.makedirs(RESULTS, exist_ok=True)
-        stamp = datetime.date.today().isoformat() + ("-quick" if args.quick else "")
+        stamp = datetime.date.today().isoformat() + ("-quick" if args.quick else "") + \
+            (f"-{args.tag}" if args.tag else "")
         base = os.path.join(RESULTS, f"{report['machine']['host']}-{stamp}")
         with open(base + ".json", "w") as f:
             json.dump(report, f, indent=1)
-    print(f"\nGelem/s (median of {report['rounds']} interleaved rounds); 'vs X' is X's time over "
-          f"fastact's (above 1: fastact is faster)\n")
-    print(table(report))
-    print("\nBytes allocated by one out= call, 65,536 elements (tracemalloc):\n")
-    print(allocations(report))
+    m = report["machine"]
+    text = (f"`{report['command']}` on {m['cpu']} ({m['cores']} cores, ISA {m['isa']}, "
+            f"{m['threads']} thread(s) for every implementation), {report['date']}; "
+            + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v) + ".\n\n"
+            f"Gelem/s (median of {report['rounds']} interleaved rounds); 'vs X' is X's time over "
+            f"fastact's (above 1: fastact is faster).\n\n" + summary(report) + "\n\n" + table(report)
+            + "\n\nBytes allocated by one out= call, 65,536 elements (tracemalloc):\n\n"
+            + allocations(report) + "\n")
+    print("\n" + text)
+    with open(base + ".md", "w") as f:
+        f.write(text)
     try:
         plot(report, base + ".png")
         print(f"\nwrote {base}.json and {base}.png")

@@ -28,24 +28,31 @@ def _writable_like(a, like):
 
 
 class _Layer:
-    """Common machinery: what to keep, and freeing it after the backward."""
-
-    _act = None
+    """Common machinery: what to keep for the backward, and freeing it after the backward.
+    Subclasses say whether the backward can start from the output (_from_output_ok) and run
+    the functions (_run_forward, _run_backward)."""
 
     def __call__(self, x):
         return self.forward(x)
 
-    def _keep(self, x, y, from_output):
-        self._from_output = from_output
-        self._saved = y if from_output else x
+    def forward(self, x):
+        x = np.asarray(x)
+        self._from_output = self._from_output_ok()
+        # in place overwrites x, so a backward that needs x needs a copy of it first
+        x_kept = x.copy() if self.inplace and not self._from_output else x
+        y = self._run_forward(x, x if self.inplace else None)
+        self._saved = y if self._from_output else x_kept
+        return y
 
-    def _take(self):
+    def backward(self, grad_output):
         saved = getattr(self, "_saved", None)
         if saved is None:
             raise RuntimeError(f"fastact.nn.{type(self).__name__}: backward without a forward "
                                f"(or a second backward for one forward)")
         self._saved = None
-        return saved
+        g = np.asarray(grad_output)
+        out = g if _writable_like(g, saved) else None
+        return self._run_backward(g, saved, out)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._repr_args())
@@ -53,6 +60,8 @@ class _Layer:
 
 
 class _Activation(_Layer):
+    _act = None
+
     def __init__(self, *args, inplace=False, **kwargs):
         act = self._act
         names = [p for p, _ in act.params] + ([act.choice[0]] if act.choice else [])
@@ -78,20 +87,13 @@ class _Activation(_Layer):
     def _repr_args(self):
         return list(self.kwargs.items()) + ([("inplace", True)] if self.inplace else [])
 
-    def forward(self, x):
-        x = np.asarray(x)
-        if self.inplace and not self._output_ok:
-            x_kept = x.copy()
-        else:
-            x_kept = x
-        y = self._forward(x, **self.kwargs, out=x if self.inplace else None)
-        self._keep(x_kept, y, self._output_ok)
-        return y
+    def _from_output_ok(self):
+        return self._output_ok
 
-    def backward(self, grad_output):
-        saved = self._take()
-        g = np.asarray(grad_output)
-        out = g if _writable_like(g, saved) else None
+    def _run_forward(self, x, out):
+        return self._forward(x, **self.kwargs, out=out)
+
+    def _run_backward(self, g, saved, out):
         if self._from_output:
             return self._backward(g, **self.kwargs, out=out, output=saved)
         return self._backward(g, saved, **self.kwargs, out=out)
@@ -118,19 +120,14 @@ class PReLU(_Layer):
     def zero_grad(self):
         self.grad_weight[...] = 0
 
-    def forward(self, x):
-        x = np.asarray(x)
-        from_output = bool(np.all(self.weight > 0))
-        x_kept = x.copy() if self.inplace and not from_output else x
-        y = _dispatch.prelu(x, self.weight, out=x if self.inplace else None)
-        self._keep(x_kept, y, from_output)
-        self._weight_used = self.weight.copy()
-        return y
+    def _from_output_ok(self):
+        return bool(np.all(self.weight > 0))
 
-    def backward(self, grad_output):
-        saved = self._take()
-        g = np.asarray(grad_output)
-        out = g if _writable_like(g, saved) else None
+    def _run_forward(self, x, out):
+        self._weight_used = self.weight.copy()   # an optimizer step may come before backward
+        return _dispatch.prelu(x, self.weight, out=out)
+
+    def _run_backward(self, g, saved, out):
         if self._from_output:
             grad_input, grad_weight = _dispatch.prelu_backward(
                 g, weight=self._weight_used, out=out, output=saved)
