@@ -79,33 +79,19 @@ FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1, const i
     return g * d;
 }
 
-/* Hard functions: torch's exact expressions. hardsigmoid and hardswish run in double for float32,
- * where (x + 3) and x * (x + 3) are exact, so only the final division rounds. */
-#define relu6_FWD(T, x, p0, p1) ((x) < 0 ? (T)0 : ((x) > 6 ? (T)6 : (x)))
+/* Hard functions: torch's expressions, in the input's own precision (float32 stays 16 wide). */
+#define FA_CLAMP06(T, v) ((v) < 0 ? (T)0 : ((v) > 6 ? (T)6 : (v)))
+#define relu6_FWD(T, x, p0, p1) FA_CLAMP06(T, x)
 #define relu6_BWD(T, g, x, p0, p1) (((x) <= 0 || (x) >= 6) ? (T)0 : (g))
 #define hardtanh_FWD(T, x, p0, p1) ((x) < (p0) ? (p0) : ((x) > (p1) ? (p1) : (x)))
 #define hardtanh_BWD(T, g, x, p0, p1) (((x) <= (p0) || (x) >= (p1)) ? (T)0 : (g))
-
-FA_INLINE double hardsigmoid_fwd(double x, double p0, double p1, const int f64)
-{
-    (void)p0; (void)p1; (void)f64;
-    return fa_min(fa_max(x + 3.0, 0.0), 6.0) / 6.0;
-}
-FA_INLINE double hardsigmoid_bwd(double g, double x, double p0, double p1, const int f64)
-{
-    (void)p0; (void)p1; (void)f64;
-    return (x > -3.0 && x < 3.0) ? g * (1.0 / 6.0) : 0.0;
-}
-FA_INLINE double hardswish_fwd(double x, double p0, double p1, const int f64)
-{
-    (void)p0; (void)p1; (void)f64;
-    return x * fa_min(fa_max(x + 3.0, 0.0), 6.0) / 6.0;
-}
-FA_INLINE double hardswish_bwd(double g, double x, double p0, double p1, const int f64)
-{
-    (void)p0; (void)p1; (void)f64;
-    return x < -3.0 ? 0.0 : (x <= 3.0 ? g * (x / 3.0 + 0.5) : g);
-}
+#define hardsigmoid_FWD(T, x, p0, p1) (FA_CLAMP06(T, (x) + 3) / (T)6)
+#define hardsigmoid_BWD(T, g, x, p0, p1) (((x) > -3 && (x) < 3) ? (g) * (T)(1.0 / 6.0) : (T)0)
+/* x * (clamp / 6), not (x * clamp) / 6 as torch has it: that overflows for x > FLT_MAX / 6 */
+#define hardswish_FWD(T, x, p0, p1) ((x) * (FA_CLAMP06(T, (x) + 3) / (T)6))
+/* x/3 + 1/2 written as (2x + 3)/6: near x = -1.5, 2x + 3 is exact where x/3 + 0.5 cancels */
+#define hardswish_BWD(T, g, x, p0, p1)                                                          \
+    ((x) < -3 ? (T)0 : ((x) <= 3 ? (g) * ((2 * (x) + 3) / (T)6) : (g)))
 
 /* SELU's constants, as torch.nn.functional writes them. */
 #define FA_SELU_ALPHA 1.6732632423543772848170429916717
@@ -261,8 +247,8 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
     X(softplus, 2, VIA_DOUBLE, 0, OWN)            \
     X(selu, 0, VIA_DOUBLE, 0, OWN)                \
     X(celu, 1, VIA_DOUBLE, 0, OWN)                \
-    X(hardsigmoid, 0, VIA_DOUBLE, 0, OWN)         \
-    X(hardswish, 0, VIA_DOUBLE, 0, NONE)          \
+    X(hardsigmoid, 0, NATIVE, 0, OWN)             \
+    X(hardswish, 0, NATIVE, 0, NONE)              \
     X(hardtanh, 2, NATIVE, 0, SAME)               \
     X(relu6, 0, NATIVE, 0, SAME)                  \
     X(sigmoid, 0, VIA_DOUBLE, 0, OWN)             \

@@ -161,12 +161,13 @@ def hardsigmoid_backward(g, x):
 
 @_quiet
 def hardswish(x):
-    return x * np.clip(x + 3, 0, 6) / 6
+    return x * (np.clip(x + 3, 0, 6) / 6)
 
 
 @_quiet
 def hardswish_backward(g, x):
-    return np.where(np.isnan(x), x, np.where(x < -3, 0.0, np.where(x <= 3, g * (x / 3 + 0.5), g)))
+    # x/3 + 1/2 as (2x + 3)/6, which does not cancel near x = -1.5
+    return np.where(np.isnan(x), x, np.where(x < -3, 0.0, np.where(x <= 3, g * ((2 * x + 3) / 6), g)))
 
 
 @_quiet
