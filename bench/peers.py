@@ -9,7 +9,7 @@ output array or, in place, the array that is overwritten. Peers:
   - torch: torch.nn.functional in place where torch has it, else into a fresh tensor, and the
     ATen backward kernels; same thread count as fastact.
   - copy: the same bytes moved with no arithmetic, the roofline (np.copyto for a forward, an
-    add of the two inputs for a backward).
+    add of the two inputs for a backward; in place, the same streams on the output's buffer).
 """
 import os
 import sys
@@ -37,8 +37,8 @@ class Case:
         rng = np.random.default_rng(seed)
         return [(rng.standard_normal(n) * 3).astype(dtype) for _ in range(self.nin)]
 
-    def implementations(self, torch=None):
-        """{label: impl(inputs, out)} in a fixed order, fastact first."""
+    def implementations(self, torch=None, inplace=False):
+        """{label: impl(inputs, out)} in a fixed order, fastact first; inplace: out is inputs[0]."""
         params = self.params
         fa = getattr(fastact, self.act.name + ("_backward" if self.backward else ""))
         positional = list(params) + ([self.choice] if self.act.choice else [])
@@ -53,8 +53,12 @@ class Case:
         impls["numpy formula"] = numpy_formula
         if torch is not None:
             impls["torch"] = _torch_impl(torch, self)
-        impls["copy"] = (lambda a, out: np.add(a[0], a[1], out=out)) if self.backward else \
-            (lambda a, out: np.copyto(out, a[0]))
+        if inplace:       # the same streams as the in-place call: read, write back
+            impls["copy"] = (lambda a, out: np.add(out, a[1], out=out)) if self.backward else \
+                (lambda a, out: np.negative(out, out=out))
+        else:
+            impls["copy"] = (lambda a, out: np.add(a[0], a[1], out=out)) if self.backward else \
+                (lambda a, out: np.copyto(out, a[0]))
         return impls
 
 

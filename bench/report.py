@@ -122,10 +122,7 @@ def run(args):
         sys.stderr.write(f"\r[{i + 1}/{len(plan)}] {case.name} {dtype} n={n} {mode} "
                          f"({time.perf_counter() - start:.0f} s)".ljust(78))
         sys.stderr.flush()
-        impls = case.implementations(torch)
-        if mode == "in place":    # the same streams as the in-place call: read, write back
-            impls["copy"] = (lambda a, out: np.add(out, a[1], out=out)) if case.backward else \
-                (lambda a, out: np.negative(out, out=out))
+        impls = case.implementations(torch, inplace=mode == "in place")
         medians = time_case(case, n, dtype, mode == "in place", impls, rounds, target)
         alloc = allocated_bytes(case, dtype, mode == "in place", impls) if n == 65536 else {}
         for label, t in medians.items():
