@@ -218,7 +218,7 @@ def plot(report, path):
     axes.flat[0].legend(fontsize=8)
     m = report["machine"]
     fig.suptitle(f"float32, in place, {m['threads']} thread(s): {m['cpu']} ({m['isa']})", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
