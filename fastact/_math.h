@@ -137,6 +137,7 @@ static const double F32_C[12] = {0.4343922359873651, 0.3104060781929545, 0.16847
 static const double F64_C[23] = {0.3084173454076571, 0.26234889379965115, 0.19342357408821997, 0.12315157869626908, 0.06706456666045087, 0.030660706119341463, 0.011356078820035793, 0.0031514918347939395, 0.0005098156358559018, -3.3254249843697154e-05, -4.4606216435310036e-05, -8.742137319530205e-06, 1.6016867024894598e-06, 1.022619829194822e-06, 2.0315431140843075e-08, -9.053989361661354e-08, -1.1236922775780076e-08, 7.93576727251119e-09, 1.5697621533303365e-09, -7.014804691549072e-10, -1.6478121822764402e-10, 4.596444135164215e-11, 1.0944670421443823e-11};
 
 #define FA_SQRT1_2 0.70710678118654752440
+#define FA_SQRT1_2_LO -4.833646656726457e-17     /* 1/sqrt(2) - FA_SQRT1_2 */
 #define FA_INV_SQRT_2PI 0.39894228040143267794
 
 /* Largest |x| whose tail still matters: beyond it Phi(-|x|)*|x| is below the smallest subnormal. */
@@ -155,24 +156,37 @@ FA_INLINE fa_tail fa_normal_tail(double x, const int f64)
     double z = a * FA_SQRT1_2;
     double t, s, F;
     if (f64) {
-        t = F64_K / (F64_K + z);
+        /* t = K/(K+z) is off by its roundings, which moves the z that t*F(t) = erfcx(z) is
+         * taken at by (K+z) ulps. Carry the exact correction: z's own rounding, the rounding of
+         * K + z and the division's remainder give T = t + dt, and T*F(T) = t*F(t) +
+         * dt*(F + t*F'). */
+        double z_lo = FA_MULADD(a, FA_SQRT1_2, -z) + a * FA_SQRT1_2_LO;
+        double d = F64_K + z, dv = d - F64_K;
+        double d_lo = ((F64_K - (d - dv)) + (z - dv)) + z_lo;
+        t = F64_K / d;
+        double dt = (FA_MULADD(-t, d, F64_K) - t * d_lo) / d;
         s = (t - F64_MID) * (1.0 / F64_HALF);
+        double dF = 0.0;
         F = F64_C[22];
 #pragma GCC unroll 32
-        for (int j = 21; j >= 0; j--) F = FA_MULADD(F, s, F64_C[j]);
+        for (int j = 21; j >= 0; j--) {
+            dF = FA_MULADD(dF, s, F);
+            F = FA_MULADD(F, s, F64_C[j]);
+        }
+        T.tF = FA_MULADD(t, F, dt * (F + t * dF * (1.0 / F64_HALF)));
     } else {
         t = F32_K / (F32_K + z);
         s = (t - F32_MID) * (1.0 / F32_HALF);
         F = F32_C[11];
 #pragma GCC unroll 32
         for (int j = 10; j >= 0; j--) F = FA_MULADD(F, s, F32_C[j]);
+        T.tF = t * F;
     }
     double hi = a * a;          /* exact when a came from a float */
     T.m = fa_exp_split(-0.5 * hi, &T.k, f64);
     if (f64)                    /* exp(-(hi+lo)/2) = exp(-hi/2) * (1 - lo/2) to within 2^-106 */
         T.m *= 1.0 - 0.5 * fa_square_lo(a, hi);
     T.a = a;
-    T.tF = t * F;
     return T;
 }
 
