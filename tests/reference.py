@@ -348,9 +348,6 @@ def float32_sweep(n=1 << 21, seed=0):
     dense = np.arange(-16, 16, 2.0 ** -10, dtype=np.float32)
     return np.concatenate([x, dense])
 
-# Per-kernel exceptions to ULPS["float64"] (none at present; gelu needed 8/12 before its t = K/(K+z)
-# carried its rounding correction).
-ULPS64_OVERRIDE = {}
 
 # Zeros of the derivative: there the backward's relative error is unbounded for any method that
 # rounds, so the float64 and float16 tests bound it in absolute terms instead.

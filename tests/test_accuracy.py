@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from reference import EXACT, MPMATH, REFERENCE, ULPS, float32_sweep, mpmath_reference, ulp_error
-from reference import ULPS64_OVERRIDE, near_grad_root
+from reference import near_grad_root
 
 SWEEP = float32_sweep()
 
@@ -61,7 +61,7 @@ def test_float64_against_mpmath(default_case, backward):
     ref = mpmath_reference(case.kernel, backward, x, case.params)
     y = case.backward(np.ones_like(x), x, **case.kwargs) if backward else case.forward(x, **case.kwargs)
     err = ulp_error(y, ref, np.float64)
-    tol = ULPS64_OVERRIDE.get((case.kernel, backward), ULPS["float64"]["backward" if backward else "forward"])
+    tol = ULPS["float64"]["backward" if backward else "forward"]
     if backward:
         # Around the zero of f'(x) the result is a difference of two O(1) terms, so its error is
         # bounded in absolute terms: there, count ulps of 1/8 (2**-55) instead of ulps of f'(x).
