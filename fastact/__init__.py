@@ -3,10 +3,10 @@ from ._dispatch import FUNCTIONS, prelu, prelu_backward
 from ._config import (get_num_threads, num_threads, set_num_threads, set_parallel_threshold,
                       show_config)
 from ._kernels import isa
-from . import ufuncs
+from . import nn, ufuncs
 
 globals().update(FUNCTIONS)
-__all__ = sorted(FUNCTIONS) + ["prelu", "prelu_backward", "ufuncs", "isa", "get_num_threads",
+__all__ = sorted(FUNCTIONS) + ["prelu", "prelu_backward", "nn", "ufuncs", "isa", "get_num_threads",
                                "num_threads", "set_num_threads", "set_parallel_threshold",
                                "show_config"]
 __version__ = "0.1.0"

@@ -134,7 +134,8 @@ _FORWARD_DOC = """{name}(x, /{sig}, out=None)
 {formula}.
 
 Works like a NumPy ufunc: x is any array-like; float16, float32 and float64 are computed in
-their own dtype (float16 through float32), integers and bool are cast as NumPy ufuncs cast them.
+their own dtype (float16 through float32); integer and bool inputs are taken as float64 (relu
+keeps them).
 Returns the result; with ``out`` it writes there (``out`` may be ``x``) and returns ``out``.
 Real ufunc twin{twins}: fastact.ufuncs.{kernels}.
 """
