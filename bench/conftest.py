@@ -1,6 +1,3 @@
-import pytest
-
-
 def pytest_addoption(parser):
     parser.addoption("--large", action="store_true", help="also benchmark 2**27 elements")
 

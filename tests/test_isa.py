@@ -1,13 +1,7 @@
 """Runtime instruction-set dispatch: every level the CPU has gives the same bits."""
-import hashlib
 import os
 import subprocess
 import sys
-
-import numpy as np
-import pytest
-
-import fastact
 
 LEVELS = ["baseline", "avx2", "avx512"]
 
@@ -36,11 +30,6 @@ def _run(level):
     env = dict(os.environ, FASTACT_ISA=level)
     r = subprocess.run([sys.executable, "-c", DIGEST], env=env, capture_output=True, text=True)
     return r
-
-
-def _available():
-    best = LEVELS.index(fastact._kernels.isa()) if not os.environ.get("FASTACT_ISA") else None
-    return LEVELS if best is None else LEVELS[:best + 1]
 
 
 def test_levels_give_identical_bits():

@@ -1,5 +1,4 @@
 """The parallel path: same bits as the serial one, safe under threads and fork, settings, laziness."""
-import multiprocessing
 import os
 import subprocess
 import sys

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-import fastact
 
 from reference import REFERENCE, ULPS, ulp_error
 
