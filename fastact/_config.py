@@ -77,13 +77,27 @@ def _load(path):
         return None
 
 
-def measured_thresholds():
-    """({kernel name: {dtype: elements or None}}, where they came from)."""
+def _read_measured():
     for path in (tuned_path(), PACKAGED):
         data = _load(path)
         if data and "thresholds" in data:
             return data["thresholds"], path
     return {}, None
+
+
+_measured = _read_measured()   # read once; python -m fastact.tune calls reload_measured()
+
+
+def measured_thresholds():
+    """({kernel name: {dtype: elements or None}}, where they came from)."""
+    return _measured
+
+
+def reload_measured():
+    """Read the thresholds files again (after `python -m fastact.tune` wrote one)."""
+    global _measured
+    _measured = _read_measured()
+    _install()
 
 
 _override = None

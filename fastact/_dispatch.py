@@ -19,8 +19,12 @@ for _act in ACTIVATIONS + (PRELU,):
     for _kname in _act.kernels.values():
         if _kname not in KERNEL_INDEX:
             raise ImportError(f"fastact: kernel {_kname!r} of {_act.name} is not in FASTACT_KERNELS")
-        if PRELU is not _act and _kernels.KERNELS[KERNEL_INDEX[_kname]][1] != len(_act.params):
+        _, _nparams, _, _has_output = _kernels.KERNELS[KERNEL_INDEX[_kname]]
+        if PRELU is not _act and _nparams != len(_act.params):
             raise ImportError(f"fastact: kernel {_kname!r} and the table disagree on parameters")
+        if _act.from_output is not None and not _has_output:
+            raise ImportError(f"fastact: {_act.name} allows output= but kernel {_kname!r} has no "
+                              f"backward from the output in FASTACT_KERNELS")
 
 
 def _ufunc_doc(kname):

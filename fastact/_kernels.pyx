@@ -47,6 +47,7 @@ cdef extern from "_kernels.h" nogil:
 # as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
 cdef enum:
     GIL_RELEASE_MIN = 500
+    MAX_KERNELS = 64     # size of the per-kernel threshold table below
 
 
 # ---- instruction set --------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def make_ufuncs(docs):
 
 def entry_points():
     """Addresses of the C entry points the parallel path calls on contiguous blocks:
-    fwd_f/fwd_d(k, n, x, y, p0, p1) and bwd_f/bwd_d(k, n, g, x, y, p0, p1)."""
+    fwd_f/fwd_d(k, n, x, y, p0, p1) and bwd_f/bwd_d(k, from_output, n, g, x, y, p0, p1)."""
     return {"fwd_f": <size_t>&fa_run_fwd_f, "fwd_d": <size_t>&fa_run_fwd_d,
             "bwd_f": <size_t>&fa_run_bwd_f, "bwd_d": <size_t>&fa_run_bwd_d}
 
@@ -153,11 +154,12 @@ cdef object _slow_backward = None
 # returns True when it ran the kernel on several threads, False to run it here.
 cdef object _parallel_forward = None
 cdef object _parallel_backward = None
-cdef cnp.npy_intp _parallel_min[64][2]
+cdef cnp.npy_intp _parallel_min[MAX_KERNELS][2]
+
+if FA_NKERNELS > MAX_KERNELS:
+    raise ImportError("fastact: more kernels than MAX_KERNELS in _kernels.pyx")
 
 
-if FA_NKERNELS > 64:
-    raise ImportError("fastact: more than 64 kernels; enlarge _parallel_min")
 def set_slow_paths(forward, backward):
     global _slow_forward, _slow_backward
     _slow_forward, _slow_backward = forward, backward
@@ -167,7 +169,7 @@ def set_parallel_paths(forward, backward, thresholds):
     """thresholds: {(kernel index, is_double): minimum elements for the parallel path}."""
     global _parallel_forward, _parallel_backward
     cdef int k, d
-    for k in range(64):
+    for k in range(MAX_KERNELS):
         for d in range(2):
             _parallel_min[k][d] = thresholds.get((k, d), PY_SSIZE_T_MAX)
     _parallel_forward, _parallel_backward = forward, backward
@@ -277,6 +279,8 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False):
     cdef double v0, v1
     cdef cnp.npy_intp n
     cdef fa_kernel *K = &FA_KERNELS[k]
+    if from_output and not K.from_output:    # its bwo loops are NULL
+        raise ValueError(f"fastact: kernel {K.name.decode()} has no backward from the output")
     if type(x) is cnp.ndarray and type(grad_output) is cnp.ndarray:
         a = <cnp.ndarray>x
         g = <cnp.ndarray>grad_output

@@ -83,13 +83,14 @@ def main(argv=None):
             detail[f"{name} {dtype}"] = {str(n): round(s, 3) for n, s in speedups}
             print(f"{name:12s} {dtype}: {'never' if t is None else f'{t:,}'}   speedup "
                   + " ".join(f"{n >> 10}k:{s:.2f}" for n, s in speedups), flush=True)
-    _config.set_parallel_threshold(None)
     path = _config.PACKAGED if args.package else _config.tuned_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump({"measured": datetime.datetime.now().isoformat(timespec="seconds"),
                    "threads": threads, "isa": _kernels.isa(), "thresholds": table,
                    "speedup_parallel_over_serial": detail}, f, indent=1)
+    _config.set_parallel_threshold(None)
+    _config.reload_measured()
     print(f"wrote {path}")
 
 
