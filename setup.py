@@ -11,7 +11,8 @@ ext = Extension(
     "fastact._kernels",
     ["fastact/_kernels.pyx"],
     include_dirs=[numpy.get_include(), "fastact"],
-    depends=["fastact/_kernels.h", "fastact/_math.h", "fastact/_loops.h", "fastact/_ufunc_loops.h"],
+    depends=["fastact/_kernels.h", "fastact/_math.h", "fastact/_f32_exp.h", "fastact/_f32_gelu.h",
+             "fastact/_loops.h", "fastact/_ufunc_loops.h"],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
     extra_compile_args=CFLAGS,
 )

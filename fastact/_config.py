@@ -69,6 +69,43 @@ def num_threads(n):
         _local.threads = before
 
 
+# ---- precision level -------------------------------------------------------------------------------
+# The level lives in the C extension (a process-wide value and a C thread-local one), because the
+# ufunc twins read it on every call, on whichever thread runs them.
+
+def _level_index(name, value):
+    if isinstance(value, str) and value in _kernels.LEVELS:
+        return _kernels.LEVELS.index(value)
+    raise ValueError(f"fastact.{name}: precision must be one of "
+                     f"{', '.join(map(repr, _kernels.LEVELS))}, got {value!r}")
+
+
+def get_precision():
+    """The precision level in force for calls from this thread: 'fast' or 'accurate'."""
+    return _kernels.LEVELS[_kernels.get_level()]
+
+
+def set_precision(level):
+    """Set the precision level for the whole process: 'fast' (the default; float32 within 2 ulp
+    forward, 4 ulp backward) or 'accurate' (1 ulp forward, 2 backward). float64 is always
+    accurate. A thread inside `with fastact.precision(...)` keeps its own level."""
+    _kernels.set_process_level(_level_index("set_precision", level))
+
+
+@contextlib.contextmanager
+def precision(level):
+    """Use precision level `level` for calls made from this thread inside the block."""
+    before = _kernels.set_thread_level(_level_index("precision", level))
+    try:
+        yield level
+    finally:
+        _kernels.set_thread_level(before)
+
+
+if os.environ.get("FASTACT_PRECISION"):
+    set_precision(os.environ["FASTACT_PRECISION"].strip().lower())
+
+
 def _load(path):
     try:
         with open(path) as f:
@@ -125,20 +162,20 @@ def set_parallel_threshold(n):
     _install()
 
 
-def _parallel_forward(k, is_double, n, x, y, p0, p1):
+def _parallel_forward(k, level, is_double, n, x, y, p0, p1):
     threads = get_num_threads()
     if threads < 2:
         return False
     from . import _parallel
-    return _parallel.forward(k, is_double, n, x, y, p0, p1, threads)
+    return _parallel.forward(k, level, is_double, n, x, y, p0, p1, threads)
 
 
-def _parallel_backward(k, from_output, is_double, n, g, x, y, p0, p1):
+def _parallel_backward(k, level, from_output, is_double, n, g, x, y, p0, p1):
     threads = get_num_threads()
     if threads < 2:
         return False
     from . import _parallel
-    return _parallel.backward(k, from_output, is_double, n, g, x, y, p0, p1, threads)
+    return _parallel.backward(k, level, from_output, is_double, n, g, x, y, p0, p1, threads)
 
 
 def _install():
@@ -157,6 +194,8 @@ def show_config():
     table, source = measured_thresholds()
     print(f"fastact {__version__}, numpy {numpy.__version__}")
     print(f"serial kernels: {_kernels.isa()} (FASTACT_ISA={os.environ.get('FASTACT_ISA', '')!r})")
+    print(f"precision: {get_precision()} (process: {_kernels.LEVELS[_kernels.get_process_level()]}"
+          f", FASTACT_PRECISION={os.environ.get('FASTACT_PRECISION', '')!r})")
     print(f"numba {_parallel.numba.__version__}, threading layer: {_parallel.threading_layer()}"
           f" (libtbb: {_parallel.TBB_PATH or 'not found'})")
     print(f"threads: {get_num_threads()} (cores available: {_cores()})")

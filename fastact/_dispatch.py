@@ -113,27 +113,54 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False)
         raise TypeError(f"fastact.{name}: {e}") from None
 
 
-def _slow_forward(k, x, out, p0, p1):
+def at_level(level, ufunc, *args, **kwargs):
+    """ufunc(*args, **kwargs) run at precision level `level` (the ufunc twins read the level in
+    force on the calling thread; a lazy array computes later, at the level in force there)."""
+    if level == _kernels.get_level():
+        return ufunc(*args, **kwargs)
+    before = _kernels.set_thread_level(level)
+    try:
+        return ufunc(*args, **kwargs)
+    finally:
+        _kernels.set_thread_level(before)
+
+
+def _slow_forward(k, x, out, p0, p1, level):
     name, pnames = _CALLER[k]
     params = _check_params(name, pnames, (p0, p1))
     kname, _, keeps_int, _ = _kernels.KERNELS[k]
-    return call_ufunc(name, UFUNCS[kname], (x,), params, out, keeps_int=keeps_int)
+    return at_level(level, call_ufunc, name, UFUNCS[kname], (x,), params, out, keeps_int=keeps_int)
 
 
-def _slow_backward(k, grad_output, x, out, p0, p1, from_output=False):
+def _slow_backward(k, grad_output, x, out, p0, p1, from_output, level):
     name, pnames = _CALLER[k]
     params = _check_params(name + "_backward", pnames, (p0, p1))
     suffix = "_backward_from_output" if from_output else "_backward"
-    return call_ufunc(name + "_backward", UFUNCS[_kernels.KERNELS[k][0] + suffix],
-                      (grad_output, x), params, out, ("grad_output", "output" if from_output else "x"))
+    return at_level(level, call_ufunc, name + "_backward", UFUNCS[_kernels.KERNELS[k][0] + suffix],
+                    (grad_output, x), params, out,
+                    ("grad_output", "output" if from_output else "x"))
 
 
-_kernels.set_slow_paths(_slow_forward, _slow_backward)
+def check_precision(name, precision):
+    """The level index of a `precision=` argument (None: the one in force)."""
+    if precision is None:
+        return _kernels.get_level()
+    if isinstance(precision, str) and precision in _kernels.LEVELS:
+        return _kernels.LEVELS.index(precision)
+    raise ValueError(f"fastact.{name}: precision must be one of "
+                     f"{', '.join(map(repr, _kernels.LEVELS))} or None, got {precision!r}")
+
+
+def _bad_precision(k, precision):
+    check_precision(_CALLER.get(k, ("prelu",))[0], precision)
+
+
+_kernels.set_slow_paths(_slow_forward, _slow_backward, _bad_precision)
 
 
 # ---- public functions ---------------------------------------------------------------------------
 
-_FORWARD_DOC = """{name}(x, /{sig}, out=None)
+_FORWARD_DOC = """{name}(x, /{sig}, out=None, *, precision=None)
 
 {formula}.
 
@@ -141,13 +168,16 @@ Works like a NumPy ufunc: x is any array-like; float16, float32 and float64 are 
 their own dtype (float16 through float32); integer and bool inputs are taken as float64 (relu
 keeps them).
 Returns the result; with ``out`` it writes there (``out`` may be ``x``) and returns ``out``.
+``precision``: 'fast' (float32 within 2 ulp) or 'accurate' (within 1 ulp); None, the default, is
+the level in force (fastact.set_precision, fastact.precision). float64 is always accurate.
 Real ufunc twin{twins}: fastact.ufuncs.{kernels}.
 """
 
-_BACKWARD_DOC = """{name}_backward(grad_output, x, /{sig}, out=None, *, output=None)
+_BACKWARD_DOC = """{name}_backward(grad_output, x, /{sig}, out=None, *, output=None, precision=None)
 
 grad_output times the derivative of {name} at x: {derivative}.
 NaN wherever x is NaN. ``out`` may be ``grad_output`` or ``x``.
+``precision``: as for {name}; float32 within 4 ulp ('fast') or 2 ulp ('accurate').
 {from_output}
 Real ufunc twin{twins}: fastact.ufuncs.{bkernels}.
 """
@@ -171,14 +201,14 @@ def output_allowed(act, values):
     return None
 
 
-def _from_output(act, k, grad_output, x, output, out, p0, p1):
+def _from_output(act, k, grad_output, x, output, out, p0, p1, precision):
     name = act.name + "_backward"
     if x is not None:
         raise TypeError(f"fastact.{name}: give x or output=, not both")
     why = output_allowed(act, (p0, p1))
     if why:
         raise ValueError(f"fastact.{name}: cannot start from the output: {why}; pass x instead")
-    return _kernels.backward(k, grad_output, output, out, p0, p1, True)
+    return _kernels.backward(k, grad_output, output, out, p0, p1, True, precision)
 
 
 def _need_x(name):
@@ -202,16 +232,18 @@ def _make_functions(act):
                 f"        _bad_choice({{fn}}, {cname!r}, tuple(_choices), {cname})\n")
         kernel = "k"
     params = ", ".join(args)
-    src = (f"def {act.name}(x, /{sig}, out=None):\n"
+    src = (f"def {act.name}(x, /{sig}, out=None, *, precision=None):\n"
            + pick.format(fn=repr(act.name))
-           + f"    return _forward({kernel}, x, out, {params})\n"
-           f"def {act.name}_backward(grad_output, x=None, /{sig}, out=None, *, output=None):\n"
+           + f"    return _forward({kernel}, x, out, {params}, precision)\n"
+           f"def {act.name}_backward(grad_output, x=None, /{sig}, out=None, *, output=None,"
+           f" precision=None):\n"
            + pick.format(fn=repr(act.name + "_backward"))
            + f"    if output is not None:\n"
-           f"        return _from_output(_act, {kernel}, grad_output, x, output, out, {params})\n"
+           f"        return _from_output(_act, {kernel}, grad_output, x, output, out, {params},"
+           f" precision)\n"
            f"    if x is None:\n"
            f"        _need_x({act.name + '_backward'!r})\n"
-           f"    return _backward({kernel}, grad_output, x, out, {params})\n")
+           f"    return _backward({kernel}, grad_output, x, out, {params}, False, precision)\n")
     exec(src, ns)
     fwd, bwd = ns[act.name], ns[act.name + "_backward"]
     kernels = list(act.kernels.values())
@@ -270,22 +302,25 @@ def _prelu_operands(name, x, weight, axis, out):
     return x, w.astype(np.result_type(x.dtype, np.float16)).reshape(shape)
 
 
-def prelu(x, weight, /, axis=1, out=None):
-    """prelu(x, weight, /, axis=1, out=None)
+def prelu(x, weight, /, axis=1, out=None, *, precision=None):
+    """prelu(x, weight, /, axis=1, out=None, *, precision=None)
 
     x if x > 0 else weight[c] * x, with c the index along ``axis``. ``weight`` is a scalar or
     1-D with len(weight) == x.shape[axis]; inputs with fewer than 2 dimensions have one channel
     and take a 1-element weight, as in torch. The result has x's dtype (the weight does not
-    promote it). ``out`` may be ``x``.
+    promote it). ``out`` may be ``x``. ``precision`` is accepted for uniformity: PReLU is exact
+    at both levels.
     """
+    check_precision("prelu", precision)
     x, slope = _prelu_operands("prelu", x, weight, axis, out)
     if isinstance(slope, float):   # checked above, so leaky_relu's slow path cannot fail
         return _kernels.forward(_LEAKY, x, out, slope, 0.0)
     return call_ufunc("prelu", UFUNCS["leaky_relu"], (x, slope), (), out, ("x", "weight"))
 
 
-def prelu_backward(grad_output, x=None, /, weight=None, axis=1, out=None, *, output=None):
-    """prelu_backward(grad_output, x, weight, /, axis=1, out=None, *, output=None)
+def prelu_backward(grad_output, x=None, /, weight=None, axis=1, out=None, *, output=None,
+                   precision=None):
+    """prelu_backward(grad_output, x, weight, /, axis=1, out=None, *, output=None, precision=None)
     -> (grad_input, grad_weight)
 
     grad_input = grad_output * (1 if x > 0 else weight[c]), written to ``out`` if given (which
@@ -295,6 +330,7 @@ def prelu_backward(grad_output, x=None, /, weight=None, axis=1, out=None, *, out
     the output alone: x = y / weight[c] where y <= 0.
     """
     name = "prelu_backward"
+    check_precision(name, precision)
     if weight is None:
         raise TypeError(f"fastact.{name}: weight is required")
     if output is not None:

@@ -232,59 +232,80 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
     return beta * y > top ? g : -g * fa_expm1_neg(-beta * y, f64);
 }
 
+/* float32 formulas, at two precision levels (see _f32_exp.h) */
+#include "_f32_exp.h"
+#include "_f32_gelu.h"
+
 /* ---- the table -------------------------------------------------------------------------- */
-/* X(name, number of scalar parameters, NATIVE or VIA_DOUBLE, whether integer inputs keep their
- * dtype (the result is computed exactly in the integer type), backward from the output: OWN
- * formula, SAME as from x, or NONE). */
+/* X(name, number of scalar parameters, kind, whether integer inputs keep their dtype (the result
+ * is computed exactly in the integer type), backward from the output: OWN formula, SAME as from
+ * x, or NONE). kind NATIVE: one exact formula in the input's own type, the same at both
+ * precision levels. kind MATH: float32 through name_fwd32/bwd32/bwo32 (_f32_*.h) at the fast and
+ * the accurate level, float64 through the double formulas above (always accurate). */
 #define FASTACT_KERNELS(X)                        \
     X(relu, 0, NATIVE, 1, SAME)                   \
     X(leaky_relu, 1, NATIVE, 0, SAME)             \
-    X(elu, 1, VIA_DOUBLE, 0, OWN)                 \
-    X(gelu, 0, VIA_DOUBLE, 0, NONE)               \
-    X(gelu_tanh, 0, VIA_DOUBLE, 0, NONE)          \
-    X(silu, 0, VIA_DOUBLE, 0, NONE)               \
-    X(mish, 0, VIA_DOUBLE, 0, NONE)               \
-    X(softplus, 2, VIA_DOUBLE, 0, OWN)            \
-    X(selu, 0, VIA_DOUBLE, 0, OWN)                \
-    X(celu, 1, VIA_DOUBLE, 0, OWN)                \
+    X(elu, 1, MATH, 0, OWN)                 \
+    X(gelu, 0, MATH, 0, NONE)               \
+    X(gelu_tanh, 0, MATH, 0, NONE)          \
+    X(silu, 0, MATH, 0, NONE)               \
+    X(mish, 0, MATH, 0, NONE)               \
+    X(softplus, 2, MATH, 0, OWN)            \
+    X(selu, 0, MATH, 0, OWN)                \
+    X(celu, 1, MATH, 0, OWN)                \
     X(hardsigmoid, 0, NATIVE, 0, OWN)             \
     X(hardswish, 0, NATIVE, 0, NONE)              \
     X(hardtanh, 2, NATIVE, 0, SAME)               \
     X(relu6, 0, NATIVE, 0, SAME)                  \
-    X(sigmoid, 0, VIA_DOUBLE, 0, OWN)             \
-    X(tanh, 0, VIA_DOUBLE, 0, OWN)
+    X(sigmoid, 0, MATH, 0, OWN)             \
+    X(tanh, 0, MATH, 0, OWN)
 
 /* ---- per-type scalar entry points --------------------------------------------------------- */
+/* Suffixes: _f float32 accurate, _ff float32 fast, _d float64. NATIVE kernels have no _ff: both
+ * levels run the _f loops. */
 #define FA_SCALARS_NATIVE(name)                                                                  \
-    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                              \
+    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                                    \
     { (void)p0; (void)p1; return name##_FWD(float, x, p0, p1); }                                \
-    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                          \
+    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                                \
     { (void)p0; (void)p1; return name##_FWD(double, x, p0, p1); }                               \
-    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                     \
+    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                           \
     { (void)p0; (void)p1; return name##_BWD(float, g, x, p0, p1); }                             \
-    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                \
+    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                      \
     { (void)p0; (void)p1; return name##_BWD(double, g, x, p0, p1); }
-#define FA_SCALARS_VIA_DOUBLE(name)                                                              \
-    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                              \
-    { return (float)name##_fwd(x, p0, p1, 0); }                                                 \
-    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                          \
+#define FA_SCALARS_MATH(name)                                                                    \
+    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                                    \
+    { return name##_fwd32(x, p0, p1, 1); }                                                      \
+    FA_INLINE float name##_fwd_ff(float x, float p0, float p1)                                   \
+    { return name##_fwd32(x, p0, p1, 0); }                                                      \
+    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                                \
     { return name##_fwd(x, p0, p1, 1); }                                                        \
-    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                     \
-    { return (float)name##_bwd(g, x, p0, p1, 0); }                                              \
-    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                \
+    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                           \
+    { return name##_bwd32(g, x, p0, p1, 1); }                                                   \
+    FA_INLINE float name##_bwd_ff(float g, float x, float p0, float p1)                          \
+    { return name##_bwd32(g, x, p0, p1, 0); }                                                   \
+    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                      \
     { return name##_bwd(g, x, p0, p1, 1); }
-#define FA_BWO_SCALARS_SAME(name)                                                                \
-    FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                     \
+#define FA_BWO_SCALARS_NATIVE_SAME(name)                                                         \
+    FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                           \
     { return name##_bwd_f(g, y, p0, p1); }                                                      \
-    FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                \
+    FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                      \
     { return name##_bwd_d(g, y, p0, p1); }
-#define FA_BWO_SCALARS_OWN(name)                                                                 \
-    FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                     \
+#define FA_BWO_SCALARS_NATIVE_OWN(name)                                                          \
+    FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                           \
     { return (float)name##_bwo(g, y, p0, p1, 0); }                                              \
-    FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                \
+    FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                      \
     { return name##_bwo(g, y, p0, p1, 1); }
-#define FA_BWO_SCALARS_NONE(name)
-#define FA_SCALARS(name, np, kind, keeps_int, bwo) FA_SCALARS_##kind(name) FA_BWO_SCALARS_##bwo(name)
+#define FA_BWO_SCALARS_MATH_OWN(name)                                                            \
+    FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                           \
+    { return name##_bwo32(g, y, p0, p1, 1); }                                                   \
+    FA_INLINE float name##_bwo_ff(float g, float y, float p0, float p1)                          \
+    { return name##_bwo32(g, y, p0, p1, 0); }                                                   \
+    FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                      \
+    { return name##_bwo(g, y, p0, p1, 1); }
+#define FA_BWO_SCALARS_NATIVE_NONE(name)
+#define FA_BWO_SCALARS_MATH_NONE(name)
+#define FA_SCALARS(name, np, kind, keeps_int, bwo)                                               \
+    FA_SCALARS_##kind(name) FA_BWO_SCALARS_##kind##_##bwo(name)
 FASTACT_KERNELS(FA_SCALARS)
 
 /* ---- contiguous loops, compiled once per instruction set ---------------------------------- */
@@ -318,41 +339,48 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #undef FA_ISA
 #pragma GCC pop_options
 
+/* Float32 loops come in two precision levels, indexed by FA_FAST and FA_ACCURATE. */
+enum { FA_FAST, FA_ACCURATE, FA_NLEVELS };
+static const char *const FA_LEVEL_NAMES[FA_NLEVELS] = {"fast", "accurate"};
+
 typedef struct {
     const char *name;
     int nparams;
     int keeps_int;
     int from_output; /* 1: bwo_* compute the backward from the output y (SAME or OWN) */
-    fa_fwd_f_t fwd_f[FA_NISA];
+    fa_fwd_f_t fwd_f[FA_NLEVELS][FA_NISA];
     fa_fwd_d_t fwd_d[FA_NISA];
-    fa_bwd_f_t bwd_f[FA_NISA];
+    fa_bwd_f_t bwd_f[FA_NLEVELS][FA_NISA];
     fa_bwd_d_t bwd_d[FA_NISA];
-    fa_fwd_f_arr_t fwd_f_arr[FA_NISA];
+    fa_fwd_f_arr_t fwd_f_arr[FA_NLEVELS][FA_NISA];
     fa_fwd_d_arr_t fwd_d_arr[FA_NISA];
-    fa_bwd_f_arr_t bwd_f_arr[FA_NISA];
+    fa_bwd_f_arr_t bwd_f_arr[FA_NLEVELS][FA_NISA];
     fa_bwd_d_arr_t bwd_d_arr[FA_NISA];
     /* backward from the output: NULL where the table says NONE */
-    fa_bwd_f_t bwo_f[FA_NISA];
+    fa_bwd_f_t bwo_f[FA_NLEVELS][FA_NISA];
     fa_bwd_d_t bwo_d[FA_NISA];
-    fa_bwd_f_arr_t bwo_f_arr[FA_NISA];
+    fa_bwd_f_arr_t bwo_f_arr[FA_NLEVELS][FA_NISA];
     fa_bwd_d_arr_t bwo_d_arr[FA_NISA];
 } fa_kernel;
 
 #define FA_BY_ISA(name) {name##_baseline, name##_avx2, name##_avx512}
-#define FA_BWO_ENTRY_SAME(name)                                                                  \
-    FA_BY_ISA(name##_bwo_f), FA_BY_ISA(name##_bwo_d), FA_BY_ISA(name##_bwo_f_arr),             \
-    FA_BY_ISA(name##_bwo_d_arr)
-#define FA_BWO_ENTRY_OWN(name) FA_BWO_ENTRY_SAME(name)
-#define FA_BWO_ENTRY_NONE(name) {NULL}, {NULL}, {NULL}, {NULL}
+/* {fast, accurate}: NATIVE kernels run the same loop at both levels */
+#define FA_LEVELS_NATIVE(name, dir, arr) {FA_BY_ISA(name##_##dir##_f##arr), FA_BY_ISA(name##_##dir##_f##arr)}
+#define FA_LEVELS_MATH(name, dir, arr) {FA_BY_ISA(name##_##dir##_ff##arr), FA_BY_ISA(name##_##dir##_f##arr)}
+#define FA_BWO_ENTRY_SAME(name, kind)                                                            \
+    FA_LEVELS_##kind(name, bwo, ), FA_BY_ISA(name##_bwo_d),                              \
+    FA_LEVELS_##kind(name, bwo, _arr), FA_BY_ISA(name##_bwo_d_arr)
+#define FA_BWO_ENTRY_OWN(name, kind) FA_BWO_ENTRY_SAME(name, kind)
+#define FA_BWO_ENTRY_NONE(name, kind) {{NULL}}, {NULL}, {{NULL}}, {NULL}
 #define FA_HAS_BWO_SAME 1
 #define FA_HAS_BWO_OWN 1
 #define FA_HAS_BWO_NONE 0
 #define FA_ENTRY(name, np, kind, keeps_int, bwo)                                                 \
     {#name, np, keeps_int, FA_HAS_BWO_##bwo,                                                     \
-     FA_BY_ISA(name##_fwd_f), FA_BY_ISA(name##_fwd_d),                                           \
-     FA_BY_ISA(name##_bwd_f), FA_BY_ISA(name##_bwd_d),                                           \
-     FA_BY_ISA(name##_fwd_f_arr), FA_BY_ISA(name##_fwd_d_arr),                                   \
-     FA_BY_ISA(name##_bwd_f_arr), FA_BY_ISA(name##_bwd_d_arr), FA_BWO_ENTRY_##bwo(name)},
+     FA_LEVELS_##kind(name, fwd, ), FA_BY_ISA(name##_fwd_d),                             \
+     FA_LEVELS_##kind(name, bwd, ), FA_BY_ISA(name##_bwd_d),                             \
+     FA_LEVELS_##kind(name, fwd, _arr), FA_BY_ISA(name##_fwd_d_arr),                             \
+     FA_LEVELS_##kind(name, bwd, _arr), FA_BY_ISA(name##_bwd_d_arr), FA_BWO_ENTRY_##bwo(name, kind)},
 static fa_kernel FA_KERNELS[] = {FASTACT_KERNELS(FA_ENTRY)};
 #define FA_NKERNELS ((int)(sizeof FA_KERNELS / sizeof FA_KERNELS[0]))
 
@@ -377,26 +405,38 @@ static int fa_best_isa(void)
         call;                                                                                     \
         _mm_setcsr(csr);                                                                          \
     }
-FA_INLINE void fa_forward_f(const fa_kernel *K, npy_intp n, const float *x, float *y, float p0, float p1)
-FA_ENTRY_POINT(K->fwd_f[fa_isa](n, x, y, p0, p1))
-FA_INLINE void fa_forward_d(const fa_kernel *K, npy_intp n, const double *x, double *y, double p0, double p1)
-FA_ENTRY_POINT(K->fwd_d[fa_isa](n, x, y, p0, p1))
+FA_INLINE void fa_forward_f(const fa_kernel *K, int level, npy_intp n, const float *x, float *y, float p0, float p1)
+FA_ENTRY_POINT(K->fwd_f[level][fa_isa](n, x, y, p0, p1))
+FA_INLINE void fa_forward_d(const fa_kernel *K, int level, npy_intp n, const double *x, double *y, double p0, double p1)
+FA_ENTRY_POINT((void)level; K->fwd_d[fa_isa](n, x, y, p0, p1))
 /* backward from x, or from the output y when from_output (then x is y) */
-FA_INLINE void fa_backward_f(const fa_kernel *K, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-FA_ENTRY_POINT((from_output ? K->bwo_f : K->bwd_f)[fa_isa](n, g, x, y, p0, p1))
-FA_INLINE void fa_backward_d(const fa_kernel *K, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
-FA_ENTRY_POINT((from_output ? K->bwo_d : K->bwd_d)[fa_isa](n, g, x, y, p0, p1))
+FA_INLINE void fa_backward_f(const fa_kernel *K, int level, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+FA_ENTRY_POINT((from_output ? K->bwo_f : K->bwd_f)[level][fa_isa](n, g, x, y, p0, p1))
+FA_INLINE void fa_backward_d(const fa_kernel *K, int level, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+FA_ENTRY_POINT((void)level; (from_output ? K->bwo_d : K->bwd_d)[fa_isa](n, g, x, y, p0, p1))
 
-/* One C entry per direction and dtype, taking the kernel's index: the parallel path (Numba) calls
- * these on contiguous blocks, so it runs the very same loops as the serial path. */
-static void fa_run_fwd_f(int k, npy_intp n, const float *x, float *y, float p0, float p1)
-{ fa_forward_f(&FA_KERNELS[k], n, x, y, p0, p1); }
-static void fa_run_fwd_d(int k, npy_intp n, const double *x, double *y, double p0, double p1)
-{ fa_forward_d(&FA_KERNELS[k], n, x, y, p0, p1); }
-static void fa_run_bwd_f(int k, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-{ fa_backward_f(&FA_KERNELS[k], from_output, n, g, x, y, p0, p1); }
-static void fa_run_bwd_d(int k, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
-{ fa_backward_d(&FA_KERNELS[k], from_output, n, g, x, y, p0, p1); }
+/* One C entry per direction and dtype, taking the kernel's index and the precision level: the
+ * parallel path (Numba) calls these on contiguous blocks, so it runs the very same loops as the
+ * serial path. float64 has one level (the level argument is ignored). */
+static void fa_run_fwd_f(int k, int level, npy_intp n, const float *x, float *y, float p0, float p1)
+{ fa_forward_f(&FA_KERNELS[k], level, n, x, y, p0, p1); }
+static void fa_run_fwd_d(int k, int level, npy_intp n, const double *x, double *y, double p0, double p1)
+{ fa_forward_d(&FA_KERNELS[k], level, n, x, y, p0, p1); }
+static void fa_run_bwd_f(int k, int level, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+{ fa_backward_f(&FA_KERNELS[k], level, from_output, n, g, x, y, p0, p1); }
+static void fa_run_bwd_d(int k, int level, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+{ fa_backward_d(&FA_KERNELS[k], level, from_output, n, g, x, y, p0, p1); }
+
+/* The precision level in force: this thread's (fastact.precision(), -1 when unset), else the
+ * process's (fastact.set_precision()). Python threads are OS threads, so a C thread-local is
+ * the thread-local that Python code sees; the ufunc twins read it on every call. */
+static int fa_level_process = FA_FAST;
+static _Thread_local int fa_level_thread = -1;
+FA_INLINE int fa_level(void) { return fa_level_thread >= 0 ? fa_level_thread : fa_level_process; }
+static int fa_get_thread_level(void) { return fa_level_thread; }
+static void fa_set_thread_level(int level) { fa_level_thread = level; }
+static int fa_get_process_level(void) { return fa_level_process; }
+static void fa_set_process_level(int level) { fa_level_process = level; }
 
 #include "_ufunc_loops.h"
 

@@ -27,10 +27,17 @@ cdef extern from "_kernels.h" nogil:
     const char *FA_ISA_NAMES[]
     int fa_isa
     int fa_best_isa()
-    void fa_forward_f(const fa_kernel *K, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
-    void fa_forward_d(const fa_kernel *K, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_backward_f(const fa_kernel *K, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_backward_d(const fa_kernel *K, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    int FA_NLEVELS
+    const char *FA_LEVEL_NAMES[]
+    int fa_level()
+    int fa_get_thread_level()
+    void fa_set_thread_level(int level)
+    int fa_get_process_level()
+    void fa_set_process_level(int level)
+    void fa_forward_f(const fa_kernel *K, int level, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
+    void fa_forward_d(const fa_kernel *K, int level, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
+    void fa_backward_f(const fa_kernel *K, int level, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+    void fa_backward_d(const fa_kernel *K, int level, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
     cnp.PyUFuncGenericFunction FA_INT_RELU_LOOPS[]
     const char FA_INT_RELU_TYPES[]
     int FA_N_INT_RELU
@@ -38,10 +45,10 @@ cdef extern from "_kernels.h" nogil:
     cnp.PyUFuncGenericFunction FA_BWD_LOOPS[]
     cnp.PyUFuncGenericFunction FA_BWO_LOOPS[]
     const char FA_FLOAT_TYPES[]
-    void fa_run_fwd_f(int k, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
-    void fa_run_fwd_d(int k, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_run_bwd_f(int k, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_run_bwd_d(int k, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    void fa_run_fwd_f(int k, int level, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
+    void fa_run_fwd_d(int k, int level, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
+    void fa_run_bwd_f(int k, int level, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
+    void fa_run_bwd_d(int k, int level, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
 
 # Below this many elements a call keeps the GIL: releasing and re-taking it costs about as much
 # as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
@@ -75,6 +82,40 @@ def isa():
 
 
 _select_isa()
+
+# ---- precision level ----------------------------------------------------------------------------
+
+LEVELS = tuple(FA_LEVEL_NAMES[i].decode() for i in range(FA_NLEVELS))
+"""Precision level names by index: ('fast', 'accurate')."""
+
+
+def get_level():
+    """Index of the precision level in force for calls from this thread."""
+    return fa_level()
+
+
+def get_thread_level():
+    """This thread's own level, or -1 where it follows the process's."""
+    return fa_get_thread_level()
+
+
+def set_thread_level(int level):
+    """Set this thread's level (-1: follow the process's); returns the one it replaces."""
+    cdef int before = fa_get_thread_level()
+    if not -1 <= level < FA_NLEVELS:
+        raise ValueError(f"fastact: precision level {level} out of range")
+    fa_set_thread_level(level)
+    return before
+
+
+def get_process_level():
+    return fa_get_process_level()
+
+
+def set_process_level(int level):
+    if not 0 <= level < FA_NLEVELS:
+        raise ValueError(f"fastact: precision level {level} out of range")
+    fa_set_process_level(level)
 
 # ---- the kernel table, as Python sees it --------------------------------------------------------
 
@@ -139,19 +180,23 @@ def make_ufuncs(docs):
 
 def entry_points():
     """Addresses of the C entry points the parallel path calls on contiguous blocks:
-    fwd_f/fwd_d(k, n, x, y, p0, p1) and bwd_f/bwd_d(k, from_output, n, g, x, y, p0, p1)."""
+    fwd_f/fwd_d(k, level, n, x, y, p0, p1) and bwd_f/bwd_d(k, level, from_output, n, g, x, y, p0,
+    p1)."""
     return {"fwd_f": <size_t>&fa_run_fwd_f, "fwd_d": <size_t>&fa_run_fwd_d,
             "bwd_f": <size_t>&fa_run_bwd_f, "bwd_d": <size_t>&fa_run_bwd_d}
 
 
 # ---- the fast path --------------------------------------------------------------------------------
 
-# Called with the same arguments when the fast path does not apply; set by fastact._dispatch.
+# Called with the same arguments (the level resolved to its index) when the fast path does not
+# apply, and with (k, the value) when `precision` is not a level's name; set by
+# fastact._dispatch.
 cdef object _slow_forward = None
 cdef object _slow_backward = None
+cdef object _bad_precision = None
 # Called for contiguous arrays of at least _parallel_min[k][is_double] elements, as
-# (k, is_double, n, x, y, p0, p1) or (k, from_output, is_double, n, g, x, y, p0, p1) with addresses;
-# returns True when it ran the kernel on several threads, False to run it here.
+# (k, level, is_double, n, x, y, p0, p1) or (k, level, from_output, is_double, n, g, x, y, p0, p1)
+# with addresses; returns True when it ran the kernel on several threads, False to run it here.
 cdef object _parallel_forward = None
 cdef object _parallel_backward = None
 cdef cnp.npy_intp _parallel_min[MAX_KERNELS][2]
@@ -160,9 +205,9 @@ if FA_NKERNELS > MAX_KERNELS:
     raise ImportError("fastact: more kernels than MAX_KERNELS in _kernels.pyx")
 
 
-def set_slow_paths(forward, backward):
-    global _slow_forward, _slow_backward
-    _slow_forward, _slow_backward = forward, backward
+def set_slow_paths(forward, backward, bad_precision):
+    global _slow_forward, _slow_backward, _bad_precision
+    _slow_forward, _slow_backward, _bad_precision = forward, backward, bad_precision
 
 
 def set_parallel_paths(forward, backward, thresholds):
@@ -223,29 +268,46 @@ cdef inline object _fast_out(cnp.ndarray like, int layout, object out):
     return o
 
 
-cdef inline void _run_forward(const fa_kernel *K, int t, cnp.npy_intp n, void *x, void *y,
-                              double v0, double v1) noexcept nogil:
+cdef inline void _run_forward(const fa_kernel *K, int level, int t, cnp.npy_intp n, void *x,
+                              void *y, double v0, double v1) noexcept nogil:
     if t == cnp.NPY_FLOAT:
-        fa_forward_f(K, n, <float *>x, <float *>y, <float>v0, <float>v1)
+        fa_forward_f(K, level, n, <float *>x, <float *>y, <float>v0, <float>v1)
     else:
-        fa_forward_d(K, n, <double *>x, <double *>y, v0, v1)
+        fa_forward_d(K, level, n, <double *>x, <double *>y, v0, v1)
 
 
-cdef inline void _run_backward(const fa_kernel *K, int from_output, int t, cnp.npy_intp n, void *g,
-                               void *x, void *y, double v0, double v1) noexcept nogil:
+cdef inline void _run_backward(const fa_kernel *K, int level, int from_output, int t,
+                               cnp.npy_intp n, void *g, void *x, void *y, double v0,
+                               double v1) noexcept nogil:
     if t == cnp.NPY_FLOAT:
-        fa_backward_f(K, from_output, n, <float *>g, <float *>x, <float *>y, <float>v0, <float>v1)
+        fa_backward_f(K, level, from_output, n, <float *>g, <float *>x, <float *>y, <float>v0,
+                      <float>v1)
     else:
-        fa_backward_d(K, from_output, n, <double *>g, <double *>x, <double *>y, v0, v1)
+        fa_backward_d(K, level, from_output, n, <double *>g, <double *>x, <double *>y, v0, v1)
 
 
-def forward(int k, x, out, p0, p1):
-    """Forward kernel k on x with scalar parameters p0, p1 (fast path, else the slow path)."""
+cdef inline int _level_of(int k, object precision) except -2:
+    """The level a call of kernel k asked for: None is the one in force, else a level's name."""
+    if precision is None:
+        return fa_level()
+    if type(precision) is str:
+        if precision == "fast":
+            return 0
+        if precision == "accurate":
+            return 1
+    _bad_precision(k, precision)
+    return -2
+
+
+def forward(int k, x, out, p0, p1, precision=None):
+    """Forward kernel k on x with scalar parameters p0, p1 (fast path, else the slow path), at
+    the precision level named by `precision` (None: the one in force)."""
     cdef cnp.ndarray a, o
     cdef int t, layout
     cdef double v0, v1
     cdef cnp.npy_intp n
     cdef fa_kernel *K = &FA_KERNELS[k]
+    cdef int level = _level_of(k, precision)
     if type(x) is cnp.ndarray:
         a = <cnp.ndarray>x
         t = cnp.PyArray_TYPE(a)
@@ -254,24 +316,25 @@ def forward(int k, x, out, p0, p1):
             try:
                 v0, v1 = p0, p1
             except TypeError:
-                return _slow_forward(k, x, out, p0, p1)
+                return _slow_forward(k, x, out, p0, p1, level)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o):
                 n = cnp.PyArray_SIZE(a)
                 if n >= _parallel_min[k][t == cnp.NPY_DOUBLE] and _parallel_forward(
-                        k, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(a),
+                        k, level, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(a),
                         <size_t>cnp.PyArray_DATA(o), v0, v1):
                     return o
                 if n < GIL_RELEASE_MIN:
-                    _run_forward(K, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                    _run_forward(K, level, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
                 else:
                     with nogil:
-                        _run_forward(K, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+                        _run_forward(K, level, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0,
+                                     v1)
                 return o
-    return _slow_forward(k, x, out, p0, p1)
+    return _slow_forward(k, x, out, p0, p1, level)
 
 
-def backward(int k, grad_output, x, out, p0, p1, bint from_output=False):
+def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precision=None):
     """Backward kernel k: grad_output * f'(x), fast path when both are alike and contiguous.
     With from_output, x is the forward's output y and the kernel's from-output formula runs."""
     cdef cnp.ndarray g, a, o
@@ -279,6 +342,7 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False):
     cdef double v0, v1
     cdef cnp.npy_intp n
     cdef fa_kernel *K = &FA_KERNELS[k]
+    cdef int level = _level_of(k, precision)
     if from_output and not K.from_output:    # its bwo loops are NULL
         raise ValueError(f"fastact: kernel {K.name.decode()} has no backward from the output")
     if type(x) is cnp.ndarray and type(grad_output) is cnp.ndarray:
@@ -291,20 +355,21 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False):
             try:
                 v0, v1 = p0, p1
             except TypeError:
-                return _slow_backward(k, grad_output, x, out, p0, p1, from_output)
+                return _slow_backward(k, grad_output, x, out, p0, p1, from_output, level)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
                 n = cnp.PyArray_SIZE(a)
                 if n >= _parallel_min[k][t == cnp.NPY_DOUBLE] and _parallel_backward(
-                        k, from_output, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(g),
-                        <size_t>cnp.PyArray_DATA(a), <size_t>cnp.PyArray_DATA(o), v0, v1):
+                        k, level, from_output, t == cnp.NPY_DOUBLE, n,
+                        <size_t>cnp.PyArray_DATA(g), <size_t>cnp.PyArray_DATA(a),
+                        <size_t>cnp.PyArray_DATA(o), v0, v1):
                     return o
                 if n < GIL_RELEASE_MIN:
-                    _run_backward(K, from_output, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a),
-                                  cnp.PyArray_DATA(o), v0, v1)
+                    _run_backward(K, level, from_output, t, n, cnp.PyArray_DATA(g),
+                                  cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
                 else:
                     with nogil:
-                        _run_backward(K, from_output, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a),
-                                      cnp.PyArray_DATA(o), v0, v1)
+                        _run_backward(K, level, from_output, t, n, cnp.PyArray_DATA(g),
+                                      cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
                 return o
-    return _slow_backward(k, grad_output, x, out, p0, p1, from_output)
+    return _slow_backward(k, grad_output, x, out, p0, p1, from_output, level)

@@ -47,8 +47,14 @@
 #define FA_BWO_LOOPS_SAME(name) FA_BWD_LOOPS_T(name, bwo, float, f) FA_BWD_LOOPS_T(name, bwo, double, d)
 #define FA_BWO_LOOPS_OWN(name) FA_BWO_LOOPS_SAME(name)
 #define FA_BWO_LOOPS_NONE(name)
+/* MATH kernels have a second float32 level, _ff (fast); _f is the accurate one */
+#define FA_FAST_LOOPS_NATIVE(name, bwo)
+#define FA_FAST_LOOPS_MATH(name, bwo) FA_LOOPS_T(name, float, ff) FA_FAST_BWO_LOOPS_##bwo(name)
+#define FA_FAST_BWO_LOOPS_OWN(name) FA_BWD_LOOPS_T(name, bwo, float, ff)
+#define FA_FAST_BWO_LOOPS_NONE(name)
 #define FA_LOOPS(name, np, kind, keeps_int, bwo)                                                  \
-    FA_LOOPS_T(name, float, f) FA_LOOPS_T(name, double, d) FA_BWO_LOOPS_##bwo(name)
+    FA_LOOPS_T(name, float, f) FA_LOOPS_T(name, double, d) FA_BWO_LOOPS_##bwo(name)              \
+    FA_FAST_LOOPS_##kind(name, bwo)
 FASTACT_KERNELS(FA_LOOPS)
 #undef FA_LOOPS
 #undef FA_LOOPS_T
@@ -56,3 +62,7 @@ FASTACT_KERNELS(FA_LOOPS)
 #undef FA_BWO_LOOPS_SAME
 #undef FA_BWO_LOOPS_OWN
 #undef FA_BWO_LOOPS_NONE
+#undef FA_FAST_LOOPS_NATIVE
+#undef FA_FAST_LOOPS_MATH
+#undef FA_FAST_BWO_LOOPS_OWN
+#undef FA_FAST_BWO_LOOPS_NONE

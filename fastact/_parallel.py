@@ -44,33 +44,35 @@ ALIGN = 1024
 
 _P = ctypes.c_ssize_t        # pointers are passed as addresses
 _SIG = {
-    "fwd_f": (ctypes.c_int, _P, _P, _P, ctypes.c_float, ctypes.c_float),
-    "fwd_d": (ctypes.c_int, _P, _P, _P, ctypes.c_double, ctypes.c_double),
-    "bwd_f": (ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, ctypes.c_float, ctypes.c_float),
-    "bwd_d": (ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, ctypes.c_double, ctypes.c_double),
+    "fwd_f": (ctypes.c_int, ctypes.c_int, _P, _P, _P, ctypes.c_float, ctypes.c_float),
+    "fwd_d": (ctypes.c_int, ctypes.c_int, _P, _P, _P, ctypes.c_double, ctypes.c_double),
+    "bwd_f": (ctypes.c_int, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, ctypes.c_float,
+              ctypes.c_float),
+    "bwd_d": (ctypes.c_int, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, ctypes.c_double,
+              ctypes.c_double),
 }
 _ENTRY = {key: ctypes.CFUNCTYPE(None, *sig)(addr) for key, (sig, addr) in
           ((key, (_SIG[key], addr)) for key, addr in _kernels.entry_points().items())}
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _forward_blocks(entry, k, n, x, y, itemsize, p0, p1, nblocks):
+def _forward_blocks(entry, k, level, n, x, y, itemsize, p0, p1, nblocks):
     per = ((n + nblocks - 1) // nblocks + ALIGN - 1) // ALIGN * ALIGN
     for b in prange(nblocks):
         i0 = b * per
         i1 = min(n, i0 + per)
         if i0 < i1:
-            entry(k, i1 - i0, x + i0 * itemsize, y + i0 * itemsize, p0, p1)
+            entry(k, level, i1 - i0, x + i0 * itemsize, y + i0 * itemsize, p0, p1)
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _backward_blocks(entry, k, from_output, n, g, x, y, itemsize, p0, p1, nblocks):
+def _backward_blocks(entry, k, level, from_output, n, g, x, y, itemsize, p0, p1, nblocks):
     per = ((n + nblocks - 1) // nblocks + ALIGN - 1) // ALIGN * ALIGN
     for b in prange(nblocks):
         i0 = b * per
         i1 = min(n, i0 + per)
         if i0 < i1:
-            entry(k, from_output, i1 - i0, g + i0 * itemsize, x + i0 * itemsize,
+            entry(k, level, from_output, i1 - i0, g + i0 * itemsize, x + i0 * itemsize,
                   y + i0 * itemsize, p0, p1)
 
 
@@ -79,16 +81,18 @@ _turns = threading.Lock()
 _thread_safe = False
 
 
-def forward(k, is_double, n, x, y, p0, p1, threads):
-    """Run kernel k on n contiguous elements at address x into y on `threads` threads."""
+def forward(k, level, is_double, n, x, y, p0, p1, threads):
+    """Run kernel k at precision level `level` on n contiguous elements at address x into y on
+    `threads` threads."""
     entry = _ENTRY["fwd_d" if is_double else "fwd_f"]
-    return _run(_forward_blocks, (entry, k, n, x, y, 8 if is_double else 4, p0, p1), threads)
+    return _run(_forward_blocks, (entry, k, level, n, x, y, 8 if is_double else 4, p0, p1),
+                threads)
 
 
-def backward(k, from_output, is_double, n, g, x, y, p0, p1, threads):
+def backward(k, level, from_output, is_double, n, g, x, y, p0, p1, threads):
     entry = _ENTRY["bwd_d" if is_double else "bwd_f"]
-    return _run(_backward_blocks, (entry, k, int(from_output), n, g, x, y, 8 if is_double else 4,
-                                   p0, p1), threads)
+    return _run(_backward_blocks, (entry, k, level, int(from_output), n, g, x, y,
+                                   8 if is_double else 4, p0, p1), threads)
 
 
 def _run(blocks, args, threads):

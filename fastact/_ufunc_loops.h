@@ -8,6 +8,9 @@
  * raises flags through the x87 unit as well, so it restores the flags with <fenv.h>. */
 #include <fenv.h>
 #define FA_BLOCK 256
+/* float32 loops are chosen by precision level, float64 has one */
+#define FA_AT_LEVEL_f(loops, level) (loops)[level]
+#define FA_AT_LEVEL_d(loops, level) (loops)
 
 static inline float fa_load_e(const char *p) { _Float16 h; memcpy(&h, p, 2); return (float)h; }
 static inline void fa_store_e(char *p, float v) { _Float16 h = (_Float16)v; memcpy(p, &h, 2); }
@@ -22,7 +25,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
                                     void *data)                                                  \
     {                                                                                            \
         const fa_kernel *K = (const fa_kernel *)data;                                            \
-        const int np = K->nparams;                                                               \
+        const int np = K->nparams, level = fa_level();                                           \
         const npy_intp n = dims[0], sx = steps[0], sy = steps[np + 1];                           \
         const char *x = args[0];                                                                 \
         char *y = args[np + 1];                                                                  \
@@ -31,7 +34,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
         CT p[2] = {0, 0};                                                                        \
         for (int j = 0; j < np; j++) p[j] = fa_load_##SUF(args[1 + j]);                          \
         if (uniform && sizeof(T) == sizeof(CT) && sx == sizeof(T) && sy == sizeof(T)) {          \
-            fa_forward_##CS(K, n, (const CT *)x, (CT *)y, p[0], p[1]);                           \
+            fa_forward_##CS(K, level, n, (const CT *)x, (CT *)y, p[0], p[1]);                           \
             return;                                                                              \
         }                                                                                        \
         CT bx[FA_BLOCK], bp[2][FA_BLOCK];                                                        \
@@ -40,13 +43,13 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
             const npy_intp m = n - i0 < FA_BLOCK ? n - i0 : FA_BLOCK;                            \
             for (npy_intp i = 0; i < m; i++) bx[i] = fa_load_##SUF(x + (i0 + i) * sx);          \
             if (uniform) {                                                                       \
-                K->fwd_##CS[fa_isa](m, bx, bx, p[0], p[1]);                                      \
+                FA_AT_LEVEL_##CS(K->fwd_##CS, level)[fa_isa](m, bx, bx, p[0], p[1]);             \
             } else {                                                                             \
                 for (int j = 0; j < 2; j++)                                                      \
                     for (npy_intp i = 0; i < m; i++)                                             \
                         bp[j][i] = j < np ? fa_load_##SUF(args[1 + j] + (i0 + i) * steps[1 + j]) \
                                           : 0;                                                   \
-                K->fwd_##CS##_arr[fa_isa](m, bx, bx, bp[0], bp[1]);                              \
+                FA_AT_LEVEL_##CS(K->fwd_##CS##_arr, level)[fa_isa](m, bx, bx, bp[0], bp[1]);     \
             }                                                                                    \
             for (npy_intp i = 0; i < m; i++) fa_store_##SUF(y + (i0 + i) * sy, bx[i]);          \
         }                                                                                        \
@@ -59,7 +62,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
                                     void *data)                                                  \
     {                                                                                            \
         const fa_kernel *K = (const fa_kernel *)data;                                            \
-        const int np = K->nparams;                                                               \
+        const int np = K->nparams, level = fa_level();                                           \
         const npy_intp n = dims[0], sg = steps[0], sx = steps[1], sy = steps[np + 2];            \
         const char *g = args[0], *x = args[1];                                                   \
         char *y = args[np + 2];                                                                  \
@@ -69,7 +72,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
         for (int j = 0; j < np; j++) p[j] = fa_load_##SUF(args[2 + j]);                          \
         if (uniform && sizeof(T) == sizeof(CT) && sg == sizeof(T) && sx == sizeof(T) &&          \
             sy == sizeof(T)) {                                                                   \
-            fa_backward_##CS(K, from_output, n, (const CT *)g, (const CT *)x, (CT *)y, p[0], p[1]); \
+            fa_backward_##CS(K, level, from_output, n, (const CT *)g, (const CT *)x, (CT *)y, p[0], p[1]); \
             return;                                                                              \
         }                                                                                        \
         CT bg[FA_BLOCK], bx[FA_BLOCK], bp[2][FA_BLOCK];                                          \
@@ -81,13 +84,13 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
                 bx[i] = fa_load_##SUF(x + (i0 + i) * sx);                                        \
             }                                                                                    \
             if (uniform) {                                                                       \
-                K->dir##_##CS[fa_isa](m, bg, bx, bx, p[0], p[1]);                                \
+                FA_AT_LEVEL_##CS(K->dir##_##CS, level)[fa_isa](m, bg, bx, bx, p[0], p[1]);       \
             } else {                                                                             \
                 for (int j = 0; j < 2; j++)                                                      \
                     for (npy_intp i = 0; i < m; i++)                                             \
                         bp[j][i] = j < np ? fa_load_##SUF(args[2 + j] + (i0 + i) * steps[2 + j]) \
                                           : 0;                                                   \
-                K->dir##_##CS##_arr[fa_isa](m, bg, bx, bx, bp[0], bp[1]);                        \
+                FA_AT_LEVEL_##CS(K->dir##_##CS##_arr, level)[fa_isa](m, bg, bx, bx, bp[0], bp[1]); \
             }                                                                                    \
             for (npy_intp i = 0; i < m; i++) fa_store_##SUF(y + (i0 + i) * sy, bx[i]);          \
         }                                                                                        \

@@ -47,7 +47,7 @@ def crossover(k, dtype, threads, rounds=15):
             _kernels.forward(k, a, a, 0.1, 0.0)       # below any threshold in force during tuning
 
         def parallel(a):
-            _parallel.forward(k, is_double, n, addr, addr, 0.1, 0.0, threads)
+            _parallel.forward(k, _kernels.get_level(), is_double, n, addr, addr, 0.1, 0.0, threads)
 
         serial(x)
         parallel(x)

@@ -1,0 +1,14 @@
+/* float32 math at two precision levels: gelu (erf form), gelu_tanh and mish. The contract is
+ * _f32_exp.h's, whose building blocks this file uses.
+ *
+ * STAGING: the bodies below still compute in double through the float64 formulas; they are
+ * being replaced by float32 SIMD math.
+ */
+#ifndef FASTACT_F32_GELU_H
+#define FASTACT_F32_GELU_H
+
+FA_VIA_DOUBLE_FWD32(gelu) FA_VIA_DOUBLE_BWD32(gelu)
+FA_VIA_DOUBLE_FWD32(gelu_tanh) FA_VIA_DOUBLE_BWD32(gelu_tanh)
+FA_VIA_DOUBLE_FWD32(mish) FA_VIA_DOUBLE_BWD32(mish)
+
+#endif
