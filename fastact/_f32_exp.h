@@ -1,7 +1,8 @@
-/* float32 math at two precision levels: the exp family (sigmoid, silu, softplus, tanh, elu, selu,
- * celu) and the shared float32 building blocks.
+/* float32 math at two precision levels: the shared float32 building blocks (exp, expm1) and the
+ * exp family (sigmoid, silu, softplus, elu, selu, celu).
  *
- * Contract of every kernel NAME here and in _f32_gelu.h (kind MATH in FASTACT_KERNELS):
+ * Contract of every kernel NAME here and in _f32_tanh.h and _f32_gelu.h (kind MATH in
+ * FASTACT_KERNELS):
  *   float NAME_fwd32(float x, float p0, float p1, const int acc)
  *   float NAME_bwd32(float g, float x, float p0, float p1, const int acc)   grad_output * f'(x)
  *   float NAME_bwo32(float g, float y, float p0, float p1, const int acc)   from the output y
@@ -32,7 +33,6 @@
 FA_VIA_DOUBLE_FWD32(sigmoid) FA_VIA_DOUBLE_BWD32(sigmoid) FA_VIA_DOUBLE_BWO32(sigmoid)
 FA_VIA_DOUBLE_FWD32(silu) FA_VIA_DOUBLE_BWD32(silu)
 FA_VIA_DOUBLE_FWD32(softplus) FA_VIA_DOUBLE_BWD32(softplus) FA_VIA_DOUBLE_BWO32(softplus)
-FA_VIA_DOUBLE_FWD32(tanh) FA_VIA_DOUBLE_BWD32(tanh) FA_VIA_DOUBLE_BWO32(tanh)
 FA_VIA_DOUBLE_FWD32(elu) FA_VIA_DOUBLE_BWD32(elu) FA_VIA_DOUBLE_BWO32(elu)
 FA_VIA_DOUBLE_FWD32(selu) FA_VIA_DOUBLE_BWD32(selu) FA_VIA_DOUBLE_BWO32(selu)
 FA_VIA_DOUBLE_FWD32(celu) FA_VIA_DOUBLE_BWD32(celu) FA_VIA_DOUBLE_BWO32(celu)

@@ -1,5 +1,4 @@
-/* float32 math at two precision levels: gelu (erf form), gelu_tanh and mish. The contract is
- * _f32_exp.h's, whose building blocks this file uses.
+/* float32 math at two precision levels: gelu, the erf form. The contract is _f32_exp.h's.
  *
  * STAGING: the bodies below still compute in double through the float64 formulas; they are
  * being replaced by float32 SIMD math.
@@ -8,7 +7,5 @@
 #define FASTACT_F32_GELU_H
 
 FA_VIA_DOUBLE_FWD32(gelu) FA_VIA_DOUBLE_BWD32(gelu)
-FA_VIA_DOUBLE_FWD32(gelu_tanh) FA_VIA_DOUBLE_BWD32(gelu_tanh)
-FA_VIA_DOUBLE_FWD32(mish) FA_VIA_DOUBLE_BWD32(mish)
 
 #endif

@@ -234,6 +234,7 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
 
 /* float32 formulas, at two precision levels (see _f32_exp.h) */
 #include "_f32_exp.h"
+#include "_f32_tanh.h"
 #include "_f32_gelu.h"
 
 /* ---- the table -------------------------------------------------------------------------- */
