@@ -224,8 +224,9 @@ set_parallel_paths(None, None, {})
 
 
 cdef inline int _layout(cnp.ndarray a) noexcept:
-    """1: C-contiguous, 2: Fortran-contiguous only, 0: neither or unaligned."""
-    if not cnp.PyArray_ISALIGNED(a):
+    """1: C-contiguous, 2: Fortran-contiguous only, 0: neither, unaligned or byte-swapped (the C
+    loops read native-order values; the ufunc path converts the others)."""
+    if not (cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a)):
         return 0
     if cnp.PyArray_IS_C_CONTIGUOUS(a):
         return 1

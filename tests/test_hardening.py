@@ -1,0 +1,37 @@
+"""Regression tests for unusual and hostile inputs (issue 10): each gives NumPy's answer or a
+clear error that names the function."""
+import numpy as np
+import pytest
+
+import fastact
+
+from reference import REFERENCE
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8", ">f2", "<f4"])
+def test_byte_order(default_case, dtype):
+    """Non-native byte order: the right values, on the fast path's shapes, into out= and in place."""
+    case = default_case
+    native = np.linspace(-4, 4, 1001).astype(np.dtype(dtype).newbyteorder("="))
+    x = native.astype(dtype)
+    g = (native * 0 + 1.5).astype(dtype)
+    want = case.forward(native, **case.kwargs)
+    want_b = case.backward(g.astype(native.dtype), native, **case.kwargs)
+    got = case.forward(x, **case.kwargs)
+    assert got.dtype.newbyteorder("=") == native.dtype and np.array_equal(got, want)
+    assert np.array_equal(case.backward(g, x, **case.kwargs), want_b)
+    y = x.copy()
+    assert case.forward(y, **case.kwargs, out=y) is y and np.array_equal(y, want)
+    gy = g.copy()
+    assert case.backward(gy, x, **case.kwargs, out=gy) is gy and np.array_equal(gy, want_b)
+    out = np.empty_like(native)                      # swapped input, native out, and back
+    assert np.array_equal(case.forward(x, **case.kwargs, out=out), want)
+    out = np.empty_like(x)
+    assert np.array_equal(case.forward(native, **case.kwargs, out=out), want)
+
+
+def test_byte_order_relu_issue_example():
+    assert fastact.relu(np.array([-1, 2], dtype=">f4")).tolist() == [0, 2]
+    y = np.array([-1, 2], dtype=">f4")
+    fastact.relu(y, out=y)
+    assert y.tolist() == [0, 2]
