@@ -13,6 +13,7 @@ import json
 import numbers
 import os
 import threading
+import warnings
 
 from . import _kernels
 
@@ -106,19 +107,38 @@ if os.environ.get("FASTACT_PRECISION"):
     set_precision(os.environ["FASTACT_PRECISION"].strip().lower())
 
 
-def _load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
+def _valid(data):
+    """data["thresholds"] if data has the shape tune writes: {"thresholds": {kernel: {dtype:
+    a positive integer or null}}}, else None."""
+    table = data.get("thresholds") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
         return None
+    for by_dtype in table.values():
+        if not isinstance(by_dtype, dict):
+            return None
+        for n in by_dtype.values():
+            if n is not None and (type(n) is not int or n < 1):
+                return None
+    return table
 
 
 def _read_measured():
+    """The tuned file if there is one and it is well formed, else the packaged one. A tuned file
+    that is unreadable, not JSON or of the wrong shape gives one warning that names it."""
     for path in (tuned_path(), PACKAGED):
-        data = _load(path)
-        if data and "thresholds" in data:
-            return data["thresholds"], path
+        try:
+            with open(path) as f:
+                table = _valid(json.load(f))
+            why = "it does not have the shape python -m fastact.tune writes"
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as e:
+            table, why = None, f"{type(e).__name__}: {e}"
+        if table is not None:
+            return table, path
+        warnings.warn(f"fastact: ignoring the thresholds file {path}: {why}; "
+                      f"{'using the packaged thresholds' if path != PACKAGED else 'serial only'}"
+                      f" (python -m fastact.tune rewrites it)", UserWarning, stacklevel=2)
     return {}, None
 
 

@@ -35,3 +35,36 @@ def test_byte_order_relu_issue_example():
     y = np.array([-1, 2], dtype=">f4")
     fastact.relu(y, out=y)
     assert y.tolist() == [0, 2]
+
+
+def _python(code, **env):
+    import os
+    import subprocess
+    import sys
+    full = {k: v for k, v in os.environ.items() if not k.startswith("FASTACT_")}
+    full.update(env)
+    return subprocess.run([sys.executable, "-W", "always", "-c", code], env=full,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("content", ['{"thresholds": 5}', '{"thresholds": [1]}',
+                                     '{"thresholds": {"relu": {"float32": "many"}}}',
+                                     '{"thresholds": {"relu": 7}}', '[1, 2]', '{"thresholds"',
+                                     '{"thresholds": {"relu": {"float32": -3}}}'])
+def test_malformed_thresholds_file(tmp_path, content):
+    """A tuned thresholds file of the wrong shape: one warning naming it, then the packaged file."""
+    path = tmp_path / "fastact" / "thresholds.json"
+    path.parent.mkdir()
+    path.write_text(content)
+    r = _python("import numpy as np, fastact\n"
+                "from fastact import _config\n"
+                "table, source = _config.measured_thresholds()\n"
+                "assert source == _config.PACKAGED, source\n"
+                "fastact.set_num_threads(2)\n"
+                "x = np.linspace(-1, 1, 3_000_000)\n"
+                "assert np.array_equal(fastact.relu(x), np.maximum(x, 0))\n"
+                "print('ok')", XDG_CACHE_HOME=str(tmp_path))
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+    warnings = [line for line in r.stderr.splitlines() if "Warning" in line]
+    assert len(warnings) == 1 and str(path) in warnings[0], r.stderr
+    assert "fastact: ignoring the thresholds file" in warnings[0]
