@@ -98,7 +98,7 @@ def backward(k, level, from_output, is_double, n, g, x, y, p0, p1, threads):
 def _run(blocks, args, threads):
     global _thread_safe
     threads = min(threads, numba.config.NUMBA_NUM_THREADS)
-    if threads < 2:
+    if threads < 2 or numba.config.DISABLE_JIT:   # no JIT: no thread pool, so run serially
         return False
     if _thread_safe:
         blocks(*args, threads)

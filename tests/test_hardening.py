@@ -68,3 +68,16 @@ def test_malformed_thresholds_file(tmp_path, content):
     warnings = [line for line in r.stderr.splitlines() if "Warning" in line]
     assert len(warnings) == 1 and str(path) in warnings[0], r.stderr
     assert "fastact: ignoring the thresholds file" in warnings[0]
+
+
+def test_numba_disable_jit():
+    """NUMBA_DISABLE_JIT=1: no thread pool, so a call above the threshold runs serially."""
+    r = _python("import numpy as np, fastact\n"
+                "fastact.set_num_threads(2); fastact.set_parallel_threshold(1000)\n"
+                "x = np.linspace(-3, 3, 100_001, dtype=np.float32)\n"
+                "with fastact.num_threads(1):\n"
+                "    want, want_b = fastact.gelu(x), fastact.gelu_backward(x, x)\n"
+                "assert fastact.gelu(x).tobytes() == want.tobytes()\n"
+                "assert fastact.gelu_backward(x, x).tobytes() == want_b.tobytes()\n"
+                "print('ok')", NUMBA_DISABLE_JIT="1")
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
