@@ -45,6 +45,7 @@ UFUNCS = _kernels.make_ufuncs({k: v for n in KERNEL_INDEX for k, v in _ufunc_doc
 # Kernel index -> (public name, parameter names) for the slow path's messages.
 _CALLER = {KERNEL_INDEX[k]: (a.name, tuple(p for p, _ in a.params))
            for a in ACTIVATIONS for k in a.kernels.values()}
+_ACT_OF = {KERNEL_INDEX[k]: a for a in ACTIVATIONS for k in a.kernels.values()}
 
 _FLOAT_CODES = "efd"
 
@@ -69,7 +70,62 @@ def _check_params(name, pnames, values):
             float(v)
         except (TypeError, ValueError):
             raise TypeError(f"fastact.{name}: {pname} must be a real number, got {v!r}") from None
+        except OverflowError:
+            raise ValueError(f"fastact.{name}: {pname}={_short(v)} overflows float64") from None
     return tuple(float(v) for v in values[:len(pnames)])
+
+
+def _short(v):
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def check_values(k, backward, is_float32, v0, v1):
+    """Raise the named ValueError if kernel k's parameter values (floats) are outside its domain,
+    or overflow float32 where the call computes in float32 (float16 and float32 inputs). Called by
+    the fast path when needed, and by the slow path on every call."""
+    act = _ACT_OF[k]
+    name = act.name + ("_backward" if backward else "")
+    values = (v0, v1)[:len(act.params)]
+    if is_float32:
+        for (pname, _), v in zip(act.params, values):
+            if _FLT_MAX < abs(v) < np.inf:
+                raise ValueError(f"fastact.{name}: {pname}={v!r} overflows float32, the dtype this "
+                                 f"call computes in (use float64 inputs for such values)")
+        seen = tuple(float(np.float32(v)) for v in values)
+    else:
+        seen = values
+    why = act.check and act.check(*seen)
+    if why:
+        if list(map(repr, seen)) != list(map(repr, values)):
+            why += f" ({', '.join(map(repr, values))} given, rounded to float32)"
+        raise ValueError(f"fastact.{name}: {why}")
+
+
+def check_layer_params(name, act, values):
+    """A layer's parameters, checked as the functions check them (fastact.<name>: ...)."""
+    values = _check_params(name, [p for p, _ in act.params], values)
+    why = act.check and act.check(*values)
+    if why:
+        raise ValueError(f"fastact.{name}: {why}")
+    return values
+
+
+def _computes_in_float32(arrays):
+    """Whether the ufunc twin runs its float32 loop for these operands (float16 or float32 only;
+    integers are taken as float64)."""
+    dtypes = []
+    for a in arrays:
+        dt = getattr(a, "dtype", None)
+        dt = dt if isinstance(dt, np.dtype) else np.asarray(a).dtype
+        dtypes.append(dt if dt.kind == "f" else np.dtype(np.float64))
+    try:
+        return np.result_type(*dtypes).char in "ef"
+    except TypeError:
+        return False     # not a float dtype: the dtype check that follows says so
 
 
 def _check_out(name, out, shapes):
@@ -128,6 +184,7 @@ def at_level(level, ufunc, *args, **kwargs):
 def _slow_forward(k, x, out, p0, p1, level):
     name, pnames = _CALLER[k]
     params = _check_params(name, pnames, (p0, p1))
+    check_values(k, False, _computes_in_float32((x,)), *(params + (0.0, 0.0))[:2])
     kname, _, keeps_int, _ = _kernels.KERNELS[k]
     return at_level(level, call_ufunc, name, UFUNCS[kname], (x,), params, out, keeps_int=keeps_int)
 
@@ -135,6 +192,7 @@ def _slow_forward(k, x, out, p0, p1, level):
 def _slow_backward(k, grad_output, x, out, p0, p1, from_output, level):
     name, pnames = _CALLER[k]
     params = _check_params(name + "_backward", pnames, (p0, p1))
+    check_values(k, True, _computes_in_float32((grad_output, x)), *(params + (0.0, 0.0))[:2])
     suffix = "_backward_from_output" if from_output else "_backward"
     return at_level(level, call_ufunc, name + "_backward", UFUNCS[_kernels.KERNELS[k][0] + suffix],
                     (grad_output, x), params, out,
@@ -155,7 +213,8 @@ def _bad_precision(k, precision):
     check_precision(_CALLER.get(k, ("prelu",))[0], precision)
 
 
-_kernels.set_slow_paths(_slow_forward, _slow_backward, _bad_precision)
+_kernels.set_slow_paths(_slow_forward, _slow_backward, _bad_precision, check_values,
+                        {k for k, a in _ACT_OF.items() if a.check is not None})
 
 
 # ---- public functions ---------------------------------------------------------------------------

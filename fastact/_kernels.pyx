@@ -11,6 +11,8 @@ cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
 from libc.string cimport memcpy
 from cpython.pyport cimport PY_SSIZE_T_MAX
+from libc.float cimport FLT_MAX
+from libc.math cimport fabs, INFINITY
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -45,6 +47,7 @@ cdef extern from "_kernels.h" nogil:
     cnp.PyUFuncGenericFunction FA_BWD_LOOPS[]
     cnp.PyUFuncGenericFunction FA_BWO_LOOPS[]
     const char FA_FLOAT_TYPES[]
+    const char FA_PARAM_TYPES[]
     void fa_run_fwd_f(int k, int level, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
     void fa_run_fwd_d(int k, int level, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
     void fa_run_bwd_f(int k, int level, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
@@ -162,6 +165,8 @@ cdef object _make_ufunc(int k, int direction, str name, str doc):
             funcs[i] = float_loops[i - nint]
             for j in range(nin + 1):
                 types[i * (nin + 1) + j] = FA_FLOAT_TYPES[i - nint]
+            for j in range(nin - K.nparams, nin):     # the parameters, in the compute type
+                types[i * (nin + 1) + j] = FA_PARAM_TYPES[i - nint]
     return cnp.PyUFunc_FromFuncAndData(funcs, data, types, ntypes, nin, 1, cnp.PyUFunc_None,
                                        cname, cdoc, 0)
 
@@ -194,6 +199,11 @@ def entry_points():
 cdef object _slow_forward = None
 cdef object _slow_backward = None
 cdef object _bad_precision = None
+# Parameter checks, set by fastact._dispatch: called as (k, backward, is_float32, v0, v1) for the
+# kernels with a domain (hardtanh's min_val <= max_val, celu's alpha != 0) and for a float32 call
+# whose parameter overflows float32; raises the named ValueError, or returns.
+cdef object _check_values = None
+cdef bint _has_domain[MAX_KERNELS]
 # Called for contiguous arrays of at least _parallel_min[k][is_double] elements, as
 # (k, level, is_double, n, x, y, p0, p1) or (k, level, from_output, is_double, n, g, x, y, p0, p1)
 # with addresses; returns True when it ran the kernel on several threads, False to run it here.
@@ -205,9 +215,18 @@ if FA_NKERNELS > MAX_KERNELS:
     raise ImportError("fastact: more kernels than MAX_KERNELS in _kernels.pyx")
 
 
-def set_slow_paths(forward, backward, bad_precision):
-    global _slow_forward, _slow_backward, _bad_precision
+def set_slow_paths(forward, backward, bad_precision, check_values, domains):
+    """domains: the kernel indices whose parameters _check_values must see on every call."""
+    global _slow_forward, _slow_backward, _bad_precision, _check_values
     _slow_forward, _slow_backward, _bad_precision = forward, backward, bad_precision
+    _check_values = check_values
+    for k in range(MAX_KERNELS):
+        _has_domain[k] = k in domains
+
+
+cdef inline bint _overflows_f(double v) noexcept:
+    """A finite double parameter that float32 rounds to infinity."""
+    return fabs(v) > FLT_MAX and fabs(v) != INFINITY
 
 
 def set_parallel_paths(forward, backward, thresholds):
@@ -316,8 +335,10 @@ def forward(int k, x, out, p0, p1, precision=None):
         if (t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE) and layout and cnp.PyArray_NDIM(a):
             try:
                 v0, v1 = p0, p1
-            except TypeError:
+            except (TypeError, OverflowError):   # the slow path says what is wrong
                 return _slow_forward(k, x, out, p0, p1, level)
+            if _has_domain[k] or (t == cnp.NPY_FLOAT and (_overflows_f(v0) or _overflows_f(v1))):
+                _check_values(k, False, t == cnp.NPY_FLOAT, v0, v1)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o):
                 n = cnp.PyArray_SIZE(a)
@@ -355,8 +376,10 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
                 and cnp.PyArray_TYPE(g) == t and _layout(g) == layout and _same_shape(g, a)):
             try:
                 v0, v1 = p0, p1
-            except TypeError:
+            except (TypeError, OverflowError):   # the slow path says what is wrong
                 return _slow_backward(k, grad_output, x, out, p0, p1, from_output, level)
+            if _has_domain[k] or (t == cnp.NPY_FLOAT and (_overflows_f(v0) or _overflows_f(v1))):
+                _check_values(k, True, t == cnp.NPY_FLOAT, v0, v1)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
                 n = cnp.PyArray_SIZE(a)

@@ -25,6 +25,9 @@ class Activation(NamedTuple):
     """Backward from the output y instead of x: None (not possible; `no_output` says why), True,
     or the name of the parameter that must be > 0 for it."""
     no_output: str = ""
+    check: object = None
+    """check(*params) -> None, or why the values are outside the function's domain (torch raises
+    there too); the public functions and layers raise ValueError with it."""
 
 
 _NOT_MONOTONIC = "{} is not monotonic, so its output does not determine x"
@@ -69,6 +72,7 @@ ACTIVATIONS = (
                derivative="scale if x > 0 else scale * alpha * exp(x) (at 0: scale * alpha)"),
     Activation("celu", layer="CELU",
                kernels={None: "celu"}, params=(("alpha", 1.0),), from_output="alpha",
+               check=lambda alpha: None if alpha != 0 else "alpha must not be 0: celu divides by it",
                formula="x if x > 0 else alpha * expm1(x / alpha)",
                derivative="1 if x > 0 else exp(x / alpha)"),
     Activation("hardsigmoid", layer="Hardsigmoid", kernels={None: "hardsigmoid"},
@@ -81,6 +85,9 @@ ACTIVATIONS = (
                derivative="0 if x < -3 else ((2x + 3) / 6 if x <= 3 else 1)"),
     Activation("hardtanh", layer="Hardtanh",
                kernels={None: "hardtanh"}, params=(("min_val", -1.0), ("max_val", 1.0)),
+               check=lambda min_val, max_val: None if min_val <= max_val else
+               f"min_val must be less than or equal to max_val, got min_val={min_val!r}, "
+               f"max_val={max_val!r}",
                from_output=True,
                formula="min(max(x, min_val), max_val)",
                derivative="0 if x <= min_val or x >= max_val else 1"),

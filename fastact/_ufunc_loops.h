@@ -4,7 +4,8 @@
  * float64 operands with scalar parameters go straight to the vector loop. Anything else (strided
  * views, float16, parameters that vary along the loop) is gathered in blocks of FA_BLOCK into
  * contiguous buffers of the compute type, run through the same vector loop, and scattered back,
- * so every path gives the same bits. The buffered path may convert float16 in software, which
+ * so every path gives the same bits. Parameters are read in the compute type (float32 for
+ * float16). The buffered path may convert float16 in software, which
  * raises flags through the x87 unit as well, so it restores the flags with <fenv.h>. */
 #include <fenv.h>
 #define FA_BLOCK 256
@@ -32,7 +33,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
         int uniform = 1;                                                                         \
         for (int j = 0; j < np; j++) uniform &= steps[1 + j] == 0;                               \
         CT p[2] = {0, 0};                                                                        \
-        for (int j = 0; j < np; j++) p[j] = fa_load_##SUF(args[1 + j]);                          \
+        for (int j = 0; j < np; j++) p[j] = fa_load_##CS(args[1 + j]);                          \
         if (uniform && sizeof(T) == sizeof(CT) && sx == sizeof(T) && sy == sizeof(T)) {          \
             fa_forward_##CS(K, level, n, (const CT *)x, (CT *)y, p[0], p[1]);                           \
             return;                                                                              \
@@ -47,7 +48,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
             } else {                                                                             \
                 for (int j = 0; j < 2; j++)                                                      \
                     for (npy_intp i = 0; i < m; i++)                                             \
-                        bp[j][i] = j < np ? fa_load_##SUF(args[1 + j] + (i0 + i) * steps[1 + j]) \
+                        bp[j][i] = j < np ? fa_load_##CS(args[1 + j] + (i0 + i) * steps[1 + j]) \
                                           : 0;                                                   \
                 FA_AT_LEVEL_##CS(K->fwd_##CS##_arr, level)[fa_isa](m, bx, bx, bp[0], bp[1]);     \
             }                                                                                    \
@@ -69,7 +70,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
         int uniform = 1;                                                                         \
         for (int j = 0; j < np; j++) uniform &= steps[2 + j] == 0;                               \
         CT p[2] = {0, 0};                                                                        \
-        for (int j = 0; j < np; j++) p[j] = fa_load_##SUF(args[2 + j]);                          \
+        for (int j = 0; j < np; j++) p[j] = fa_load_##CS(args[2 + j]);                          \
         if (uniform && sizeof(T) == sizeof(CT) && sg == sizeof(T) && sx == sizeof(T) &&          \
             sy == sizeof(T)) {                                                                   \
             fa_backward_##CS(K, level, from_output, n, (const CT *)g, (const CT *)x, (CT *)y, p[0], p[1]); \
@@ -88,7 +89,7 @@ static inline void fa_store_d(char *p, double v) { memcpy(p, &v, 8); }
             } else {                                                                             \
                 for (int j = 0; j < 2; j++)                                                      \
                     for (npy_intp i = 0; i < m; i++)                                             \
-                        bp[j][i] = j < np ? fa_load_##SUF(args[2 + j] + (i0 + i) * steps[2 + j]) \
+                        bp[j][i] = j < np ? fa_load_##CS(args[2 + j] + (i0 + i) * steps[2 + j]) \
                                           : 0;                                                   \
                 FA_AT_LEVEL_##CS(K->dir##_##CS##_arr, level)[fa_isa](m, bg, bx, bx, bp[0], bp[1]); \
             }                                                                                    \
@@ -133,3 +134,6 @@ static PyUFuncGenericFunction FA_FWD_LOOPS[] = {fa_fwd_e_loop, fa_fwd_f_loop, fa
 static PyUFuncGenericFunction FA_BWD_LOOPS[] = {fa_bwd_e_loop, fa_bwd_f_loop, fa_bwd_d_loop};
 static PyUFuncGenericFunction FA_BWO_LOOPS[] = {fa_bwo_e_loop, fa_bwo_f_loop, fa_bwo_d_loop};
 static const char FA_FLOAT_TYPES[] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
+/* Parameter operands come in the compute type: a float16 loop takes float32 parameters, so
+ * elu(x16, 1.3) applies alpha = 1.3 in float32 instead of rounding it to float16 first. */
+static const char FA_PARAM_TYPES[] = {NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE};

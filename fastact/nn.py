@@ -80,7 +80,8 @@ class _Activation(_Layer):
         self.inplace = bool(inplace)
         self._forward = _dispatch.FUNCTIONS[act.name]
         self._backward = _dispatch.FUNCTIONS[act.name + "_backward"]
-        params = tuple(values[p] for p, _ in act.params)
+        params = _dispatch.check_layer_params(f"nn.{type(self).__name__}", act,
+                                              tuple(values[p] for p, _ in act.params))
         self._output_ok = _dispatch.output_allowed(act, params) is None
         self._saved = None
 

@@ -81,3 +81,93 @@ def test_numba_disable_jit():
                 "assert fastact.gelu_backward(x, x).tobytes() == want_b.tobytes()\n"
                 "print('ok')", NUMBA_DISABLE_JIT="1")
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+
+
+def _paths(dtype=np.float32):
+    """The same values as the fast path, the strided (ufunc) path, float16 and the parallel path
+    see them: (label, x, threshold for the parallel path or None)."""
+    x = np.linspace(-3, 3, 4001).astype(dtype)
+    big = np.linspace(-3, 3, 300_001).astype(dtype)
+    return [("fast", x, None), ("strided", np.repeat(x, 2)[::2], None),
+            ("float16", x.astype(np.float16), None), ("parallel", big, 10_000)]
+
+
+def _each_path(call):
+    """call(x) on every path; returns [(label, exception or result)]."""
+    results = []
+    for label, x, threshold in _paths():
+        fastact.set_parallel_threshold(threshold)
+        try:
+            with fastact.num_threads(2 if threshold else 1):
+                results.append((label, call(x)))
+        except (TypeError, ValueError) as e:
+            results.append((label, e))
+        finally:
+            fastact.set_parallel_threshold(None)
+    return results
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: fastact.hardtanh(x, min_val=2, max_val=-2), "fastact.hardtanh: min_val must be"),
+    (lambda x: fastact.hardtanh(x, -1, float("nan")), "fastact.hardtanh: min_val must be"),
+    (lambda x: fastact.hardtanh_backward(x, x, 2.0, -2.0), "fastact.hardtanh_backward: min_val"),
+    (lambda x: fastact.hardtanh_backward(x, min_val=1, max_val=0, output=x),
+     "fastact.hardtanh_backward: min_val"),
+    (lambda x: fastact.celu(x, alpha=0), "fastact.celu: alpha must not be 0"),
+    (lambda x: fastact.celu(x, alpha=-0.0), "fastact.celu: alpha must not be 0"),
+    (lambda x: fastact.celu(x, alpha=1e-50), "fastact.celu: alpha must not be 0"),   # 0 in float32
+    (lambda x: fastact.celu_backward(x, x, 0), "fastact.celu_backward: alpha must not be 0"),
+    (lambda x: fastact.elu(x, alpha=1e300), "fastact.elu: alpha=1e[+]300 overflows float32"),
+    (lambda x: fastact.elu(x, alpha=-1e39), "fastact.elu: alpha=-1e[+]39 overflows float32"),
+    (lambda x: fastact.elu_backward(x, x, alpha=1e300), "fastact.elu_backward: alpha=1e[+]300"),
+    (lambda x: fastact.leaky_relu(x, 1e39), "fastact.leaky_relu: negative_slope=1e[+]39"),
+    (lambda x: fastact.softplus(x, threshold=1e300), "fastact.softplus: threshold=1e[+]300"),
+    (lambda x: fastact.hardtanh(x, -1e300, 1e300), "fastact.hardtanh: min_val=-1e[+]300"),
+    (lambda x: fastact.elu(x, alpha=10 ** 400), "fastact.elu: alpha=1000.* overflows float64"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_parameter_domain_and_overflow_on_every_path(call, message):
+    """torch raises for hardtanh(min_val > max_val) and celu(alpha=0); a parameter that float32
+    cannot hold raises the same ValueError on every path, before anything is written."""
+    for label, got in _each_path(call):
+        assert isinstance(got, ValueError), (label, got)
+        assert __import__("re").match(message, str(got)), (label, str(got))
+
+
+def test_parameter_values_that_are_fine():
+    x = np.array([-2.0, 0.5, 3.0], np.float32)
+    assert fastact.hardtanh(x, 0.5, 0.5).tolist() == [0.5, 0.5, 0.5]         # min_val == max_val
+    assert fastact.softplus(x, threshold=np.inf).dtype == np.float32          # inf is not overflow
+    assert fastact.elu(x, alpha=np.inf)[0] == -np.inf
+    assert np.isfinite(fastact.elu(x.astype(np.float64), alpha=1e300)).all()  # float64 holds it
+    assert fastact.ufuncs.celu(np.float64(-1.0), 0.0) != 1.0    # the twins stay plain ufuncs
+
+
+def test_layers_check_parameters():
+    with pytest.raises(ValueError, match="fastact.nn.Hardtanh: min_val must be"):
+        fastact.nn.Hardtanh(2, -2)
+    with pytest.raises(ValueError, match="fastact.nn.CELU: alpha must not be 0"):
+        fastact.nn.CELU(alpha=0)
+    with pytest.raises(TypeError, match="fastact.nn.ELU: alpha must be a real number"):
+        fastact.nn.ELU("one")
+
+
+@pytest.mark.parametrize("name, kw", [("elu", dict(alpha=1.3)), ("celu", dict(alpha=1.3)),
+                                      ("leaky_relu", dict(negative_slope=0.1)),
+                                      ("softplus", dict(beta=1.3, threshold=2.7)),
+                                      ("hardtanh", dict(min_val=-0.1, max_val=0.3))])
+def test_float16_parameters_applied_in_float32(name, kw):
+    """float16 inputs compute in float32 with the parameters in float32, rounded once at the end
+    (they were rounded to float16 first: elu(x16, alpha=1.3) used alpha = 1.2998)."""
+    from reference import ulp_error
+    x = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
+    x = x[np.isfinite(x)]
+    params = [np.float32(v) for v in kw.values()]
+    ref = REFERENCE[name][0](x, *params)
+    fn = getattr(fastact, name)
+    for got in (fn(x, **kw), fn(x[::-1], **kw)[::-1], getattr(fastact.ufuncs, name)(x, *kw.values())):
+        assert got.dtype == np.float16
+        assert ulp_error(got, ref, np.float16).max() <= 0.501
+    g = np.full_like(x, 1.5)
+    ref_b = REFERENCE[name][1](g, x, *params)
+    got = getattr(fastact, name + "_backward")(g, x, **kw)
+    assert ulp_error(got, ref_b, np.float16).max() <= 1
