@@ -33,6 +33,11 @@ FA_INLINE uint64_t fa_double_to_bits(double d) { uint64_t u; memcpy(&u, &d, size
 FA_INLINE double fa_min(double x, double hi) { return x > hi ? hi : x; }
 FA_INLINE double fa_max(double x, double lo) { return x < lo ? lo : x; }
 FA_INLINE double fa_abs(double x) { return fa_bits_to_double(fa_double_to_bits(x) & 0x7fffffffffffffffULL); }
+FA_INLINE double fa_copysign(double mag, double sign)
+{
+    return fa_bits_to_double((fa_double_to_bits(mag) & 0x7fffffffffffffffULL) |
+                             (fa_double_to_bits(sign) & 0x8000000000000000ULL));
+}
 
 /* Adding and subtracting 1.5*2^52 rounds |x| < 2^51 to the nearest integer (ties to even), and
  * leaves that integer in the low bits of the sum. */
@@ -111,11 +116,13 @@ FA_INLINE double fa_exp(double x, const int f64)
  * exact; below -60 the result is -1 to double precision. */
 FA_INLINE double fa_expm1_neg(double x, const int f64)
 {
-    x = fa_max(fa_min(x, 0.0), -60.0);
-    double n = (x * FA_LOG2E + FA_SHIFTER) - FA_SHIFTER;
-    double r = (x - n * FA_LN2_HI) - n * FA_LN2_LO;
+    double xc = fa_max(fa_min(x, 0.0), -60.0);
+    double n = (xc * FA_LOG2E + FA_SHIFTER) - FA_SHIFTER;
+    double r = (xc - n * FA_LN2_HI) - n * FA_LN2_LO;
     double p = fa_pow2(n);
-    return p * fa_expm1_reduced(r, f64) + (p - 1.0);
+    /* the clamp turns -0 into +0; expm1(-0) is -0, so elu(-0) = alpha * -0 keeps its sign (for
+     * x > 0, a side the caller discards, this gives +0) */
+    return fa_copysign(p * fa_expm1_reduced(r, f64) + (p - 1.0), x);
 }
 
 /* The normal tail.  With a = |x|, z = a/sqrt(2) and t = K/(K+z):
@@ -273,12 +280,6 @@ FA_INLINE double fa_log1p_unit(double u, const int f64)
     p = FA_MULADD(p, s2, 1.0 / 11); p = FA_MULADD(p, s2, 1.0 / 9); p = FA_MULADD(p, s2, 1.0 / 7);
     p = FA_MULADD(p, s2, 1.0 / 5); p = FA_MULADD(p, s2, 1.0 / 3);
     return 2.0 * s + 2.0 * s * (s2 * p);
-}
-
-FA_INLINE double fa_copysign(double mag, double sign)
-{
-    return fa_bits_to_double((fa_double_to_bits(mag) & 0x7fffffffffffffffULL) |
-                             (fa_double_to_bits(sign) & 0x8000000000000000ULL));
 }
 
 #endif

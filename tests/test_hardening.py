@@ -171,3 +171,40 @@ def test_float16_parameters_applied_in_float32(name, kw):
     ref_b = REFERENCE[name][1](g, x, *params)
     got = getattr(fastact, name + "_backward")(g, x, **kw)
     assert ulp_error(got, ref_b, np.float16).max() <= 1
+
+
+def _zero_paths(dtype):
+    """-0.0 and +0.0 on each path: (label, x, parallel threshold)."""
+    z = np.zeros(4096, dtype)
+    z[::2] = -0.0
+    return [("fast", z, None), ("strided", np.repeat(z, 2)[::2], None),
+            ("reversed", z[::-1], None), ("parallel", np.tile(z, 64), 10_000)]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("precision", ["fast", "accurate"])
+def test_signed_zeros(case, dtype, precision):
+    """f(-0.0) and f(+0.0) have the sign of zero the exact formula gives (elu(-0) = -0), on every
+    path and at both precision levels, and in the ufunc twin."""
+    want = REFERENCE[case.kernel][0](np.array([-0.0, 0.0]), *case.params)
+    for label, x, threshold in _zero_paths(dtype):
+        fastact.set_parallel_threshold(threshold)
+        try:
+            with fastact.num_threads(2 if threshold else 1):
+                y = case.forward(x, **case.kwargs, precision=precision)
+        finally:
+            fastact.set_parallel_threshold(None)
+        flat = np.asarray(y).ravel()
+        neg, pos = (flat[::2], flat[1::2]) if label != "reversed" else (flat[1::2], flat[::2])
+        for got, w in ((neg, want[0]), (pos, want[1])):
+            assert ((got == 0) == (w == 0)).all() and (np.signbit(got) == np.signbit(w)).all(), \
+                (label, case, float(got[0]), float(w))
+    with fastact.precision(precision):
+        y = case.ufunc(np.array([-0.0, 0.0], dtype), *case.params)
+    assert np.array_equal(np.signbit(y), np.signbit(want)), (case, y, want)
+
+
+def test_signed_zero_elu_issue_example():
+    assert np.signbit(fastact.elu(np.float32(-0.0)))
+    assert np.signbit(fastact.elu(-0.0)) and np.signbit(fastact.selu(-0.0))
+    assert np.signbit(fastact.celu(np.float16(-0.0), alpha=2.0))
