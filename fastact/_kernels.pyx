@@ -17,6 +17,13 @@ from libc.math cimport fabs, INFINITY
 cnp.import_array()
 cnp.import_ufunc()
 
+cdef extern from "<fenv.h>" nogil:
+    ctypedef struct fexcept_t:
+        pass
+    int FE_ALL_EXCEPT
+    int fegetexceptflag(fexcept_t *flagp, int excepts)
+    int fesetexceptflag(const fexcept_t *flagp, int excepts)
+
 cdef extern from "_kernels.h" nogil:
     ctypedef struct fa_kernel:
         const char *name
@@ -189,6 +196,17 @@ def entry_points():
     p1)."""
     return {"fwd_f": <size_t>&fa_run_fwd_f, "fwd_d": <size_t>&fa_run_fwd_d,
             "bwd_f": <size_t>&fa_run_bwd_f, "bwd_d": <size_t>&fa_run_bwd_d}
+
+
+def keeping_fp_flags(f, *args):
+    """f(*args), leaving the caller's floating-point status flags as they were: NumPy clears them
+    around every ufunc call, and the slow path makes several."""
+    cdef fexcept_t saved
+    fegetexceptflag(&saved, FE_ALL_EXCEPT)
+    try:
+        return f(*args)
+    finally:
+        fesetexceptflag(&saved, FE_ALL_EXCEPT)
 
 
 # ---- the fast path --------------------------------------------------------------------------------

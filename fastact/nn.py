@@ -14,6 +14,8 @@ One class per activation of the table, with torch.nn's name and constructor argu
 backward(grad_output) writes into grad_output when it is a writeable array of the result's dtype
 and shape, else into a new array, and returns it.
 """
+import numbers
+
 import numpy as np
 
 from . import _dispatch
@@ -100,6 +102,9 @@ class _Activation(_Layer):
         return self._backward(g, saved, **self.kwargs, out=out)
 
 
+_INIT = PRELU._replace(params=(("init", 0.25),))   # for checking PReLU's init like a parameter
+
+
 class PReLU(_Layer):
     """PReLU(num_parameters=1, init=0.25): a learned slope per channel (axis 1), or one for all.
 
@@ -108,8 +113,13 @@ class PReLU(_Layer):
     """
 
     def __init__(self, num_parameters=1, init=0.25, inplace=False, dtype=np.float32):
-        if int(num_parameters) < 1:
-            raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters!r}")
+        if not isinstance(num_parameters, numbers.Integral) or isinstance(num_parameters, bool):
+            raise TypeError(f"fastact.nn.PReLU: num_parameters must be an integer, got "
+                            f"{num_parameters!r}")
+        if num_parameters < 1:
+            raise ValueError(f"fastact.nn.PReLU: num_parameters must be >= 1, got "
+                             f"{num_parameters!r}")
+        init, = _dispatch.check_layer_params("nn.PReLU", _INIT, (init,))
         self.weight = np.full(int(num_parameters), init, dtype=dtype)
         self.grad_weight = np.zeros(int(num_parameters), dtype=np.float64)
         self.inplace = bool(inplace)

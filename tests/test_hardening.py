@@ -208,3 +208,226 @@ def test_signed_zero_elu_issue_example():
     assert np.signbit(fastact.elu(np.float32(-0.0)))
     assert np.signbit(fastact.elu(-0.0)) and np.signbit(fastact.selu(-0.0))
     assert np.signbit(fastact.celu(np.float16(-0.0), alpha=2.0))
+
+
+def _libm():
+    import ctypes
+    import ctypes.util
+    return ctypes.CDLL(ctypes.util.find_library("m"))
+
+
+FE_ALL_EXCEPT = 0x3d      # x86: invalid, divide-by-zero, overflow, underflow, inexact
+
+
+@pytest.mark.parametrize("raised", [0, 0x08 | 0x20, 0x01, FE_ALL_EXCEPT])
+def test_fp_flags_left_as_they_were(raised):
+    """Every path, slow ones included, leaves the caller's floating-point status flags exactly as
+    they were (NumPy clears them around each ufunc call; the slow path used to lose them)."""
+    libm = _libm()
+    x = np.array([-1e30, -3.0, -0.0, 0.5, 1e30, np.inf, -np.inf], np.float32)
+    with np.errstate(over="ignore"):
+        x16, big, x64 = x.astype(np.float16), x.astype(">f4"), x.astype(np.float64)
+    row, deep, xs = x.reshape(1, 7), x16.reshape((1,) * 40 + (7,)), list(x)
+    ints, w = np.arange(-3, 3), np.arange(7.0)
+    calls = [lambda: fastact.gelu(x), lambda: fastact.gelu(x[::-1]),
+             lambda: fastact.gelu(x16), lambda: fastact.elu(big),
+             lambda: fastact.softplus_backward(x, x64),
+             lambda: fastact.elu(ints), lambda: fastact.relu(ints),
+             lambda: fastact.prelu(row, w), lambda: fastact.prelu_backward(row, row, w),
+             lambda: fastact.sigmoid(deep), lambda: fastact.ufuncs.mish(x),
+             lambda: fastact.mish(xs)]
+    for i, call in enumerate(calls):
+        libm.feclearexcept(FE_ALL_EXCEPT)
+        libm.feraiseexcept(raised)
+        call()
+        assert libm.fetestexcept(FE_ALL_EXCEPT) == raised or i == 10, (i, raised)
+
+
+def _many_dims(shape_tail, ndim, dtype=np.float32):
+    """An array of `ndim` dimensions, mostly of length 1, with shape_tail in the middle."""
+    shape = (1,) * (ndim // 2) + shape_tail
+    shape += (1,) * (ndim - len(shape))
+    return np.linspace(-3, 3, int(np.prod(shape_tail))).astype(dtype).reshape(shape)
+
+
+@pytest.mark.parametrize("ndim", [33, 64])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "float16", "big-endian", "int8"])
+def test_more_than_32_dimensions(default_case, ndim, layout):
+    """NumPy 2 allows 64 dimensions; every path takes them (the buffered ufunc path stopped at 32)."""
+    case = default_case
+    x = _many_dims((3, 4), ndim)
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=-1)[..., ::2]
+    elif layout in ("float16", "big-endian", "int8"):
+        x = x.astype({"float16": np.float16, "big-endian": ">f4", "int8": np.int8}[layout])
+    flat = x.reshape(3, 4)
+    want = case.forward(flat, **case.kwargs)
+    got = case.forward(x, **case.kwargs)
+    assert got.shape == x.shape and np.array_equal(got.reshape(3, 4), want)
+    g = np.full(x.shape, 1.5, x.dtype if x.dtype.kind == "f" else np.float32)
+    got = case.backward(g, x, **case.kwargs)
+    assert np.array_equal(got.reshape(3, 4), case.backward(g.reshape(3, 4), flat, **case.kwargs))
+    if x.dtype.kind == "f":
+        y = x.copy()
+        assert case.forward(y, **case.kwargs, out=y) is y and np.array_equal(y.reshape(3, 4), want)
+    # broadcasting across many dimensions: (1,...,1,3,4) against (5, 1, ..., 1)
+    g5 = np.ones((5,) + (1,) * (x.ndim - 1), np.float32)
+    assert case.backward(g5, x, **case.kwargs).shape == (5,) + x.shape[1:]
+
+
+@pytest.mark.parametrize("ndim", [33, 64])
+def test_more_than_32_dimensions_parallel_and_prelu(ndim):
+    x = _many_dims((300_007,), ndim)
+    fastact.set_parallel_threshold(10_000)
+    try:
+        with fastact.num_threads(2):
+            assert np.array_equal(fastact.gelu(x).ravel(), fastact.gelu(x.ravel()))
+    finally:
+        fastact.set_parallel_threshold(None)
+    x = _many_dims((2, 3), ndim)
+    x = np.moveaxis(x, ndim // 2, 1)                    # channels on axis 1
+    w = np.array([0.1, 0.2], np.float32)
+    want = fastact.prelu(x.reshape(2, 3)[None], w)[0]
+    assert np.array_equal(fastact.prelu(x, w).reshape(2, 3), want)
+    gi, gw = fastact.prelu_backward(np.ones_like(x), x, w)
+    assert gi.shape == x.shape and gw.shape == (2,)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int16, np.int32, np.int64])
+def test_integer_masked_array(default_case, dtype):
+    """An integer MaskedArray gives the dtype the plain ndarray gives (float64; relu keeps it),
+    and keeps its mask."""
+    case = default_case
+    data = np.array([1, 0, 1, 1], dtype)
+    m = np.ma.array(data, mask=[0, 1, 0, 0])
+    for fn, args in ((case.forward, (m,)), (case.backward, (m, m))):
+        plain = fn(*(a.data for a in args), **case.kwargs)
+        got = fn(*args, **case.kwargs)
+        assert isinstance(got, np.ma.MaskedArray) and got.dtype == plain.dtype, (got.dtype, plain.dtype)
+        assert got.mask.tolist() == [False, True, False, False]
+        assert np.array_equal(got.data[[0, 2, 3]], plain[[0, 2, 3]])
+
+
+# ---- PReLU -------------------------------------------------------------------------------------
+
+_X_DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.int64, np.float16, np.float32, np.float64]
+_WEIGHTS = [0.1234567, 1, np.float16(0.3), np.float32(0.1234567), np.float64(0.1234567),
+            np.array([0.1234567, 0.25], np.float16), np.array([0.1234567, 0.25], np.float32),
+            np.array([0.1234567, 0.25]), np.array([1, 2], np.int8)]
+
+
+@pytest.mark.parametrize("weight", _WEIGHTS, ids=lambda w: f"{type(w).__name__}-{np.asarray(w).dtype}")
+@pytest.mark.parametrize("xdtype", _X_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_prelu_dtype_is_numpy_promotion(xdtype, weight):
+    """The result dtype is np.multiply's for x and weight (integers alone: float64), and the
+    weight keeps its precision (it was rounded to float16 for integer x)."""
+    x = np.array([[-1, 0, 1], [1, -1, 0]]).astype(xdtype).T        # shape (3, 2): two channels
+    want_dtype = np.multiply(x, weight).dtype
+    want_dtype = want_dtype if want_dtype.kind == "f" else np.dtype(np.float64)
+    y = fastact.prelu(x, weight)
+    assert y.dtype == want_dtype
+    wb = np.broadcast_to(np.asarray(weight, np.float64), (2,))
+    compute = np.float64 if want_dtype == np.float64 else np.float32
+    ref = np.where(x > 0, x, x * wb.astype(np.asarray(weight).dtype if np.ndim(weight) or
+                                          not isinstance(weight, float) else compute)
+                   .astype(compute)).astype(want_dtype)
+    assert np.array_equal(y, ref), (y, ref)
+    g = np.ones(x.shape, np.float32)
+    gi, gw = fastact.prelu_backward(g, x, weight)
+    assert gi.dtype == np.result_type(want_dtype, np.float32)
+    assert gw.shape == np.shape(weight)
+
+
+def test_prelu_integer_input_keeps_weight_precision():
+    y = fastact.prelu(np.array([[-1, -2]], np.int8), np.array([0.1234567, 0.5]), axis=1)
+    assert y.dtype == np.float64 and y[0, 0] == -0.1234567
+
+
+@pytest.mark.parametrize("gshape, xshape, axis", [((5, 2, 3), (2, 3), 0), ((5, 2, 3), (2, 3), 1),
+                                                  ((4, 1, 3, 2), (3, 2), -1), ((2, 3), (4, 2, 3), 1),
+                                                  ((7, 2, 3, 4), (1, 3, 1), 1), ((3,), (2, 3), 1)])
+def test_prelu_backward_broadcasting(gshape, xshape, axis):
+    """grad_output and x broadcast; the channel axis is x's axis; grad_weight sums over every
+    other axis of the broadcast shape."""
+    rng = np.random.default_rng(5)
+    g = rng.standard_normal(gshape)
+    x = rng.standard_normal(xshape)
+    w = rng.uniform(0.1, 0.5, xshape[axis])
+    shape = [1] * len(xshape)
+    shape[axis] = w.size
+    wb = w.reshape(shape)
+    gi, gw = fastact.prelu_backward(g, x, w, axis=axis)
+    G, X = np.broadcast_arrays(g, x)
+    W = np.broadcast_to(wb, np.broadcast_shapes(G.shape, wb.shape))
+    assert np.array_equal(gi, np.where(X > 0, G, G * W))
+    contrib = np.where(X > 0, 0.0, G * X)
+    ax = axis % len(xshape) + len(G.shape) - len(xshape)
+    want = np.moveaxis(contrib, ax, 0).reshape(w.size, -1).sum(axis=1)
+    np.testing.assert_allclose(gw, want, rtol=1e-13)
+
+
+def test_prelu_backward_shapes_that_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"fastact.prelu_backward: grad_output's shape \(4,\) "
+                                         r"and x's shape \(2, 3\) do not broadcast"):
+        fastact.prelu_backward(np.ones(4), np.ones((2, 3)), np.ones(3))
+
+
+def test_prelu_float16_grad_weight_accumulated_wide():
+    """Products beyond float16's range cancel in the sum: the float16 grad_weight is the true sum,
+    inf only where the true sum is beyond float16's range."""
+    w = np.array([0.25], np.float16)
+    g = np.array([[300.0], [-300.0]], np.float16)
+    x = np.array([[-300.0], [-300.0]], np.float16)
+    gi, gw = fastact.prelu_backward(g, x, w)
+    assert gw.dtype == np.float16 and gw.tolist() == [0.0]
+    g = np.full((1000, 1), 60.0, np.float16)
+    _, gw = fastact.prelu_backward(g, -np.ones_like(g), w)
+    assert gw[0] == np.float16(-60000.0)
+    x = np.full((1, 100_000), -100.0, np.float16)
+    _, gw = fastact.prelu_backward(np.full_like(x, 100), x, w)      # -1e9: beyond float16
+    assert gw[0] == -np.inf
+
+
+@pytest.mark.parametrize("axis", ["x", 1.0, True, None, np.float64(1), np.array([1])])
+@pytest.mark.parametrize("weight", [0.25, np.ones(3)])
+def test_prelu_axis_type(axis, weight):
+    x = np.ones((2, 3))
+    with pytest.raises(TypeError, match="fastact.prelu: axis must be an integer"):
+        fastact.prelu(x, weight, axis=axis)
+    with pytest.raises(TypeError, match="fastact.prelu_backward: axis must be an integer"):
+        fastact.prelu_backward(x, x, weight, axis=axis)
+    assert fastact.prelu(x, weight, axis=np.int64(1)).shape == (2, 3)
+
+
+def test_prelu_layer_arguments():
+    for bad in (2.5, "3", None, True, np.float64(2)):
+        with pytest.raises(TypeError, match="fastact.nn.PReLU: num_parameters must be an integer"):
+            fastact.nn.PReLU(bad)
+    with pytest.raises(ValueError, match="fastact.nn.PReLU: num_parameters must be >= 1"):
+        fastact.nn.PReLU(0)
+    with pytest.raises(TypeError, match="fastact.nn.PReLU: init must be a real number"):
+        fastact.nn.PReLU(2, init="a")
+    assert fastact.nn.PReLU(np.int64(3)).weight.shape == (3,)
+
+
+@pytest.mark.parametrize("scalar_weight", [False, True])
+def test_prelu_backward_temporaries(scalar_weight):
+    """No temporary larger than one output (4 MB float32 input: was 9.4 MB of temporaries)."""
+    import tracemalloc
+    x = np.random.default_rng(0).standard_normal((1024, 4, 256)).astype(np.float32)
+    g = np.ones_like(x)
+    w = np.float32(0.25) if scalar_weight else np.full(4, 0.25, np.float32)
+    fastact.prelu_backward(g, x, w)                  # warm-up: caches, lazy imports
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        gi, gw = fastact.prelu_backward(g, x, w)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak <= gi.nbytes + gi.nbytes // 8, f"{peak / 1e6:.1f} MB for a {gi.nbytes / 1e6} MB output"
+    assert np.allclose(gw, np.where(x > 0, 0, x.astype(np.float64)).sum(axis=(0, 2)).sum()
+                       if scalar_weight else np.where(x > 0, 0, x.astype(np.float64)).sum(axis=(0, 2)))

@@ -43,11 +43,12 @@ def test_prelu_against_reference(shape, axis, dtype, scalar_weight):
     np.testing.assert_allclose(gw, gw_ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
-def test_prelu_in_place_and_float64_weight_keeps_dtype():
+def test_prelu_in_place_and_float64_weight_promotes():
     x = RNG.standard_normal((4, 3, 8)).astype(np.float32)
-    w = np.array([0.1, 0.2, 0.3])                 # float64 weight: a parameter, no promotion
+    w = np.array([0.1, 0.2, 0.3])                 # float64 weight: promotes, as np.multiply does
     expected = fastact.prelu(x, w)
-    assert expected.dtype == np.float32
+    assert expected.dtype == np.float64
+    expected = expected.astype(np.float32)        # in place: cast back to x's dtype
     y = x.copy()
     assert fastact.prelu(y, w, out=y) is y
     assert np.array_equal(y, expected)
