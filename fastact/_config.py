@@ -33,35 +33,50 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def _positive_int(name, value):
+def _positive_int(where, name, value):
     """value as a positive int: an integer (not bool), or a string of digits from the environment."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"fastact: {name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
-_default_threads = _positive_int("FASTACT_NUM_THREADS", os.environ["FASTACT_NUM_THREADS"]) \
+_default_threads = _positive_int("fastact", "FASTACT_NUM_THREADS",
+                 os.environ["FASTACT_NUM_THREADS"]) \
     if os.environ.get("FASTACT_NUM_THREADS") else _cores()
 _local = threading.local()
 
 
+def pool_size():
+    """The most threads Numba's pool can give: NUMBA_NUM_THREADS, by default every core this
+    process may use (read without importing Numba until it is imported)."""
+    import sys
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return numba.config.NUMBA_NUM_THREADS
+    env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else _cores()
+
+
 def get_num_threads():
-    """Threads the parallel path uses for calls from this thread."""
-    return getattr(_local, "threads", None) or _default_threads
+    """Threads the parallel path uses for calls from this thread: the number set, capped at the
+    pool's size (pool_size())."""
+    return min(getattr(_local, "threads", None) or _default_threads, pool_size())
 
 
 def set_num_threads(n):
-    """Set the number of threads for the whole process (1: never take the parallel path)."""
+    """Set the number of threads for the whole process (1: never take the parallel path). More
+    than the pool has (NUMBA_NUM_THREADS, by default the cores) is allowed and uses the pool's
+    size; get_num_threads() says so."""
     global _default_threads
-    _default_threads = _positive_int("fastact.set_num_threads: n", n)
+    _default_threads = _positive_int("fastact.set_num_threads", "n", n)
 
 
 @contextlib.contextmanager
 def num_threads(n):
     """Use n threads for calls made from this thread inside the block."""
-    n = _positive_int("fastact.num_threads: n", n)
+    n = _positive_int("fastact.num_threads", "n", n)
     before = getattr(_local, "threads", None)
     _local.threads = n
     try:
@@ -178,7 +193,7 @@ def thresholds():
 def set_parallel_threshold(n):
     """Arrays of at least n elements take the parallel path; None restores the measured values."""
     global _override
-    _override = None if n is None else _positive_int("fastact.set_parallel_threshold: n", n)
+    _override = None if n is None else _positive_int("fastact.set_parallel_threshold", "n", n)
     _install()
 
 
@@ -203,7 +218,8 @@ def _install():
 
 
 if os.environ.get("FASTACT_PARALLEL_THRESHOLD"):
-    _override = _positive_int("FASTACT_PARALLEL_THRESHOLD", os.environ["FASTACT_PARALLEL_THRESHOLD"])
+    _override = _positive_int("fastact", "FASTACT_PARALLEL_THRESHOLD",
+                             os.environ["FASTACT_PARALLEL_THRESHOLD"])
 _install()
 
 
@@ -218,7 +234,8 @@ def show_config():
           f", FASTACT_PRECISION={os.environ.get('FASTACT_PRECISION', '')!r})")
     print(f"numba {_parallel.numba.__version__}, threading layer: {_parallel.threading_layer()}"
           f" (libtbb: {_parallel.TBB_PATH or 'not found'})")
-    print(f"threads: {get_num_threads()} (cores available: {_cores()})")
+    print(f"threads: {get_num_threads()} (cores available: {_cores()}, Numba's pool: "
+          f"{pool_size()})")
     if _override is not None:
         print(f"parallel threshold: {_override:,} elements for every kernel (override)")
     else:

@@ -1,4 +1,10 @@
+import os
+
 import pytest
+
+# A pool of 4 threads whatever the machine, so that the parallel tests run 3 and 4 threads for
+# real (fastact caps the threads asked for at the pool's size); set before Numba is imported.
+os.environ.setdefault("NUMBA_NUM_THREADS", "4")
 
 import fastact
 from fastact._dispatch import KERNEL_INDEX

@@ -431,3 +431,26 @@ def test_prelu_backward_temporaries(scalar_weight):
     assert peak <= gi.nbytes + gi.nbytes // 8, f"{peak / 1e6:.1f} MB for a {gi.nbytes / 1e6} MB output"
     assert np.allclose(gw, np.where(x > 0, 0, x.astype(np.float64)).sum(axis=(0, 2)).sum()
                        if scalar_weight else np.where(x > 0, 0, x.astype(np.float64)).sum(axis=(0, 2)))
+
+
+def test_more_threads_than_the_pool():
+    """set_num_threads above the pool's size: get_num_threads() says the number actually used."""
+    r = _python("import numpy as np, fastact\n"
+                "fastact.set_num_threads(1000)\n"
+                "assert fastact.get_num_threads() == 2, fastact.get_num_threads()\n"
+                "with fastact.num_threads(64):\n"
+                "    assert fastact.get_num_threads() == 2\n"
+                "fastact.set_parallel_threshold(1000)\n"
+                "x = np.linspace(-3, 3, 100_001)\n"
+                "assert np.array_equal(fastact.relu(x), np.maximum(x, 0))\n"
+                "import numba\n"
+                "assert fastact.get_num_threads() == numba.config.NUMBA_NUM_THREADS == 2\n"
+                "print('ok')", NUMBA_NUM_THREADS="2", FASTACT_NUM_THREADS="1000")
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+    from fastact import _config
+    before = fastact.get_num_threads()
+    fastact.set_num_threads(10_000)
+    try:
+        assert fastact.get_num_threads() == _config.pool_size() < 10_000
+    finally:
+        fastact.set_num_threads(before)
