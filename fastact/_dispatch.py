@@ -32,9 +32,10 @@ def _ufunc_doc(kname):
     params = "".join(f", {p}" for p, _ in act.params)
     choice = "" if act.choice is None else \
         f" ({act.choice[0]}={next(c for c, k in act.kernels.items() if k == kname)!r})"
-    return {kname: f"{kname}(x{params}): {act.name}{choice}, {act.formula}.",
+    formula, derivative = (act.kernel_docs or {}).get(kname, (act.formula, act.derivative))
+    return {kname: f"{kname}(x{params}): {act.name}{choice}, {formula}.",
             kname + "_backward": f"{kname}_backward(grad_output, x{params}): grad_output times "
-                                 f"{act.name}'(x){choice}: {act.derivative}.",
+                                 f"{act.name}'(x){choice}: {derivative}.",
             kname + "_backward_from_output": f"{kname}_backward_from_output(grad_output, y"
                                              f"{params}): the same, from the output y = "
                                              f"{act.name}(x){choice}."}
@@ -276,7 +277,7 @@ _kernels.set_slow_paths(_slow_forward, _slow_backward, _bad_precision, check_val
 
 _FORWARD_DOC = """{name}(x, /{sig}, out=None, *, precision=None)
 
-{formula}.
+{name}(x) = {formula}.
 
 Works like a NumPy ufunc: x is any array-like; float16, float32 and float64 are computed in
 their own dtype (float16 through float32); integer and bool inputs are taken as float64 (relu
@@ -367,7 +368,7 @@ def _make_functions(act):
         cond = "" if act.from_output is True else f" (when {act.from_output} > 0)"
         from_output = (f"With ``output=y`` instead of x, where y = {act.name}(x), the same result"
                        f" from the output alone{cond}, so the forward may overwrite x.")
-    fmt = dict(name=act.name, sig=sig, formula=act.formula[:1].upper() + act.formula[1:],
+    fmt = dict(name=act.name, sig=sig, formula=act.formula,
                derivative=act.derivative, twins="s" if len(kernels) > 1 else "",
                kernels=", ".join(kernels), bkernels=", ".join(k + "_backward" for k in kernels),
                from_output=from_output)

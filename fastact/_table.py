@@ -25,6 +25,8 @@ class Activation(NamedTuple):
     """Backward from the output y instead of x: None (not possible; `no_output` says why), True,
     or the name of the parameter that must be > 0 for it."""
     no_output: str = ""
+    kernel_docs: dict = None
+    """{kernel: (formula, derivative)} for the ufunc twins of a function with a choice."""
     check: object = None
     """check(*params) -> None, or why the values are outside the function's domain (torch raises
     there too); the public functions and layers raise ValueError with it."""
@@ -51,7 +53,12 @@ ACTIVATIONS = (
                no_output=_NOT_MONOTONIC.format("gelu"),
                formula="x * Phi(x), Phi the standard normal CDF; approximate='tanh': "
                        "0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))",
-               derivative="Phi(x) + x * phi(x); approximate='tanh': the tanh form's exact derivative"),
+               derivative="Phi(x) + x * phi(x); approximate='tanh': the tanh form's exact derivative",
+               kernel_docs={"gelu": ("x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2))), the exact "
+                                     "(erf) form", "Phi(x) + x * phi(x), phi the normal density"),
+                            "gelu_tanh": ("0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * "
+                                          "x**3))), the tanh approximation",
+                                          "the tanh form's exact derivative")}),
     Activation("silu", layer="SiLU",
                kernels={None: "silu"}, no_output=_NOT_MONOTONIC.format("silu"),
                formula="x * sigmoid(x)",

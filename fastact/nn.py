@@ -14,6 +14,7 @@ One class per activation of the table, with torch.nn's name and constructor argu
 backward(grad_output) writes into grad_output when it is a writeable array of the result's dtype
 and shape, else into a new array, and returns it.
 """
+import inspect
 import numbers
 
 import numpy as np
@@ -71,12 +72,12 @@ class _Activation(_Layer):
         if act.choice:
             defaults[act.choice[0]] = act.choice[1]
         if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__} takes at most {len(names)} positional "
+            raise TypeError(f"fastact.nn.{type(self).__name__}: takes at most {len(names)} positional "
                             f"arguments ({', '.join(names)})")
         values = dict(defaults, **dict(zip(names, args)))
         for k, v in kwargs.items():
             if k not in defaults:
-                raise TypeError(f"{type(self).__name__} got an unexpected argument {k!r}")
+                raise TypeError(f"fastact.nn.{type(self).__name__}: unexpected argument {k!r}")
             values[k] = v
         self.kwargs = values
         self.inplace = bool(inplace)
@@ -154,7 +155,13 @@ def _make_layer(act):
         params += f", {act.choice[0]}={act.choice[1]!r}"
     doc = (f"{act.layer}({params[2:]}{', ' if params else ''}inplace=False): fastact.{act.name} "
            f"as a layer: {act.formula}.")
-    return type(act.layer, (_Activation,), {"_act": act, "__doc__": doc, "__module__": __name__})
+    P = inspect.Parameter
+    sig = inspect.Signature(
+        [P(p, P.POSITIONAL_OR_KEYWORD, default=d) for p, d in act.params]
+        + ([P(act.choice[0], P.POSITIONAL_OR_KEYWORD, default=act.choice[1])] if act.choice else [])
+        + [P("inplace", P.KEYWORD_ONLY, default=False)])
+    return type(act.layer, (_Activation,), {"_act": act, "__doc__": doc, "__module__": __name__,
+                                            "__signature__": sig})
 
 
 for _act in ACTIVATIONS:

@@ -454,3 +454,31 @@ def test_more_threads_than_the_pool():
         assert fastact.get_num_threads() == _config.pool_size() < 10_000
     finally:
         fastact.set_num_threads(before)
+
+
+# ---- docstrings and signatures -------------------------------------------------------------
+
+def test_docstrings():
+    assert "gelu(x) = x * Phi(x)" in fastact.gelu.__doc__ and "X * Phi" not in fastact.gelu.__doc__
+    for name in fastact.__all__:
+        doc = getattr(fastact, name).__doc__ or ""
+        assert "X *" not in doc and "(X)" not in doc, name
+    doc = fastact.ufuncs.gelu.__doc__
+    assert "erf(x / sqrt(2))" in doc and "tanh" not in doc.split("\n\n", 1)[1]
+    assert "tanh" in fastact.ufuncs.gelu_tanh.__doc__ and "erf" not in fastact.ufuncs.gelu_tanh.__doc__
+
+
+def test_layer_signatures():
+    import inspect
+    from fastact._table import ACTIVATIONS
+    for act in ACTIVATIONS:
+        params = inspect.signature(getattr(fastact.nn, act.layer)).parameters
+        want = [p for p, _ in act.params] + ([act.choice[0]] if act.choice else []) + ["inplace"]
+        assert list(params) == want, (act.layer, list(params))
+        for p, d in act.params:
+            assert params[p].default == d
+    assert list(inspect.signature(fastact.nn.PReLU).parameters)[:2] == ["num_parameters", "init"]
+    with pytest.raises(TypeError, match="fastact.nn.ELU: unexpected argument 'beta'"):
+        fastact.nn.ELU(beta=2)
+    with pytest.raises(TypeError, match="fastact.nn.ELU: takes at most 1 positional"):
+        fastact.nn.ELU(1.0, 2.0)
