@@ -201,9 +201,14 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False,
 
 def _call_squeezed(name, ufunc, arrays, params, out, shape, kw):
     """The ufunc on views without the axes of length 1, for more than 32 dimensions."""
+    if 0 in shape:      # empty: the dtype (and casting checks) from 1-D empty operands
+        kw = dict(kw, **({} if out is None else {"out": np.empty(0, out.dtype)}))
+        try:
+            result = ufunc(*[np.empty(0, a.dtype) for a in arrays], *params, **kw)
+        except TypeError as e:
+            raise TypeError(f"fastact.{name}: {e}") from None
+        return out if out is not None else np.empty(shape, result.dtype)
     keep = [i for i, n in enumerate(shape) if n != 1]
-    if 0 in shape:
-        keep = [shape.index(0)]
     if len(keep) > _ITER_MAXDIMS:
         raise ValueError(f"fastact.{name}: {len(keep)} dimensions longer than 1; at most "
                          f"{_ITER_MAXDIMS} are supported")

@@ -1,6 +1,16 @@
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests (tests/test_properties.py): `ci`, the default, is derandomized (the same examples
+# on every run, under a minute here); `long` (--hypothesis-profile=long) is the thorough run.
+_RELAXED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("ci", derandomize=True, max_examples=400, deadline=None,
+                          suppress_health_check=_RELAXED, print_blob=True)
+settings.register_profile("long", max_examples=25_000, deadline=None,
+                          suppress_health_check=_RELAXED, print_blob=True)
+settings.load_profile("ci")
 
 # A pool of 4 threads whatever the machine, so that the parallel tests run 3 and 4 threads for
 # real (fastact caps the threads asked for at the pool's size); set before Numba is imported.
