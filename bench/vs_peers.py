@@ -8,10 +8,12 @@ float32. Every function of the table, forward and backward, on two data sets: st
 and uniform over [-10, 10] (so that a fast body with a slow tail cannot hide). fastact runs at
 both precision levels (fast, the default, and accurate) into a preallocated output (in place at
 16,777,216); the peers run as their users call them:
-  - torch: the ATen out= overloads (no allocation), backward through the ATen backward kernels;
+  - torch: the ATen out= overloads (no allocation), backward through the ATen backward kernels
+    (sigmoid's and tanh's start from the output: they sit in the from-output rows);
   - JAX: jax.jit of jax.nn, inputs already on the device, result waited for; backward by jax.vjp;
   - onnxruntime: a one-node ONNX model per function (two for silu: x * Sigmoid(x)), outputs bound
     to a preallocated array (IOBinding); forward only.
+(bench/peers.py holds these, for bench/report.py and the pytest-benchmark suite too.)
 Why a process each: torch's OpenMP pool, XLA's and onnxruntime's threads spin after a call and
 steal the next library's cores. For one thread the process is pinned to one core
 (os.sched_setaffinity), since XLA splits large loops over its own pool whatever it is told.
@@ -31,7 +33,9 @@ import time
 
 import numpy as np
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "tests")]
 LIBS = ["fastact", "fastact-accurate", "torch", "jax", "onnxruntime"]
 DATA = {"normal": lambda rng, n: rng.standard_normal(n),
         "uniform10": lambda rng, n: rng.uniform(-10, 10, n)}
@@ -61,164 +65,35 @@ def cases(only=None):
 def _fastact_impl(precision):
     import fastact
 
-    def make(act, kernel, choice, direction):
-        kw = dict(act.params)          # the table's defaults, as the peers use theirs
+    def make(act, kernel, choice, direction, params):
+        kw = dict(zip((p for p, _ in act.params), params))
         if act.choice is not None:
             kw[act.choice[0]] = choice
         kw["precision"] = precision
         if direction == "from_output":
             f = getattr(fastact, act.name + "_backward")
-            return lambda g, y, out: f(g, out=out, output=y, **kw)
+            return lambda a, out: f(a[0], out=out, output=a[1], **kw)
         if direction == "backward":
             f = getattr(fastact, act.name + "_backward")
-            return lambda g, x, out: f(g, x, out=out, **kw)
+            return lambda a, out: f(a[0], a[1], out=out, **kw)
         f = getattr(fastact, act.name)
-        return lambda x, out: f(x, out=out, **kw)
+        return lambda a, out: f(a[0], out=out, **kw)
     return make
 
 
-def _torch_impl(threads):
-    import torch
-    torch.set_num_threads(threads)
-    aten = torch.ops.aten
-    alpha, scale = 1.6732632423543772, 1.0507009873554805
-    fwd = {
-        "relu": lambda x, o: torch.clamp_min(x, 0, out=o),
-        "leaky_relu": lambda x, o: aten.leaky_relu.out(x, 0.01, out=o),
-        "elu": lambda x, o: aten.elu.out(x, 1.0, 1, 1, out=o),
-        "gelu": lambda x, o: aten.gelu.out(x, out=o),
-        "gelu_tanh": lambda x, o: aten.gelu.out(x, approximate="tanh", out=o),
-        "silu": lambda x, o: aten.silu.out(x, out=o),
-        "mish": lambda x, o: aten.mish.out(x, out=o),
-        "softplus": lambda x, o: aten.softplus.out(x, 1.0, 20.0, out=o),
-        "selu": lambda x, o: aten.elu.out(x, alpha, scale, 1, out=o),
-        "celu": lambda x, o: aten.elu.out(x, 1.0, 1, 1.0, out=o),
-        "hardsigmoid": lambda x, o: aten.hardsigmoid.out(x, out=o),
-        "hardswish": lambda x, o: aten.hardswish.out(x, out=o),
-        "hardtanh": lambda x, o: aten.hardtanh.out(x, -1.0, 1.0, out=o),
-        "relu6": lambda x, o: aten.hardtanh.out(x, 0.0, 6.0, out=o),
-        "sigmoid": lambda x, o: aten.sigmoid.out(x, out=o),
-        "tanh": lambda x, o: aten.tanh.out(x, out=o),
-    }
-    # sigmoid's and tanh's ATen backward take the forward's output (torch keeps it): they are
-    # the from-output rows; the rest are from x.
-    from_output = {
-        "sigmoid": lambda g, y, o: aten.sigmoid_backward.grad_input(g, y, grad_input=o),
-        "tanh": lambda g, y, o: aten.tanh_backward.grad_input(g, y, grad_input=o),
-    }
-    bwd = {
-        "relu": lambda g, x, o: aten.threshold_backward.grad_input(g, x, 0, grad_input=o),
-        "leaky_relu": lambda g, x, o: aten.leaky_relu_backward.grad_input(g, x, 0.01, False,
-                                                                          grad_input=o),
-        "elu": lambda g, x, o: aten.elu_backward.grad_input(g, 1.0, 1, 1, False, x, grad_input=o),
-        "gelu": lambda g, x, o: aten.gelu_backward.grad_input(g, x, grad_input=o),
-        "gelu_tanh": lambda g, x, o: aten.gelu_backward.grad_input(g, x, approximate="tanh",
-                                                                   grad_input=o),
-        "silu": lambda g, x, o: aten.silu_backward.grad_input(g, x, grad_input=o),
-        "mish": lambda g, x, o: o.copy_(aten.mish_backward(g, x)),
-        "softplus": lambda g, x, o: aten.softplus_backward.grad_input(g, x, 1.0, 20.0,
-                                                                      grad_input=o),
-        "selu": lambda g, x, o: aten.elu_backward.grad_input(g, alpha, scale, 1, False, x,
-                                                             grad_input=o),
-        "celu": lambda g, x, o: aten.elu_backward.grad_input(g, 1.0, 1, 1.0, False, x,
-                                                             grad_input=o),
-        "hardsigmoid": lambda g, x, o: aten.hardsigmoid_backward.grad_input(g, x, grad_input=o),
-        "hardswish": lambda g, x, o: o.copy_(aten.hardswish_backward(g, x)),
-        "hardtanh": lambda g, x, o: aten.hardtanh_backward.grad_input(g, x, -1.0, 1.0,
-                                                                      grad_input=o),
-        "relu6": lambda g, x, o: aten.hardtanh_backward.grad_input(g, x, 0.0, 6.0, grad_input=o),
-    }
-
-    def make(act, kernel, choice, direction):
-        t = torch.from_numpy
-        if direction != "forward":
-            f = (from_output if direction == "from_output" else bwd).get(kernel)
-            return None if f is None else lambda g, x, out: f(t(g), t(x), t(out))
-        f = fwd[kernel]
-        return lambda x, out: f(t(x), t(out))
-    return make
-
-
-def _jax_impl(threads):
-    import jax
-    import jax.numpy as jnp
-    jax.config.update("jax_platforms", "cpu")
-    nn = jax.nn
-    fwd = {
-        "relu": nn.relu, "leaky_relu": lambda x: nn.leaky_relu(x, 0.01), "elu": nn.elu,
-        "gelu": lambda x: nn.gelu(x, approximate=False),
-        "gelu_tanh": lambda x: nn.gelu(x, approximate=True),
-        "silu": nn.silu, "mish": nn.mish, "softplus": nn.softplus, "selu": nn.selu,
-        "celu": nn.celu, "hardsigmoid": nn.hard_sigmoid, "hardswish": nn.hard_swish,
-        "hardtanh": nn.hard_tanh, "relu6": nn.relu6, "sigmoid": nn.sigmoid, "tanh": jnp.tanh,
-    }
-
-    def make(act, kernel, choice, direction):
-        f = fwd[kernel]
-        if direction == "from_output":
-            return None
-        if direction == "backward":
-            run = jax.jit(lambda g, x: jax.vjp(f, x)[1](g)[0])
-            return lambda g, x, out: run(g, x).block_until_ready()
-        run = jax.jit(f)
-        return lambda x, out: run(x).block_until_ready()
-    return make
-
-
-def _onnx_model(kernel):
-    import onnx
-    from onnx import TensorProto, helper
-    ops = {"relu": ("Relu", {}), "leaky_relu": ("LeakyRelu", {"alpha": 0.01}),
-           "elu": ("Elu", {"alpha": 1.0}), "gelu": ("Gelu", {}),
-           "gelu_tanh": ("Gelu", {"approximate": "tanh"}), "mish": ("Mish", {}),
-           "softplus": ("Softplus", {}), "selu": ("Selu", {}), "celu": ("Celu", {"alpha": 1.0}),
-           "hardsigmoid": ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}),
-           "hardswish": ("HardSwish", {}), "sigmoid": ("Sigmoid", {}), "tanh": ("Tanh", {})}
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n"])
-    inits = []
-    if kernel == "silu":
-        nodes = [helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Mul", ["x", "s"], ["y"])]
-    elif kernel in ("hardtanh", "relu6"):
-        lo, hi = (-1.0, 1.0) if kernel == "hardtanh" else (0.0, 6.0)
-        inits = [helper.make_tensor("lo", TensorProto.FLOAT, [], [lo]),
-                 helper.make_tensor("hi", TensorProto.FLOAT, [], [hi])]
-        nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["y"])]
-    elif kernel in ops:
-        op, attrs = ops[kernel]
-        nodes = [helper.make_node(op, ["x"], ["y"], **attrs)]
-    else:
-        return None
-    graph = helper.make_graph(nodes, kernel, [x], [y], initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
-    model.ir_version = 9
-    return model.SerializeToString()
-
-
-def _onnxruntime_impl(threads):
-    import onnxruntime as ort
-
-    def make(act, kernel, choice, direction):
-        if direction != "forward":
-            return None
-        model = _onnx_model(kernel)
-        if model is None:
-            return None
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-        binding = sess.io_binding()
-        state = {}
-
-        def run(x, out):
-            if state.get("key") != (x.ctypes.data, out.ctypes.data, x.size):
-                binding.bind_cpu_input("x", x)
-                binding.bind_output("y", "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
-                state["key"] = (x.ctypes.data, out.ctypes.data, x.size)
-            sess.run_with_iobinding(binding)
-        return run
-    return make
+def _peer_impl(lib, threads):
+    import peers
+    if lib == "torch":
+        torch = peers.load_torch(threads)
+        return lambda act, kernel, choice, direction, params: peers.torch_impl(
+            torch, kernel, direction, params)
+    if lib == "jax":
+        jax = peers.load_jax()
+        return lambda act, kernel, choice, direction, params: peers.jax_impl(
+            jax, kernel, direction, params)
+    ort = peers.load_onnxruntime()
+    return lambda act, kernel, choice, direction, params: peers.onnxruntime_impl(
+        ort, kernel, direction, params, np.float32, threads)
 
 
 def worker(lib, threads, sizes, only, rounds, target_s):
@@ -226,15 +101,16 @@ def worker(lib, threads, sizes, only, rounds, target_s):
     if threads == 1:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import fastact
+    from reference import PARAMS
     fastact.set_num_threads(threads)
-    make = {"fastact": lambda t: _fastact_impl("fast"),
-            "fastact-accurate": lambda t: _fastact_impl("accurate"),
-            "torch": _torch_impl, "jax": _jax_impl, "onnxruntime": _onnxruntime_impl}[lib](threads)
+    make = {"fastact": lambda: _fastact_impl("fast"),
+            "fastact-accurate": lambda: _fastact_impl("accurate")}.get(
+                lib, lambda: _peer_impl(lib, threads))()
     results = []
     for label, act, kernel, choice, direction in cases(only):
         backward = direction != "forward"
         try:
-            impl = make(act, kernel, choice, direction)
+            impl = make(act, kernel, choice, direction, PARAMS[kernel][0])
         except Exception as e:          # a peer without this function or argument
             print(f"{lib} {label}: {type(e).__name__}: {e}", file=sys.stderr)
             impl = None
@@ -250,9 +126,6 @@ def worker(lib, threads, sizes, only, rounds, target_s):
                 inplace = n >= 1 << 24 and lib.startswith("fastact")
                 out = (g if backward else x) if inplace else np.empty(n, np.float32)
                 args = [g, x] if backward else [x]
-                if lib == "jax":
-                    import jax
-                    args = [jax.device_put(a) for a in args]
                 try:
                     seconds = _time(impl, args, out, rounds, target_s)
                 except Exception as e:
@@ -265,16 +138,16 @@ def worker(lib, threads, sizes, only, rounds, target_s):
 
 def _time(impl, args, out, rounds, target_s):
     for _ in range(3):
-        impl(*args, out)
+        impl(args, out)
     t0 = time.perf_counter()
-    impl(*args, out)
+    impl(args, out)
     once = max(time.perf_counter() - t0, 1e-7)
     number = max(1, min(20000, int(target_s / once)))
     samples = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         for _ in range(number):
-            impl(*args, out)
+            impl(args, out)
         samples.append((time.perf_counter() - t0) / number)
     return statistics.median(samples)
 
