@@ -467,7 +467,11 @@ FA_INLINE float elu_bwo32(float g, float y, float alpha, float p1, const int acc
 /* SCALE * v rounded once (v = +-inf: S*v, as fma(S, v, S_LO*v) would be inf - inf) */
 FA_INLINE float fa32_selu_s(float v)
 {
-    float r = fa32_fma(FA32_SELU_S, v, FA32_SELU_S_LO * v);
+    /* below 2^-60 scaled up by 2^64 first, so S_LO * v does not lose bits to underflow */
+    int tiny = fa32_abs(v) < 0x1p-60f;
+    float vv = tiny ? v * 0x1p64f : v;
+    float r = fa32_fma(FA32_SELU_S, vv, FA32_SELU_S_LO * vv);
+    r = tiny ? r * 0x1p-64f : r;
     return fa32_abs(v) <= 0x1.fffffep127f ? r : FA32_SELU_S * v;
 }
 FA_INLINE float selu_fwd32(float x, float p0, float p1, const int acc)
