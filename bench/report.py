@@ -1,4 +1,5 @@
-"""Benchmark report: fastact against np.maximum, NumPy/SciPy formulas, PyTorch and the copy limit.
+"""Benchmark report: fastact against np.maximum, NumPy/SciPy formulas, PyTorch, JAX, onnxruntime
+and the copy limit (JAX and onnxruntime when installed: pip install -e ".[peers]").
 
     python bench/report.py --quick     # float32, 3 sizes, under a minute
     python bench/report.py             # float32 and float64, 1e3 .. 1.6e7 elements
@@ -25,9 +26,14 @@ import tracemalloc
 
 import numpy as np
 
+# All libraries share this process: torch's OpenMP threads must not spin after a call and take the
+# next library's cores (onnxruntime's are told the same in bench/peers.py). bench/vs_peers.py
+# runs each library in a process of its own.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fastact  # noqa: E402
-from peers import CASES, load_torch  # noqa: E402
+from peers import CASES, load_jax, load_onnxruntime, load_torch  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -45,7 +51,7 @@ def machine_facts(torch):
         pass
     versions = {"python": platform.python_version(), "numpy": np.__version__,
                 "fastact": fastact.__version__}
-    for mod in ("scipy", "numba"):
+    for mod in ("scipy", "numba", "jax", "onnxruntime"):
         try:
             versions[mod] = __import__(mod).__version__
         except ImportError:
@@ -103,6 +109,8 @@ def allocated_bytes(case, dtype, inplace, impls, n=65536):
 
 def run(args):
     torch = None if args.no_torch else load_torch(threads())
+    jax = None if args.no_jax else load_jax()
+    ort = None if args.no_onnxruntime else load_onnxruntime()
     sizes = [1000, 65536, 1_000_000] if args.quick else [1000, 65536, 1_000_000, 16_000_000]
     if args.large:
         sizes.append(1 << 27)
@@ -122,7 +130,8 @@ def run(args):
         sys.stderr.write(f"\r[{i + 1}/{len(plan)}] {case.name} {dtype} n={n} {mode} "
                          f"({time.perf_counter() - start:.0f} s)".ljust(78))
         sys.stderr.flush()
-        impls = case.implementations(torch, inplace=mode == "in place")
+        impls = case.implementations(torch, inplace=mode == "in place", jax=jax, ort=ort,
+                                     threads=threads(), dtype=dtype)
         medians = time_case(case, n, dtype, mode == "in place", impls, rounds, target)
         alloc = allocated_bytes(case, dtype, mode == "in place", impls) if n == 65536 else {}
         for label, t in medians.items():
@@ -228,6 +237,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="float32, 3 sizes, under a minute")
     ap.add_argument("--large", action="store_true", help="add 2**27 elements")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    ap.add_argument("--no-jax", action="store_true", help="leave JAX out")
+    ap.add_argument("--no-onnxruntime", action="store_true", help="leave onnxruntime out")
     ap.add_argument("--only", nargs="*", help="function names, e.g. relu gelu_backward")
     ap.add_argument("--sizes", nargs="*", type=int, help="element counts instead of the defaults")
     ap.add_argument("--dtypes", nargs="*", choices=["float32", "float64"])

@@ -6,13 +6,16 @@ Each group (function, dtype, size, mode) holds fastact and its peers (bench/peer
 pytest-benchmark prints them side by side. bench/report.py runs the same cases interleaved and
 writes the README's table.
 """
+import os
+
 import numpy as np
 import pytest
 
-from peers import CASES, load_torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # torch's threads must not spin between calls
+from peers import CASES, load_jax, load_onnxruntime, load_torch  # noqa: E402
 
-TORCH = load_torch(1)
-LABELS = ["fastact", "numpy.maximum", "numpy formula", "torch", "copy"]
+TORCH, JAX, ORT = load_torch(1), load_jax(), load_onnxruntime()
+LABELS = ["fastact", "numpy.maximum", "numpy formula", "torch", "jax", "onnxruntime", "copy"]
 
 
 @pytest.mark.parametrize("mode", ["in place", "out"])
@@ -20,7 +23,8 @@ LABELS = ["fastact", "numpy.maximum", "numpy formula", "torch", "copy"]
 @pytest.mark.parametrize("label", LABELS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_throughput(benchmark, case, label, dtype, n, mode):
-    impls = case.implementations(TORCH, inplace=mode == "in place")
+    impls = case.implementations(TORCH, inplace=mode == "in place", jax=JAX, ort=ORT,
+                                 dtype=dtype)
     if label not in impls:
         pytest.skip(f"no {label} peer for {case.name}")
     inputs = case.inputs(n, dtype)

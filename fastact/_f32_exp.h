@@ -20,6 +20,272 @@
 #ifndef FASTACT_F32_EXP_H
 #define FASTACT_F32_EXP_H
 
+/* ==== float32 building blocks (prefix fa32_), shared with _f32_tanh.h and _f32_gelu.h =========
+ *
+ * Everything is plain float32 IEEE arithmetic plus fa32_fma, always inlined, branch-free.
+ * What a caller gets:
+ *   fa32_fma, fa32_abs, fa32_copysign, fa32_min, fa32_max        basic, bit-exact helpers
+ *   fa32_two_prod(a, b)        a*b = hi + lo exactly (FMA)
+ *   fa32_fast2sum(a, b)        a+b = hi + lo exactly, requires |a| >= |b| (or a = 0)
+ *   fa32_div_fix(q0, n, n_lo, d, d_lo, inv)
+ *                              corrected quotient of (n + n_lo)/(d + d_lo) from any q0 within a
+ *                              few ulps and inv ~ 1/d to >= 12 bits: one division per quotient
+ *                              (or none, when the caller has 1/d already)
+ *   fa32_exp_core(x, x_lo, acc)
+ *                              e^(x + x_lo) = (1 + t) * 2^n, parts kept apart (fa32_exp_t), so that
+ *                              a caller multiplies first and scales last, rounding once
+ *   fa32_pow2(E) / fa32_scale(m, E) / fa32_ldexp(m, n)
+ *                              2^n; m * 2^n rounded once, also into the subnormal range
+ *   fa32_exp(x, acc), fa32_expm1_neg(x, x_lo, acc)   (expm1 as an unevaluated hi + lo pair)
+ * acc = 0: degree-6 polynomial, t single; acc = 1: degree-7, r and t carried as hi + lo.
+ */
+#include <stdint.h>
+#include <string.h>
+
+FA_INLINE float fa32_from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+FA_INLINE uint32_t fa32_to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+
+/* a*b + c rounded once: one instruction on AVX2/AVX-512, libm's fmaf (same rounding) on the
+ * baseline build. Everything else stays unfused (-ffp-contract=off). */
+FA_INLINE float fa32_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+FA_INLINE float fa32_abs(float x) { return fa32_from_bits(fa32_to_bits(x) & 0x7fffffffu); }
+FA_INLINE float fa32_copysign(float mag, float sign)
+{
+    return fa32_from_bits((fa32_to_bits(mag) & 0x7fffffffu) | (fa32_to_bits(sign) & 0x80000000u));
+}
+/* NaN-preserving clamps (a comparison with NaN is false) */
+FA_INLINE float fa32_min(float x, float hi) { return x > hi ? hi : x; }
+FA_INLINE float fa32_max(float x, float lo) { return x < lo ? lo : x; }
+
+typedef struct { float hi, lo; } fa32_pair;
+
+/* a*b = hi + lo exactly (barring underflow of lo) */
+FA_INLINE fa32_pair fa32_two_prod(float a, float b)
+{
+    fa32_pair P;
+    P.hi = a * b;
+    P.lo = fa32_fma(a, b, -P.hi);
+    return P;
+}
+/* a+b = hi + lo exactly when |a| >= |b| (Dekker's Fast2Sum; -fno-associative-math keeps it) */
+FA_INLINE fa32_pair fa32_fast2sum(float a, float b)
+{
+    fa32_pair S;
+    S.hi = a + b;
+    S.lo = b - (S.hi - a);
+    return S;
+}
+/* Corrected division: (n + n_lo) / (d + d_lo) to ~2^-40 relative as q0 + return value (add it
+ * last, in the caller's final FMA). q0 is any approximation within a few ulps (n/d, or n * inv);
+ * inv approximates 1/d to 12 bits or better. The remainder fma(-q0, d, n) is exact. */
+FA_INLINE float fa32_div_fix(float q0, float n, float n_lo, float d, float d_lo, float inv)
+{
+    float rem = fa32_fma(-q0, d, n) + fa32_fma(-q0, d_lo, n_lo);
+    return rem * inv;
+}
+
+/* ---- exp ------------------------------------------------------------------------------------
+ * n = round(x / ln2) by the magic bias 0x1.8000FEp23 = 1.5*2^23 + 127: the FMA's rounding to an
+ * integer leaves n + 127 in the low mantissa bits, so bits(tm) << 23 is 2^n directly (valid for
+ * n in [-126, 127]; the shift drops the bias bits). r = x - n*ln2 with ln2 = HI + LO:
+ * fma(n, -HI, x) is exact (|x| < 128 is a multiple of 2^-17, n*HI of 2^-24, |r| < 1/2), so r
+ * is off only by the rounding of n*LO (and of r - n*LO, which acc = 1 keeps as r_lo).
+ * x is clamped to [-112, 88.75]: n in [-162, 128], enough for every subnormal e^x (and x e^x,
+ * |x| <= 112) and for overflow. */
+#define FA32_MAGIC 0x1.8000fep23f
+#define FA32_LOG2E 0x1.715476p+0f
+#define FA32_LN2_HI 0x1.62e43p-1f     /* float32(ln 2) */
+#define FA32_LN2_LO -0x1.05c61p-29f   /* ln 2 - HI, to 2^-53 */
+#define FA32_EXP_XMIN -112.0f
+#define FA32_EXP_XMAX 88.75f
+/* ln(2^-126) rounded up to float32, and the first x whose n is -127: arguments below the first
+ * have results below FLT_MIN; callers that clamp must clamp at these, never at a round -87. */
+#define FA32_LN_FLT_MIN -0x1.5d589ep+6f   /* -87.33654 */
+
+/* expm1(r) = r + r^2 P(r), |r| <= 0.346589, P of degree 4 (total 6), Lawson minimax for relative error, float32 coefficients: max rel. error 1.36e-08 (expm1), 5.62e-09 (exp); tools/fit_f32.py */
+#define FA32_EXPF_P0 0x1.fffffep-2f   /* 0.4999999701976776 */
+#define FA32_EXPF_P1 0x1.5554b4p-3f   /* 0.1666654646396637 */
+#define FA32_EXPF_P2 0x1.5556f6p-5f   /* 0.04166744276881218 */
+#define FA32_EXPF_P3 0x1.122536p-7f   /* 0.008366252295672894 */
+#define FA32_EXPF_P4 0x1.6b979cp-10f   /* 0.0013869942631572485 */
+/* expm1(r) = r + r^2 P(r), |r| <= 0.346589, P of degree 5 (total 7), Lawson minimax for relative error, float32 coefficients: max rel. error 4.33e-10 (expm1), 1.79e-10 (exp); tools/fit_f32.py */
+#define FA32_EXPA_P0 0x1p-1f   /* 0.5 */
+#define FA32_EXPA_P1 0x1.555554p-3f   /* 0.1666666567325592 */
+#define FA32_EXPA_P2 0x1.5554f8p-5f   /* 0.04166649281978607 */
+#define FA32_EXPA_P3 0x1.1112dcp-7f   /* 0.008333547040820122 */
+#define FA32_EXPA_P4 0x1.6d3a2ap-10f   /* 0.0013932312140241265 */
+#define FA32_EXPA_P5 0x1.9e6af6p-13f   /* 0.00019760981376748532 */
+/* log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree 3, Lawson minimax for relative error, float32 coefficients: max rel. error 4.48e-09; tools/fit_f32.py */
+#define FA32_LOG1PF_R0 0x1.555502p-2f   /* 0.3333320915699005 */
+#define FA32_LOG1PF_R1 0x1.99d1ccp-3f   /* 0.20010718703269958 */
+#define FA32_LOG1PF_R2 0x1.1ec042p-3f   /* 0.1400151401758194 */
+#define FA32_LOG1PF_R3 0x1.1eca06p-3f   /* 0.1400337666273117 */
+/* log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree 4, Lawson minimax for relative error, float32 coefficients: max rel. error 1.14e-10; tools/fit_f32.py */
+#define FA32_LOG1PA_R0 0x1.555558p-2f   /* 0.3333333730697632 */
+#define FA32_LOG1PA_R1 0x1.9996d8p-3f   /* 0.1999947428703308 */
+#define FA32_LOG1PA_R2 0x1.250514p-3f   /* 0.143076092004776 */
+#define FA32_LOG1PA_R3 0x1.b72ad8p-4f   /* 0.10721859335899353 */
+#define FA32_LOG1PA_R4 0x1.f090acp-4f   /* 0.12123171985149384 */
+
+
+/* a literal 0.0f argument: its additions are dropped (r + 0.0f is not foldable in IEEE) */
+#define FA32_IS_ZERO(v) (__builtin_constant_p(v) && (v) == 0.0f)
+
+typedef struct {
+    float n;    /* integer-valued, in [-162, 128] */
+    float tm;   /* magic sum: bits(tm) << 23 = 2^n for n in [-126, 127] */
+    float t;    /* e^r - 1 (acc = 1: t + t_lo) */
+    float t_lo;
+    float p;    /* e^r = 1 + t rounded (acc = 1: p + p_lo = 1 + t + t_lo) */
+    float p_lo;
+} fa32_exp_t;
+
+/* e^(x + x_lo) = (p + p_lo) * 2^n = (1 + t + t_lo) * 2^n, |x_lo| <= ulp(x) (pass 0.0f when
+ * there is none: the constant folds away). A fast-level product M e^r is best formed as
+ * fma(t, M, M), one rounding: the rounding of p = 1 + t alone costs up to 1 ulp (p just above 1). Fast (acc = 0): t from the degree-6 polynomial,
+ * relative error ~1e-8 + roundings, p_lo = t_lo = 0. Accurate (acc = 1): degree 7, and r, t,
+ * p carried as hi + lo, so 1 + t + t_lo is good to ~2^-28 relative. */
+FA_INLINE fa32_exp_t fa32_exp_core(float x, float x_lo, const int acc)
+{
+    fa32_exp_t E;
+    x = fa32_max(fa32_min(x, FA32_EXP_XMAX), FA32_EXP_XMIN);
+    E.tm = fa32_fma(x, FA32_LOG2E, FA32_MAGIC);
+    E.n = E.tm - FA32_MAGIC;
+    float r1 = fa32_fma(E.n, -FA32_LN2_HI, x);            /* exact */
+    if (!acc) {
+        float r = fa32_fma(E.n, -FA32_LN2_LO, r1), r_lo = 0.0f;
+        if (!FA32_IS_ZERO(x_lo)) {
+            /* x_lo (up to 4e-6 for |x| ~ 100) enters as r + r_lo, r_lo exact by Fast2Sum
+             * (|r| >= |x_lo| wherever it matters), so no rounding of r + x_lo reaches t */
+            float rr = r + x_lo;
+            r_lo = (r - rr) + x_lo;
+            r = rr;
+        }
+        float P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
+                           FA32_EXPF_P1);
+        P = fa32_fma(P, r, FA32_EXPF_P0);
+        /* with a low part: t = r + (x_lo + r^2 P), rounded once (r + x_lo rounded first would
+         * cost 0.5 ulp of t near n = 0) */
+        if (FA32_IS_ZERO(x_lo))
+            E.t = fa32_fma(r * r, P, r);
+        else
+            E.t = r + fa32_fma(r * r, P, fa32_fma(r_lo, r, r_lo));
+        E.t_lo = 0.0f;
+        E.p = 1.0f + E.t;
+        E.p_lo = 0.0f;
+    } else {
+        float nlo = E.n * FA32_LN2_LO;                     /* |n*LO| < 3e-7, error < 2^-45 */
+        float r = r1 - nlo;
+        float r_lo = (r1 - r) - nlo;                       /* Fast2Sum error of r1 - nlo */
+        if (!FA32_IS_ZERO(x_lo)) {                         /* as at acc = 0 */
+            float rr = r + x_lo;
+            r_lo += (r - rr) + x_lo;
+            r = rr;
+        }
+        float P = fa32_fma(fa32_fma(FA32_EXPA_P5, r, FA32_EXPA_P4), r, FA32_EXPA_P3);
+        P = fa32_fma(fa32_fma(P, r, FA32_EXPA_P2), r, FA32_EXPA_P1);
+        P = fa32_fma(P, r, FA32_EXPA_P0);
+        /* e^(r + r_lo) - 1 = r + r^2 P + r_lo (1 + r) to ~2^-50 (|r_lo| <= 2^-25); r^2 = R.hi + R.lo exactly, as
+         * its rounding alone would cost 0.15 ulp of expm1 near n = 0 */
+        fa32_pair R = fa32_two_prod(r, r);
+        float q = fa32_fma(R.hi, P, fa32_fma(R.lo, P, fa32_fma(r_lo, r, r_lo)));
+        fa32_pair T = fa32_fast2sum(r, q);                  /* |q| <= |r|/5 */
+        E.t = T.hi;
+        E.t_lo = T.lo;
+        fa32_pair S = fa32_fast2sum(1.0f, E.t);
+        E.p = S.hi;
+        E.p_lo = S.lo + E.t_lo;
+    }
+    return E;
+}
+
+/* 2^n for n in [-126, 127] (outside: garbage; use fa32_scale or fa32_ldexp) */
+FA_INLINE float fa32_pow2(fa32_exp_t E) { return fa32_from_bits(fa32_to_bits(E.tm) << 23); }
+
+/* m * 2^n rounded once, for n <= 63 (every caller with x <= 0) and 2^-60 <= |m| <= 2^60:
+ * m * 2^(n+64) is normal (exact), and the single rounding happens in the last multiply, into
+ * the subnormal range when the result is there (gradual underflow done right). */
+FA_INLINE float fa32_scale(float m, fa32_exp_t E)
+{
+    float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+    return (m * s64) * 0x1p-64f;
+}
+
+/* m * 2^n rounded once for an integer-valued float n in [-190, 190] and 2^-60 <= |m| <= 2^60,
+ * two steps of at most 2^127 each (select-only; cheaper callers use fa32_scale). */
+FA_INLINE float fa32_ldexp(float m, float n)
+{
+    float k2 = n < 0.0f ? -64.0f : 64.0f;
+    float s2 = n < 0.0f ? 0x1p-64f : 0x1p64f;
+    float s1 = fa32_from_bits(fa32_to_bits((n - k2) + FA32_MAGIC) << 23);
+    return (m * s1) * s2;
+}
+
+/* e^x over the whole float32 range: 0 below the subnormals, inf above 88.7228, correct gradual
+ * underflow. Fast ~1-2 ulp, accurate < 1 ulp (rounding of p + p_lo, then one scaling). */
+FA_INLINE float fa32_exp(float x, const int acc)
+{
+    fa32_exp_t E = fa32_exp_core(x, 0.0f, acc);
+    float m = acc ? E.p + E.p_lo : E.p;
+    return fa32_ldexp(m, E.n);
+}
+
+/* expm1(x + x_lo) for x <= 0 (positive x is treated as 0) as hi + lo, hi already within ~1 ulp:
+ *   2^n (1 + t) - 1 = (2^n p - 1) + 2^n p_lo,
+ * 2^n p is exact and 2^n p - 1 is split exactly (Fast2Sum, |-1| >= 2^n p), so the pair is as
+ * good as the exp core; near 0 (n = 0) it is t + t_lo itself, no cancellation.
+ * Fast: hi = fma(2^n, t, 2^n - 1) (2^n - 1 exact for n >= -24), lo = 0.
+ * Below -17.4 hi = -1 exactly (x clamped at -88 so that 2^n stays a normal float). */
+FA_INLINE fa32_pair fa32_expm1_neg(float x, float x_lo, const int acc)
+{
+    fa32_pair R;
+    x = fa32_max(fa32_min(x, 0.0f), -88.0f);
+    fa32_exp_t E = fa32_exp_core(x, x_lo, acc);
+    float s = fa32_pow2(E);
+    if (!acc) {
+        R.hi = fa32_fma(s, E.t, s - 1.0f);
+        R.lo = 0.0f;
+    } else {
+        /* n = 0 takes t + t_lo itself: there (p - 1) + p_lo is not normalized (p_lo's own
+         * rounding would cost 0.25 ulp for tiny x) */
+        fa32_pair S = fa32_fast2sum(-1.0f, s * E.p);
+        R.hi = E.n == 0.0f ? E.t : S.hi;
+        R.lo = E.n == 0.0f ? E.t_lo : fa32_fma(s, E.p_lo, S.lo);
+    }
+    return R;
+}
+
+/* ==== the exp family ============================================================================ */
+
+/* a * expm1(x + x_lo) for x <= 0, rounded once (a = alpha, SCALE*ALPHA; a_lo its low part or
+ * 0.0f). Fast: a (2^n t + 2^n - 1) = A + (a 2^n t + A_lo) with a (2^n - 1) = A + A_lo exact,
+ * so the product with a adds no rounding of its own (a * expm1 rounded twice costs 1.9 ulp).
+ * Accurate: a (hi + lo) from the exact expm1 pair. */
+FA_INLINE float fa32_a_expm1_(float a, float a_lo, float x, float x_lo, const int acc)
+{
+    if (acc) {
+        fa32_pair M = fa32_expm1_neg(x, x_lo, 1);
+        float lo = a * M.lo;
+        if (!FA32_IS_ZERO(a_lo))
+            lo = fa32_fma(a_lo, M.hi, lo);
+        return fa32_fma(a, M.hi, lo);
+    }
+    x = fa32_max(fa32_min(x, 0.0f), -88.0f);
+    fa32_exp_t E = fa32_exp_core(x, x_lo, 0);
+    float s = fa32_pow2(E), sm1 = s - 1.0f;
+    fa32_pair A = fa32_two_prod(a, sm1);
+    float lo = A.lo;
+    if (!FA32_IS_ZERO(a_lo))
+        lo = fa32_fma(a_lo, fa32_fma(s, E.t, sm1), lo);
+    return A.hi + fa32_fma(a * s, E.t, lo);
+}
+/* a * expm1(+-0) is +-0 (the sign of zero kept, as the double formula keeps it) */
+FA_INLINE float fa32_a_expm1(float a, float a_lo, float x, float x_lo, const int acc)
+{
+    float r = fa32_a_expm1_(a, a_lo, x, x_lo, acc);
+    return x == 0.0f ? x : r;
+}
+
 #define FA_VIA_DOUBLE_FWD32(name)                                                                  \
     FA_INLINE float name##_fwd32(float x, float p0, float p1, const int acc)                      \
     { (void)acc; return (float)name##_fwd(x, p0, p1, 0); }
@@ -30,11 +296,343 @@
     FA_INLINE float name##_bwo32(float g, float y, float p0, float p1, const int acc)             \
     { (void)acc; return (float)name##_bwo(g, y, p0, p1, 0); }
 
-FA_VIA_DOUBLE_FWD32(sigmoid) FA_VIA_DOUBLE_BWD32(sigmoid) FA_VIA_DOUBLE_BWO32(sigmoid)
-FA_VIA_DOUBLE_FWD32(silu) FA_VIA_DOUBLE_BWD32(silu)
-FA_VIA_DOUBLE_FWD32(softplus) FA_VIA_DOUBLE_BWD32(softplus) FA_VIA_DOUBLE_BWO32(softplus)
-FA_VIA_DOUBLE_FWD32(elu) FA_VIA_DOUBLE_BWD32(elu) FA_VIA_DOUBLE_BWO32(elu)
-FA_VIA_DOUBLE_FWD32(selu) FA_VIA_DOUBLE_BWD32(selu) FA_VIA_DOUBLE_BWO32(selu)
-FA_VIA_DOUBLE_FWD32(celu) FA_VIA_DOUBLE_BWD32(celu) FA_VIA_DOUBLE_BWO32(celu)
+
+/* sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
+ * for w < 0 (no cancellation either way). d = 1 + E is carried as d + d_lo (Fast2Sum) and the
+ * division corrected (q0 + qf), since the rounding of 1 + E alone costs up to 1 ulp. E is also
+ * kept as (p + p_lo) * 2^n so products with E are scaled last, subnormal-correct.
+ * w_lo: a low part of the argument (softplus's beta*x), 0.0f when none. */
+typedef struct {
+    fa32_exp_t E;
+    float s64;      /* 2^(n+64): fa32_scale's first factor, shared by every product */
+    float Ev;       /* e^-|w| as a float */
+    float q0, qf;   /* 1/(1 + E) = q0 + qf */
+} fa32_sig_t;
+
+FA_INLINE float fa32_scale_s(float m, float s64) { return (m * s64) * 0x1p-64f; }
+
+FA_INLINE fa32_sig_t fa32_sigmoid_parts(float w, float w_lo, const int acc)
+{
+    fa32_sig_t S;
+    float xl = FA32_IS_ZERO(w_lo) ? 0.0f : (w < 0.0f ? w_lo : -w_lo);
+    if (FA32_IS_ZERO(w_lo))
+        S.E = fa32_exp_core(-fa32_abs(w), 0.0f, acc);
+    else
+        S.E = fa32_exp_core(-fa32_abs(w), xl, acc);
+    S.s64 = fa32_from_bits((fa32_to_bits(S.E.tm) + 64u) << 23);
+    S.Ev = fa32_scale_s(S.E.p, S.s64);
+    float d = 1.0f + S.Ev;
+    float d_lo = (1.0f - d) + S.Ev;                        /* Fast2Sum: 1 >= E */
+    if (acc)
+        d_lo += fa32_scale_s(S.E.p_lo, S.s64);
+    S.q0 = 1.0f / d;
+    S.qf = fa32_div_fix(S.q0, 1.0f, 0.0f, d, d_lo, S.q0);
+    return S;
+}
+
+/* E * q * 2^-n... i.e. sigmoid(-|w|) before scaling: p*q rounded once (acc adds p_lo) */
+FA_INLINE float fa32_sig_neg_m(fa32_sig_t S, const int acc)
+{
+    if (!acc) {
+        float q = S.q0 + S.qf;
+        return fa32_fma(S.E.t, q, q);
+    }
+    return fa32_fma(S.E.p, S.q0, fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0));
+}
+
+FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
+    float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
+    return x < 0.0f ? neg : S.q0 + S.qf;
+}
+/* sigmoid' = E q^2 for either sign, scaled last */
+FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
+    float m;
+    if (!acc) {
+        /* (1 + t)(Q + q2lo) = Q + (t Q + q2lo), rounded once at the end: q and q^2 each
+         * rounded would cost 3.6 ulp near x = 0 (q^2 ~ 1/4 sits on a binade edge) */
+        fa32_pair Q = fa32_two_prod(S.q0, S.q0);           /* q^2 = Q + 2 q0 qf */
+        float q2lo = fa32_fma(2.0f * S.q0, S.qf, Q.lo);
+        m = Q.hi + fa32_fma(S.E.t, Q.hi, q2lo);
+    } else {
+        fa32_pair Q = fa32_two_prod(S.q0, S.q0);
+        float q2lo = fa32_fma(2.0f * S.q0, S.qf, Q.lo);
+        m = fa32_fma(S.E.p, Q.hi, fa32_fma(S.E.p, q2lo, S.E.p_lo * Q.hi));
+    }
+    return g * fa32_scale_s(m, S.s64);
+}
+/* y (1 - y) = y - y^2 in one FMA (exact until the rounding, no cancellation near y = 1); the
+ * addend is clamped so that y = +inf gives -inf, as y (1 - y) does, not inf - inf. */
+FA_INLINE float sigmoid_bwo32(float g, float y, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1; (void)acc;
+    return g * fa32_fma(-y, y, fa32_min(y, 0x1.fffffep127f));
+}
+
+/* silu(x) = x sigmoid(x): x q for x >= 0, x E q for x < 0, where x E q is formed as
+ * (x p q) * 2^n: near x = -89 E is subnormal but x E is not, so 2^n is applied last (in two
+ * halves, fa32_scale). */
+FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
+    float xc = fa32_max(x, -128.0f), m, pos;
+    if (!acc) {
+        /* x q (1 + t) = X + (t X + c) with x q0 = X + X_lo exact, rounded once at the end:
+         * x q rounded first would cost up to 1 ulp more when x q and the result sit at
+         * opposite ends of their binades */
+        fa32_pair X = fa32_two_prod(xc, S.q0);
+        float c = fa32_fma(xc, S.qf, X.lo);
+        m = X.hi + fa32_fma(S.E.t, X.hi, c);
+        pos = fa32_fma(x, S.qf, x * S.q0);
+        pos = x < 0x1p100f ? pos : x;                      /* q = 1; x = inf: inf * 0 */
+    } else {
+        fa32_pair XP = fa32_two_prod(xc, S.E.p);
+        float lo = fa32_fma(XP.hi, S.qf, fa32_fma(xc, S.E.p_lo, XP.lo) * S.q0);
+        m = fa32_fma(XP.hi, S.q0, lo);
+        pos = fa32_fma(x, S.q0, x * S.qf);
+        pos = x < 0x1p100f ? pos : x;
+    }
+    return x < 0.0f ? fa32_scale_s(m, S.s64) : pos;
+}
+/* silu' = sigmoid (1 + x (1 - sigmoid)): x >= 0: q (1 + x E q); x < 0: E q (1 + x q).
+ * 1 + x q vanishes at x = -1.2785 and is formed in FMAs (rounded once before its zero). */
+FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
+    float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);
+    float q = S.q0 + S.qf;
+    /* x < 0: E q (1 + x q) with m = E q and x q = X + xq_lo exact (two-product): 1 + x q or
+     * x q rounded first costs 2.4-3 ulp for x < -8, where the result sits low in its binade */
+    fa32_pair X = fa32_two_prod(xc, S.q0);
+    float xq_lo = fa32_fma(xc, S.qf, X.lo);
+    float neg, pos;
+    if (!acc) {
+        float m = fa32_sig_neg_m(S, 0);
+        neg = fa32_scale_s(fa32_fma(m, X.hi, fa32_fma(m, xq_lo, m)), S.s64);
+        pos = q * fa32_fma(xc * S.Ev, q, 1.0f);
+    } else {
+        /* Accurate: f' as an unevaluated hi + lo, and g * f' rounded once at the end (with a
+         * random g in [-2, 2], f' rounded first would double its error where g f' falls low
+         * in its binade). 1 + X = u + u_lo by 2Sum (|X| crosses 1); m = E q = M + m_lo. */
+        float u = 1.0f + X.hi, bv = u - 1.0f;
+        float u_lo = ((1.0f - (u - bv)) + (X.hi - bv)) + xq_lo;
+        fa32_pair M = fa32_two_prod(S.E.p, S.q0);
+        float m_lo = M.lo + fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0);
+        fa32_pair P = fa32_two_prod(M.hi, u);
+        float lo = P.lo + fa32_fma(M.hi, u_lo, m_lo * u);
+        float nh = fa32_scale_s(P.hi, S.s64), nl = fa32_scale_s(lo, S.s64);
+        float v = xc * S.Ev * q;                                    /* x E q <= 0.28 */
+        float ph = S.q0, pl = fa32_fma(S.q0, v, S.qf);              /* q (1 + v) */
+        float hi = x < 0.0f ? nh : ph, lo2 = x < 0.0f ? nl : pl;
+        float r = fa32_fma(g, hi, g * lo2);
+        return fa32_abs(g) <= 0x1.fffffep127f ? r : g * hi;   /* g = inf: inf * 0 in lo */
+    }
+    return g * (x < 0.0f ? neg : pos);
+}
+
+/* elu: x > 0 ? x : alpha * expm1(x), expm1 from the shared core (hi + lo at acc = 1). */
+FA_INLINE float elu_fwd32(float x, float alpha, float p1, const int acc)
+{
+    (void)p1;
+    float neg = fa32_a_expm1(alpha, 0.0f, x, 0.0f, acc);
+    return x > 0.0f ? x : neg;
+}
+/* elu' = alpha e^x for x <= 0: (alpha p) * 2^n, scaled last (alpha e^x may be normal where e^x
+ * is not) */
+FA_INLINE float elu_bwd32(float g, float x, float alpha, float p1, const int acc)
+{
+    (void)p1;
+    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, acc);
+    float m = acc ? fa32_fma(alpha, E.p, alpha * E.p_lo) : fa32_fma(alpha, E.t, alpha);
+    return x > 0.0f ? g : g * fa32_scale(m, E);
+}
+FA_INLINE float elu_bwo32(float g, float y, float alpha, float p1, const int acc)
+{
+    (void)p1; (void)acc;
+    return y > 0.0f ? g : g * (y + alpha);
+}
+
+/* SELU's constants as hi + lo float32 pairs (torch's double values) */
+#define FA32_SELU_S 0x1.0cfabep+0f
+#define FA32_SELU_S_LO -0x1.2addda0p-25f
+#define FA32_SELU_SA 0x1.c212ccp+0f
+#define FA32_SELU_SA_LO 0x1.903c0cp-26f
+/* SCALE * v rounded once (v = +-inf: S*v, as fma(S, v, S_LO*v) would be inf - inf) */
+FA_INLINE float fa32_selu_s(float v)
+{
+    /* below 2^-60 scaled up by 2^64 first, so S_LO * v does not lose bits to underflow */
+    int tiny = fa32_abs(v) < 0x1p-60f;
+    float vv = tiny ? v * 0x1p64f : v;
+    float r = fa32_fma(FA32_SELU_S, vv, FA32_SELU_S_LO * vv);
+    r = tiny ? r * 0x1p-64f : r;
+    return fa32_abs(v) <= 0x1.fffffep127f ? r : FA32_SELU_S * v;
+}
+FA_INLINE float selu_fwd32(float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    float neg = fa32_a_expm1(FA32_SELU_SA, FA32_SELU_SA_LO, x, 0.0f, acc);
+    return x > 0.0f ? fa32_selu_s(x) : neg;
+}
+FA_INLINE float selu_bwd32(float g, float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, acc);
+    float m = fa32_fma(FA32_SELU_SA, E.t, fa32_fma(FA32_SELU_SA_LO, E.p, FA32_SELU_SA));
+    if (acc)
+        m = fa32_fma(FA32_SELU_SA, E.p, fa32_fma(FA32_SELU_SA, E.p_lo, FA32_SELU_SA_LO * E.p));
+    float gs = fa32_selu_s(g);
+    return x > 0.0f ? gs : g * fa32_scale(m, E);
+}
+/* y + SCALE*ALPHA: y + SA is exact near y = -SA (Sterbenz) where it cancels, and SA's low part
+ * is added after it */
+FA_INLINE float selu_bwo32(float g, float y, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1; (void)acc;
+    fa32_pair S = fa32_fast2sum(FA32_SELU_SA, y);
+    float v = S.hi + (S.lo + FA32_SELU_SA_LO);
+    float gs = fa32_selu_s(g);
+    return y > 0.0f ? gs : g * v;
+}
+
+/* celu: z = x / alpha as z + z_lo (z = x * (1/alpha), the remainder exact by FMA): the
+ * rounding of z alone would cost up to 1 ulp; z_lo is folded into the exp core's argument. */
+FA_INLINE fa32_pair fa32_celu_z(float x, float alpha)
+{
+    fa32_pair Z;
+    float inv = 1.0f / alpha;                  /* loop-invariant for scalar alpha: hoisted */
+    Z.hi = fa32_max(fa32_min(x * inv, 0.0f), FA32_EXP_XMIN);
+    Z.lo = fa32_fma(-Z.hi, alpha, fa32_min(x, 0.0f)) * inv;
+    Z.lo = Z.hi > FA32_EXP_XMIN ? Z.lo : 0.0f; /* clamped: the remainder means nothing */
+    return Z;
+}
+FA_INLINE float celu_fwd32(float x, float alpha, float p1, const int acc)
+{
+    (void)p1;
+    fa32_pair Z = fa32_celu_z(x, alpha);
+    float neg = fa32_a_expm1(alpha, 0.0f, Z.hi, Z.lo, acc);
+    /* celu(x) rounds to x for |x| < 2^-60, where x/alpha may be subnormal (and inexact) */
+    return (x > 0.0f || fa32_abs(x) < 0x1p-60f) ? x : neg;
+}
+FA_INLINE float celu_bwd32(float g, float x, float alpha, float p1, const int acc)
+{
+    (void)p1;
+    fa32_pair Z = fa32_celu_z(x, alpha);
+    fa32_exp_t E = fa32_exp_core(Z.hi, Z.lo, acc);
+    float m = acc ? E.p + E.p_lo : E.p;
+    return x > 0.0f ? g : g * fa32_scale(m, E);
+}
+/* y/alpha + 1 = (y + alpha)/alpha: y + alpha is exact where it cancels (y near -alpha, Sterbenz);
+ * the quotient is corrected by its exact remainder */
+FA_INLINE float celu_bwo32(float g, float y, float alpha, float p1, const int acc)
+{
+    (void)p1; (void)acc;
+    float inv = 1.0f / alpha;
+    float s = y + alpha;
+    float s_lo = fa32_abs(y) <= fa32_abs(alpha) ? alpha - (s - y) : y - (s - alpha);
+    float q0 = s * inv;
+    float v = fa32_fma(fa32_fma(-q0, alpha, s) + s_lo, inv, q0);
+    v = fa32_abs(q0) <= 0x1.fffffep127f ? v : q0;          /* q0 overflowed: inf - inf */
+    return y > 0.0f ? g : g * v;
+}
+
+/* log1p(E) for E = (1 + t + t_lo) 2^n in [0, 1], as 2^n (hi + lo): 2 atanh(s) with
+ * s = E/(2+E) = E w, w = 1/(2+E) = w0 + wf (one corrected division), so that
+ *   log1p(E) = 2^n * 2 (1+t) w (1 + s^2 R(s^2)),
+ * a product scaled last: for b < -87 E is subnormal but log1p(E)/beta need not be. */
+FA_INLINE fa32_pair fa32_log1p_exp(fa32_exp_t E, float s64, const int acc)
+{
+    fa32_pair L;
+    float Ev = fa32_scale_s(E.p, s64);
+    float d = 2.0f + Ev;
+    float d_lo = (2.0f - d) + Ev;                          /* Fast2Sum: 2 >= E */
+    if (acc)
+        d_lo += fa32_scale_s(E.p_lo, s64);
+    float w0 = 1.0f / d;
+    float wf = fa32_div_fix(w0, 1.0f, 0.0f, d, d_lo, w0);
+    float sv = Ev * w0, u = sv * sv, R;
+    if (!acc)
+        R = fa32_fma(fa32_fma(fa32_fma(FA32_LOG1PF_R3, u, FA32_LOG1PF_R2), u, FA32_LOG1PF_R1), u,
+                     FA32_LOG1PF_R0);
+    else
+        R = fa32_fma(fa32_fma(fa32_fma(fa32_fma(FA32_LOG1PA_R4, u, FA32_LOG1PA_R3), u,
+                                       FA32_LOG1PA_R2), u, FA32_LOG1PA_R1), u, FA32_LOG1PA_R0);
+    float uR = u * R;                                      /* <= 0.04 */
+    if (!acc) {
+        float w = w0 + wf;
+        float M = fa32_fma(E.t, w, w);                     /* (1 + t) w */
+        L.hi = 2.0f * M;
+        L.lo = 2.0f * (M * uR);
+    } else {
+        fa32_pair P = fa32_two_prod(E.p, w0);              /* (p + p_lo)(w0 + wf) = P + c */
+        float c = fa32_fma(E.p, wf, fa32_fma(E.p_lo, w0, P.lo));
+        L.hi = 2.0f * P.hi;
+        L.lo = 2.0f * fa32_fma(P.hi, uR, c);
+    }
+    return L;
+}
+
+/* softplus(x) = x where beta x > threshold (decided on the exact product b + b_lo), else
+ * (max(b, 0) + log1p(e^-|b|)) / beta = max(x, 0) + log1p(E)/beta, E = e^-|b + b_lo|. */
+FA_INLINE fa32_pair fa32_softplus_b(float x, float beta)
+{
+    fa32_pair B = fa32_two_prod(beta, x);
+    B.lo = fa32_abs(B.hi) < 0x1p100f ? B.lo : 0.0f;
+    return B;
+}
+FA_INLINE int fa32_softplus_linear(fa32_pair B, float threshold)
+{
+    return B.hi > threshold || (B.hi == threshold && B.lo > 0.0f);
+}
+FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int acc)
+{
+    fa32_pair B = fa32_softplus_b(x, beta);
+    float xl = B.hi < 0.0f ? B.lo : -B.lo;
+    fa32_exp_t E = fa32_exp_core(-fa32_abs(B.hi), xl, acc);
+    float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+    fa32_pair L = fa32_log1p_exp(E, s64, acc);
+    /* log1p(E)/beta = 2^n (q0 + (L - q0 beta)/beta), the remainder exact */
+    float inv = 1.0f / beta;
+    float q0 = L.hi * inv;
+    float rem = fa32_fma(-q0, beta, L.hi) + L.lo;
+    float neg = fa32_scale_s(fa32_fma(rem, inv, q0), s64);
+    /* x > 0: x + 2^n (q0 + rem/beta) rounded once: 2Sum of x and 2^n q0 (n >= -30 here, so
+     * the scaling is exact); x + neg would round twice (2.05 ulp) */
+    float a = fa32_scale_s(q0, s64), f = fa32_scale_s(rem * inv, s64);
+    int xbig = fa32_abs(x) >= fa32_abs(a);
+    float big = xbig ? x : a, small = xbig ? a : x;
+    float h = x + a;
+    float pos = h + ((small - (h - big)) + f);
+    return fa32_softplus_linear(B, threshold) ? x : (B.hi > 0.0f ? pos : neg);
+}
+/* softplus' = sigmoid(beta x), through the sigmoid parts with the product's low part */
+FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, const int acc)
+{
+    fa32_pair B = fa32_softplus_b(x, beta);
+    fa32_sig_t S = fa32_sigmoid_parts(B.hi, B.lo, acc);
+    float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
+    float sg = B.hi < 0.0f ? neg : S.q0 + S.qf;
+    return fa32_softplus_linear(B, threshold) ? g : g * sg;
+}
+/* sigmoid(beta x) = -expm1(-beta y); the linear part starts at beta y = top = max(t, 0) +
+ * log1p(e^-|t|) (see the double softplus_bwo). top is loop-invariant; deciding it in float32
+ * moves the switch by ~1e-7 relative, where both sides agree to 1 - e^-t anyway. */
+FA_INLINE float softplus_bwo32(float g, float y, float beta, float threshold, const int acc)
+{
+    fa32_exp_t Et = fa32_exp_core(-fa32_abs(threshold), 0.0f, 0);
+    float st = fa32_from_bits((fa32_to_bits(Et.tm) + 64u) << 23);
+    fa32_pair T = fa32_log1p_exp(Et, st, 0);
+    float top = fa32_max(threshold, 0.0f) + fa32_scale_s(T.hi + T.lo, st);
+    fa32_pair B = fa32_softplus_b(y, beta);
+    fa32_pair M = fa32_expm1_neg(-B.hi, -B.lo, acc);
+    float v = acc ? -(M.hi + M.lo) : -M.hi;
+    return B.hi > top ? g : g * v;
+}
 
 #endif

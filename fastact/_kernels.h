@@ -241,7 +241,8 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
 /* X(name, number of scalar parameters, kind, whether integer inputs keep their dtype (the result
  * is computed exactly in the integer type), backward from the output: OWN formula, SAME as from
  * x, or NONE). kind NATIVE: one exact formula in the input's own type, the same at both
- * precision levels. kind MATH: float32 through name_fwd32/bwd32/bwo32 (_f32_*.h) at the fast and
+ * precision levels. kind WIDE: a formula in the input's own type at the fast level, which
+ * float32 evaluates in double at the accurate level (rounded once). kind MATH: float32 through name_fwd32/bwd32/bwo32 (_f32_*.h) at the fast and
  * the accurate level, float64 through the double formulas above (always accurate). */
 #define FASTACT_KERNELS(X)                        \
     X(relu, 0, NATIVE, 1, SAME)                   \
@@ -255,7 +256,7 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
     X(selu, 0, MATH, 0, OWN)                \
     X(celu, 1, MATH, 0, OWN)                \
     X(hardsigmoid, 0, NATIVE, 0, OWN)             \
-    X(hardswish, 0, NATIVE, 0, NONE)              \
+    X(hardswish, 0, WIDE, 0, NONE)                \
     X(hardtanh, 2, NATIVE, 0, SAME)               \
     X(relu6, 0, NATIVE, 0, SAME)                  \
     X(sigmoid, 0, MATH, 0, OWN)             \
@@ -270,6 +271,20 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
     FA_INLINE double name##_fwd_d(double x, double p0, double p1)                                \
     { (void)p0; (void)p1; return name##_FWD(double, x, p0, p1); }                               \
     FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                           \
+    { (void)p0; (void)p1; return name##_BWD(float, g, x, p0, p1); }                             \
+    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                      \
+    { (void)p0; (void)p1; return name##_BWD(double, g, x, p0, p1); }
+/* float32 hardswish rounds three times (x + 3, / 6, * x): 1.8 ulp; in double once. */
+#define FA_SCALARS_WIDE(name)                                                                    \
+    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                                    \
+    { (void)p0; (void)p1; return (float)name##_FWD(double, (double)x, p0, p1); }                \
+    FA_INLINE float name##_fwd_ff(float x, float p0, float p1)                                   \
+    { (void)p0; (void)p1; return name##_FWD(float, x, p0, p1); }                                \
+    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                                \
+    { (void)p0; (void)p1; return name##_FWD(double, x, p0, p1); }                               \
+    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                           \
+    { (void)p0; (void)p1; return (float)name##_BWD(double, (double)g, (double)x, p0, p1); }     \
+    FA_INLINE float name##_bwd_ff(float g, float x, float p0, float p1)                          \
     { (void)p0; (void)p1; return name##_BWD(float, g, x, p0, p1); }                             \
     FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                      \
     { (void)p0; (void)p1; return name##_BWD(double, g, x, p0, p1); }
@@ -304,6 +319,7 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
     FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                      \
     { return name##_bwo(g, y, p0, p1, 1); }
 #define FA_BWO_SCALARS_NATIVE_NONE(name)
+#define FA_BWO_SCALARS_WIDE_NONE(name)
 #define FA_BWO_SCALARS_MATH_NONE(name)
 #define FA_SCALARS(name, np, kind, keeps_int, bwo)                                               \
     FA_SCALARS_##kind(name) FA_BWO_SCALARS_##kind##_##bwo(name)
@@ -368,6 +384,7 @@ typedef struct {
 /* {fast, accurate}: NATIVE kernels run the same loop at both levels */
 #define FA_LEVELS_NATIVE(name, dir, arr) {FA_BY_ISA(name##_##dir##_f##arr), FA_BY_ISA(name##_##dir##_f##arr)}
 #define FA_LEVELS_MATH(name, dir, arr) {FA_BY_ISA(name##_##dir##_ff##arr), FA_BY_ISA(name##_##dir##_f##arr)}
+#define FA_LEVELS_WIDE(name, dir, arr) FA_LEVELS_MATH(name, dir, arr)
 #define FA_BWO_ENTRY_SAME(name, kind)                                                            \
     FA_LEVELS_##kind(name, bwo, ), FA_BY_ISA(name##_bwo_d),                              \
     FA_LEVELS_##kind(name, bwo, _arr), FA_BY_ISA(name##_bwo_d_arr)

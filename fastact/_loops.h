@@ -47,9 +47,10 @@
 #define FA_BWO_LOOPS_SAME(name) FA_BWD_LOOPS_T(name, bwo, float, f) FA_BWD_LOOPS_T(name, bwo, double, d)
 #define FA_BWO_LOOPS_OWN(name) FA_BWO_LOOPS_SAME(name)
 #define FA_BWO_LOOPS_NONE(name)
-/* MATH kernels have a second float32 level, _ff (fast); _f is the accurate one */
+/* MATH and WIDE kernels have a second float32 level, _ff (fast); _f is the accurate one */
 #define FA_FAST_LOOPS_NATIVE(name, bwo)
 #define FA_FAST_LOOPS_MATH(name, bwo) FA_LOOPS_T(name, float, ff) FA_FAST_BWO_LOOPS_##bwo(name)
+#define FA_FAST_LOOPS_WIDE(name, bwo) FA_FAST_LOOPS_MATH(name, bwo)
 #define FA_FAST_BWO_LOOPS_OWN(name) FA_BWD_LOOPS_T(name, bwo, float, ff)
 #define FA_FAST_BWO_LOOPS_NONE(name)
 #define FA_LOOPS(name, np, kind, keeps_int, bwo)                                                  \
@@ -64,5 +65,6 @@ FASTACT_KERNELS(FA_LOOPS)
 #undef FA_BWO_LOOPS_NONE
 #undef FA_FAST_LOOPS_NATIVE
 #undef FA_FAST_LOOPS_MATH
+#undef FA_FAST_LOOPS_WIDE
 #undef FA_FAST_BWO_LOOPS_OWN
 #undef FA_FAST_BWO_LOOPS_NONE

@@ -1,4 +1,5 @@
-"""Runtime instruction-set dispatch: every level the CPU has gives the same bits."""
+"""Runtime instruction-set dispatch: every instruction set the CPU has gives the same bits, at both
+precision levels."""
 import os
 import subprocess
 import sys
@@ -10,18 +11,21 @@ import hashlib, numpy as np, fastact
 from fastact._dispatch import UFUNCS
 rng = np.random.default_rng(0)
 x64 = np.concatenate([rng.standard_normal(4099) * 6, rng.uniform(-40, 40, 4099),
+                      rng.uniform(-100, 20, 4099), -np.geomspace(1e-30, 1e4, 4099),
                       [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-310, -1e308]])
 h = hashlib.sha256()
-for dt in (np.float16, np.float32, np.float64):
+for level, dt in [(level, dt) for level in ("fast", "accurate")
+                  for dt in (np.float16, np.float32, np.float64)]:
     x = x64.astype(dt)
     for name, uf in sorted(UFUNCS.items()):
         args = (x[::-1], x) if name.endswith("_backward") else (x,)
         args += (0.1,) * (uf.nin - len(args))
-        h.update(np.ascontiguousarray(uf(*args)).tobytes())
+        with fastact.precision(level):
+            h.update(np.ascontiguousarray(uf(*args)).tobytes())
         if uf.nin == len(args) and dt != np.float16:
             fn = getattr(fastact, name, None)
             if fn is not None:
-                h.update(fn(*args).tobytes())
+                h.update(fn(*args, precision=level).tobytes())
 print(fastact.isa(), h.hexdigest())
 """
 

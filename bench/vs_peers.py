@@ -1,0 +1,255 @@
+"""fastact against torch, JAX and onnxruntime, each library in its own process.
+
+    python bench/vs_peers.py --quick        # 65,536 and 1,048,576 elements, one thread, ~3 min
+    python bench/vs_peers.py                # 1,000 .. 16,777,216, one thread and all threads
+    python bench/vs_peers.py -k sigmoid,gelu --sizes 1048576 --threads 1
+
+float32. Every function of the table, forward and backward, on two data sets: standard normal,
+and uniform over [-10, 10] (so that a fast body with a slow tail cannot hide). fastact runs at
+both precision levels (fast, the default, and accurate) into a preallocated output (in place at
+16,777,216); the peers run as their users call them:
+  - torch: the ATen out= overloads (no allocation), backward through the ATen backward kernels
+    (sigmoid's and tanh's start from the output: they sit in the from-output rows);
+  - JAX: jax.jit of jax.nn, inputs already on the device, result waited for; backward by jax.vjp;
+  - onnxruntime: a one-node ONNX model per function (two for silu: x * Sigmoid(x)), outputs bound
+    to a preallocated array (IOBinding); forward only.
+(bench/peers.py holds these, for bench/report.py and the pytest-benchmark suite too.)
+Why a process each: torch's OpenMP pool, XLA's and onnxruntime's threads spin after a call and
+steal the next library's cores. For one thread the process is pinned to one core
+(os.sched_setaffinity), since XLA splits large loops over its own pool whatever it is told.
+Each worker times every case after a warm-up, `--rounds` rounds of repeated calls, and keeps the
+median round. The parent writes bench/results/peers-<host>-<date>.json and .md: Gelem/s per
+library, and fastact's ratio to the fastest peer (above 1: fastact is faster).
+"""
+import argparse
+import datetime
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "tests")]
+LIBS = ["fastact", "fastact-accurate", "torch", "jax", "onnxruntime"]
+DATA = {"normal": lambda rng, n: rng.standard_normal(n),
+        "uniform10": lambda rng, n: rng.uniform(-10, 10, n)}
+
+
+def cases(only=None):
+    """(label, public function, kernel, choice, direction) for every function of the table;
+    direction: "forward", "backward" (from x) or "from_output" (the backward from y = f(x), where
+    the table allows it)."""
+    from fastact._table import ACTIVATIONS
+    out = []
+    for act in ACTIVATIONS:
+        for choice, kernel in act.kernels.items():
+            for direction in ("forward", "backward", "from_output"):
+                if direction == "from_output" and act.from_output is None:
+                    continue
+                label = kernel + {"forward": "", "backward": "_backward",
+                                  "from_output": "_backward_from_output"}[direction]
+                if only and not any(o == kernel or o == label for o in only):
+                    continue
+                out.append((label, act, kernel, choice, direction))
+    return out
+
+
+# ---- one library per process -----------------------------------------------------------------------
+
+def _fastact_impl(precision):
+    import fastact
+
+    def make(act, kernel, choice, direction, params):
+        kw = dict(zip((p for p, _ in act.params), params))
+        if act.choice is not None:
+            kw[act.choice[0]] = choice
+        kw["precision"] = precision
+        if direction == "from_output":
+            f = getattr(fastact, act.name + "_backward")
+            return lambda a, out: f(a[0], out=out, output=a[1], **kw)
+        if direction == "backward":
+            f = getattr(fastact, act.name + "_backward")
+            return lambda a, out: f(a[0], a[1], out=out, **kw)
+        f = getattr(fastact, act.name)
+        return lambda a, out: f(a[0], out=out, **kw)
+    return make
+
+
+def _peer_impl(lib, threads):
+    import peers
+    if lib == "torch":
+        torch = peers.load_torch(threads)
+        return lambda act, kernel, choice, direction, params: peers.torch_impl(
+            torch, kernel, direction, params)
+    if lib == "jax":
+        jax = peers.load_jax()
+        return lambda act, kernel, choice, direction, params: peers.jax_impl(
+            jax, kernel, direction, params)
+    ort = peers.load_onnxruntime()
+    return lambda act, kernel, choice, direction, params: peers.onnxruntime_impl(
+        ort, kernel, direction, params, np.float32, threads)
+
+
+def worker(lib, threads, sizes, only, rounds, target_s):
+    """Time every case with one library; prints one JSON list."""
+    if threads == 1:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    import fastact
+    from reference import PARAMS
+    fastact.set_num_threads(threads)
+    make = {"fastact": lambda: _fastact_impl("fast"),
+            "fastact-accurate": lambda: _fastact_impl("accurate")}.get(
+                lib, lambda: _peer_impl(lib, threads))()
+    results = []
+    for label, act, kernel, choice, direction in cases(only):
+        backward = direction != "forward"
+        try:
+            impl = make(act, kernel, choice, direction, PARAMS[kernel][0])
+        except Exception as e:          # a peer without this function or argument
+            print(f"{lib} {label}: {type(e).__name__}: {e}", file=sys.stderr)
+            impl = None
+        if impl is None:
+            continue
+        for n in sizes:
+            for data, gen in DATA.items():
+                rng = np.random.default_rng(n)
+                x = gen(rng, n).astype(np.float32)
+                g = rng.uniform(-2, 2, n).astype(np.float32)
+                if direction == "from_output":   # the output y = f(x) instead of x
+                    x = getattr(fastact, act.name)(x, **dict(act.params))
+                inplace = n >= 1 << 24 and lib.startswith("fastact")
+                out = (g if backward else x) if inplace else np.empty(n, np.float32)
+                args = [g, x] if backward else [x]
+                try:
+                    seconds = _time(impl, args, out, rounds, target_s)
+                except Exception as e:
+                    print(f"{lib} {label}: {type(e).__name__}: {e}", file=sys.stderr)
+                    break
+                results.append({"lib": lib, "case": label, "n": n, "data": data,
+                                "threads": threads, "inplace": inplace, "seconds": seconds})
+    json.dump(results, sys.stdout)
+
+
+def _time(impl, args, out, rounds, target_s):
+    for _ in range(3):
+        impl(args, out)
+    t0 = time.perf_counter()
+    impl(args, out)
+    once = max(time.perf_counter() - t0, 1e-7)
+    number = max(1, min(20000, int(target_s / once)))
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            impl(args, out)
+        samples.append((time.perf_counter() - t0) / number)
+    return statistics.median(samples)
+
+
+# ---- the parent: one process per library and thread count -------------------------------------------
+
+def run_all(args):
+    libs = [lib for lib in LIBS if lib in args.libs]
+    runs = []
+    for threads in args.threads:
+        for lib in libs:
+            cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib,
+                   "--threads", str(threads), "--sizes", ",".join(map(str, args.sizes)),
+                   "--rounds", str(args.rounds), "--target", str(args.target)]
+            if args.k:
+                cmd += ["-k", ",".join(args.k)]
+            t0 = time.time()
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                print(f"  {lib}, {threads} thread(s): failed\n{r.stderr[-2000:]}", file=sys.stderr)
+                continue
+            got = json.loads(r.stdout or "[]")
+            runs += got
+            print(f"  {lib}, {threads} thread(s): {len(got)} timings in {time.time() - t0:.0f} s",
+                  file=sys.stderr)
+    return runs
+
+
+def table(runs):
+    """Markdown: per thread count and data set, Gelem/s per library and fastact / fastest peer."""
+    by = {}
+    for r in runs:
+        by[(r["threads"], r["data"], r["case"], r["n"], r["lib"])] = r["n"] / r["seconds"] / 1e9
+    lines = []
+    keys = sorted({(r["threads"], r["data"]) for r in runs})
+    ncases = sorted({(r["case"], r["n"]) for r in runs}, key=lambda c: (_order(c[0]), c[1]))
+    peers = [lib for lib in LIBS if not lib.startswith("fastact")]
+    for threads, data in keys:
+        lines += [f"\n### {threads} thread(s), {data} data, float32, Gelem/s\n",
+                  "| function | n | fastact (fast) | fastact (accurate) | " + " | ".join(peers)
+                  + " | fast / fastest peer | fast / torch | fast / JAX | fast / onnxruntime |",
+                  "|---|---|" + "---|" * (2 + len(peers) + 4)]
+        for case, n in ncases:
+            v = {lib: by.get((threads, data, case, n, lib)) for lib in LIBS}
+            if v["fastact"] is None:
+                continue
+            best = max((v[p] for p in peers if v[p]), default=None)
+
+            def cell(x):
+                return "—" if x is None else f"{x:.2f}"
+
+            def ratio(p):
+                return "—" if not p else f"{v['fastact'] / p:.2f}x"
+            lines.append(f"| {case} | {n:,} | " + " | ".join(cell(v[lib]) for lib in LIBS)
+                         + f" | {ratio(best)} | {ratio(v['torch'])} | {ratio(v['jax'])} | "
+                         f"{ratio(v['onnxruntime'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def _order(case):
+    names = [c[0] for c in cases()]
+    return names.index(case) if case in names else len(names)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="65,536 and 1,048,576, one thread")
+    ap.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")],
+                    default=[1000, 65536, 1 << 20, 1 << 24])
+    ap.add_argument("--threads", type=lambda s: [int(v) for v in s.split(",")], default=None)
+    ap.add_argument("--libs", type=lambda s: s.split(","), default=LIBS)
+    ap.add_argument("-k", type=lambda s: s.split(","), default=None,
+                    help="kernels or cases, e.g. sigmoid,gelu_backward")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--target", type=float, default=0.02, help="seconds per round")
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--out", default=None, help="results file stem")
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker, args.threads[0], args.sizes, args.k, args.rounds, args.target)
+        return
+    cores = len(os.sched_getaffinity(0))
+    if args.quick:
+        args.sizes, args.threads = [65536, 1 << 20], args.threads or [1]
+    args.threads = args.threads or sorted({1, cores})
+    import fastact
+    print(f"fastact {fastact.__version__}, ISA {fastact.isa()}, {cores} cores", file=sys.stderr)
+    runs = run_all(args)
+    facts = {"host": socket.gethostname(), "isa": fastact.isa(), "cores": cores,
+             "date": datetime.date.today().isoformat(),
+             "fastact_isa_env": os.environ.get("FASTACT_ISA", "")}
+    stem = args.out or os.path.join(RESULTS, f"peers-{facts['host']}-{facts['date']}"
+                                    + (f"-{facts['fastact_isa_env']}" if facts["fastact_isa_env"] else "")
+                                    + ("-quick" if args.quick else ""))
+    os.makedirs(os.path.dirname(stem), exist_ok=True)
+    with open(stem + ".json", "w") as f:
+        json.dump({"facts": facts, "runs": runs}, f, indent=1)
+    text = f"fastact {fastact.__version__}, ISA {facts['isa']}, {cores} cores, {facts['date']}\n" + table(runs)
+    with open(stem + ".md", "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
