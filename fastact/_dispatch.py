@@ -194,7 +194,10 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False,
     if len(shape) > _ITER_MAXDIMS:
         return _call_squeezed(name, ufunc, arrays, params, out, shape, kw)
     try:
-        return ufunc(*arrays, *params, **kw)
+        # the kernels raise no flags; NumPy would warn about a result too large for a narrower
+        # out= (it becomes inf), and fastact emits no floating-point warnings
+        with np.errstate(all="ignore"):
+            return ufunc(*arrays, *params, **kw)
     except TypeError as e:   # NumPy's casting checks, which run before anything is written
         raise TypeError(f"fastact.{name}: {e}") from None
 
@@ -216,7 +219,8 @@ def _call_squeezed(name, ufunc, arrays, params, out, shape, kw):
     views = [a.reshape((1,) * (len(shape) - a.ndim) + a.shape).squeeze(drop) for a in arrays]
     kw = dict(kw, **({} if out is None else {"out": out.squeeze(drop)}))
     try:
-        result = ufunc(*views, *params, **kw)
+        with np.errstate(all="ignore"):
+            result = ufunc(*views, *params, **kw)
     except TypeError as e:
         raise TypeError(f"fastact.{name}: {e}") from None
     return out if out is not None else result.reshape(shape)

@@ -191,18 +191,25 @@ FA_INLINE double mish_bwd(double g, double x, double p0, double p1, const int f6
 
 /* softplus(x) = x if beta*x > threshold else log1p(exp(beta*x)) / beta, with
  * log1p(exp(b)) = max(b, 0) + log1p(exp(-|b|)); softplus' = sigmoid(beta*x). */
+/* Whether softplus is on its linear part: beta * x > threshold, also where the product
+ * overflows (then its sign, against a threshold of -inf, decides; an infinite x is exact). */
+FA_INLINE int fa_softplus_linear(double b, double x, double threshold)
+{
+    int overflow = fa_abs(b) == __builtin_inf() && fa_abs(x) != __builtin_inf();
+    return b > threshold || (overflow && (b > 0 || threshold == -__builtin_inf()));
+}
 FA_INLINE double softplus_fwd(double x, double beta, double threshold, const int f64)
 {
     double b = beta * x;
     fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
     double lp = fa_log1p_unit(S.E, f64);
-    return b > threshold ? x : ((b > 0 ? b : 0.0) + lp) / beta;
+    return fa_softplus_linear(b, x, threshold) ? x : ((b > 0 ? b : 0.0) + lp) / beta;
 }
 FA_INLINE double softplus_bwd(double g, double x, double beta, double threshold, const int f64)
 {
     double b = beta * x;
     fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
-    return b > threshold ? g : g * (b < 0 ? fa_scale(S.m * S.q, S.k, f64) : S.q);
+    return fa_softplus_linear(b, x, threshold) ? g : g * (b < 0 ? fa_scale(S.m * S.q, S.k, f64) : S.q);
 }
 
 /* Backward from the output y = f(x), for training loops that overwrite x with f(x). Where f'(x)
