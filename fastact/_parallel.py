@@ -17,6 +17,7 @@ import ctypes
 import os
 import sys
 import threading
+import warnings
 
 
 def _load_tbb():
@@ -55,7 +56,7 @@ _ENTRY = {key: ctypes.CFUNCTYPE(None, *sig)(addr) for key, (sig, addr) in
           ((key, (_SIG[key], addr)) for key, addr in _kernels.entry_points().items())}
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True)
 def _forward_blocks(entry, k, level, n, x, y, itemsize, p0, p1, nblocks):
     per = ((n + nblocks - 1) // nblocks + ALIGN - 1) // ALIGN * ALIGN
     for b in prange(nblocks):
@@ -65,7 +66,7 @@ def _forward_blocks(entry, k, level, n, x, y, itemsize, p0, p1, nblocks):
             entry(k, level, i1 - i0, x + i0 * itemsize, y + i0 * itemsize, p0, p1)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True)
 def _backward_blocks(entry, k, level, from_output, n, g, x, y, itemsize, p0, p1, nblocks):
     per = ((n + nblocks - 1) // nblocks + ALIGN - 1) // ALIGN * ALIGN
     for b in prange(nblocks):
@@ -75,6 +76,22 @@ def _backward_blocks(entry, k, level, from_output, n, g, x, y, itemsize, p0, p1,
             entry(k, level, from_output, i1 - i0, g + i0 * itemsize, x + i0 * itemsize,
                   y + i0 * itemsize, p0, p1)
 
+
+def _enable_caching():
+    """Numba's on-disk cache, where it finds a writable place (beside this file, NUMBA_CACHE_DIR,
+    or ~/.cache/numba). In a read-only installation with no writable home, the block runners are
+    compiled in each process instead, with one warning."""
+    try:
+        for blocks in (_forward_blocks, _backward_blocks):
+            blocks.enable_caching()
+    except RuntimeError as e:       # "cannot cache function ...: no locator available"
+        warnings.warn(f"fastact: Numba found no writable cache directory ({e}); the parallel "
+                      f"path compiles on its first call in each process (about a second). Set "
+                      f"NUMBA_CACHE_DIR to a writable directory to keep the compiled code",
+                      UserWarning, stacklevel=2)
+
+
+_enable_caching()
 
 # Taken while the layer in use is unknown (before the first parallel run) or not thread-safe.
 _turns = threading.Lock()

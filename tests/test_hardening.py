@@ -482,3 +482,44 @@ def test_layer_signatures():
         fastact.nn.ELU(beta=2)
     with pytest.raises(TypeError, match="fastact.nn.ELU: takes at most 1 positional"):
         fastact.nn.ELU(1.0, 2.0)
+
+
+# ---- read-only installation ------------------------------------------------------------------
+
+READ_ONLY_CHECK = """
+import warnings, numpy as np, fastact
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    fastact.set_num_threads(2)
+    fastact.set_parallel_threshold(1000)
+    x = np.linspace(-3, 3, 100_001)
+    assert np.array_equal(fastact.relu(x), np.maximum(x, 0))
+    assert fastact.gelu_backward(x, x).shape == x.shape
+print(len(seen), *[str(w.message)[:60] for w in seen], sep="\\n")
+"""
+
+
+def test_read_only_installation(tmp_path):
+    """site-packages, the package directory and $HOME not writable (a system install or a
+    container): Numba cannot cache, so the parallel path compiles in the process, with one
+    warning; nothing crashes. Run as an unprivileged user, for whom the checkout is read-only."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run as a user for whom the install is read-only")
+    script = tmp_path / "check.py"
+    script.write_text(READ_ONLY_CHECK)
+    os.chmod(tmp_path, 0o755)
+    os.chmod(script, 0o644)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent",
+           "NUMBA_NUM_THREADS": "2"}
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        sys.executable, str(script)], env=env, capture_output=True, text=True,
+                       timeout=300)
+    if r.returncode and "Permission denied" in r.stderr and "check.py" in r.stderr:
+        pytest.skip("the test file is not readable by an unprivileged user here")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "1" and lines[1].startswith("fastact: Numba found no writable cache"), r.stdout
