@@ -1,7 +1,10 @@
 """Builds fastact._kernels. Metadata lives in pyproject.toml."""
+import time
+
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 # -fno-trapping-math lets gcc vectorize the selects; -ffp-contract=off keeps a*b+c two roundings
 # on every instruction set, so AVX-512, AVX2 and baseline give the same bits. Never -ffast-math.
@@ -18,4 +21,20 @@ ext = Extension(
     extra_compile_args=CFLAGS,
 )
 
-setup(ext_modules=cythonize([ext], compiler_directives={"language_level": "3"}))
+class build_ext_with_progress(build_ext):
+    """Says which compile step runs, and how long each took: the C file holds the loops for three
+    instruction sets and takes about a minute to compile, which should not look like a hang
+    (pip shows this output with -v)."""
+
+    def build_extension(self, ext):
+        start = time.perf_counter()
+        print(f"fastact: [2/3] compiling {ext.name} for three instruction sets "
+              f"(about a minute)...", flush=True)
+        super().build_extension(ext)
+        print(f"fastact: [3/3] compiled and linked {ext.name} in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)
+
+
+print("fastact: [1/3] generating C from fastact/_kernels.pyx (Cython)...", flush=True)
+setup(ext_modules=cythonize([ext], compiler_directives={"language_level": "3"}),
+      cmdclass={"build_ext": build_ext_with_progress})

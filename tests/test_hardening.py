@@ -517,3 +517,26 @@ def test_read_only_installation():
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "1" and lines[1].startswith("fastact: Numba found no writable cache"), r.stdout
+
+
+def test_train_mlp_speedup_text():
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "examples" / "train_mlp.py"
+    spec = importlib.util.spec_from_file_location("train_mlp", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.speedup_text(1.25) == "1.25x faster"
+    assert mod.speedup_text(0.8) == "0.80x (slower)"
+    assert mod.speedup_text(1.0) == "1.00x faster"
+
+
+def test_readme_examples():
+    """The dask example carries its __main__ guard and install line; the quick start makes a venv."""
+    import pathlib
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    dask = readme[readme.index("## Beyond one machine: dask"):]
+    assert 'pip install "dask[array,distributed]"' in dask
+    assert 'if __name__ == "__main__":' in dask.split("```python", 1)[1].split("```", 1)[0]
+    quick = readme[readme.index("## Quick start"):].split("```", 2)[1]
+    assert quick.index("python3 -m venv") < quick.index("pip install")
