@@ -83,7 +83,8 @@ def _enable_caching():
     compiled in each process instead, with one warning."""
     try:
         for blocks in (_forward_blocks, _backward_blocks):
-            blocks.enable_caching()
+            if hasattr(blocks, "enable_caching"):       # not under NUMBA_DISABLE_JIT=1
+                blocks.enable_caching()
     except RuntimeError as e:       # "cannot cache function ...: no locator available"
         warnings.warn(f"fastact: Numba found no writable cache directory ({e}); the parallel "
                       f"path compiles on its first call in each process (about a second). Set "
