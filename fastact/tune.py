@@ -1,6 +1,6 @@
 """Measure where the parallel path starts to pay, per kernel and dtype, on this machine.
 
-    python -m fastact.tune            # writes ~/.cache/fastact/thresholds.json (about a minute)
+    python -m fastact.tune            # writes ~/.cache/fastact/thresholds.json (about 70 s on 2 cores)
     python -m fastact.tune --package  # writes fastact/thresholds.json, the shipped defaults
 
 For each kernel and dtype, the serial path (1 thread) and the parallel path (every thread) run
