@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 _RELAXED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile("ci", derandomize=True, max_examples=400, deadline=None,
                           suppress_health_check=_RELAXED, print_blob=True)
-settings.register_profile("long", max_examples=25_000, deadline=None,
+settings.register_profile("long", max_examples=20_000, deadline=None,
                           suppress_health_check=_RELAXED, print_blob=True)
 settings.load_profile("ci")
 
