@@ -392,6 +392,22 @@ FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
     if (!acc) {
         fa32_lean_t L = fa32_sig_lean(x, 0.0f);
         return fa32_div_lean(x < 0.0f ? L.E : 1.0f, L);
+    } else {
+        /* Accurate, the same lean form with every rounding before the last one exact: the
+         * numerator N 2^64 = fma(t, s64, s64) + N_lo (its residual exact: s64 - N64 is exact
+         * by Sterbenz) + t_lo s64, d_lo takes N_lo too, and the quotient is corrected by its
+         * exact remainder, then scaled by 2^-64 (one rounding, gradual underflow right). */
+        fa32_exp_t X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 1);
+        float s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
+        float N64 = fa32_fma(X.t, s64, s64);
+        float N_lo = fa32_fma(X.t, s64, s64 - N64) + X.t_lo * s64;
+        float E = N64 * 0x1p-64f;
+        float d = 1.0f + E;
+        float d_lo = ((1.0f - d) + E) + N_lo * 0x1p-64f;
+        float Nn = x < 0.0f ? N64 : 0x1p64f, Nl = x < 0.0f ? N_lo : 0.0f;
+        float y0 = Nn / d;
+        float rem = fa32_fma(-y0, d_lo, fa32_fma(-y0, d, Nn)) + Nl;
+        return fa32_fma(rem, fa32_recip12(d), y0) * 0x1p-64f;
     }
     fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
     float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
