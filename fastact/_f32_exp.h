@@ -145,10 +145,9 @@ typedef struct {
  * fma(t, M, M), one rounding: the rounding of p = 1 + t alone costs up to 1 ulp (p just above 1). Fast (acc = 0): t from the degree-6 polynomial,
  * relative error ~1e-8 + roundings, p_lo = t_lo = 0. Accurate (acc = 1): degree 7, and r, t,
  * p carried as hi + lo, so 1 + t + t_lo is good to ~2^-28 relative. */
-FA_INLINE fa32_exp_t fa32_exp_core(float x, float x_lo, const int acc)
+FA_INLINE fa32_exp_t fa32_exp_core_(float x, float x_lo, const int acc)
 {
     fa32_exp_t E;
-    x = fa32_max(fa32_min(x, FA32_EXP_XMAX), FA32_EXP_XMIN);
     E.tm = fa32_fma(x, FA32_LOG2E, FA32_MAGIC);
     E.n = E.tm - FA32_MAGIC;
     float r1 = fa32_fma(E.n, -FA32_LN2_HI, x);            /* exact */
@@ -197,6 +196,25 @@ FA_INLINE fa32_exp_t fa32_exp_core(float x, float x_lo, const int acc)
         E.p_lo = S.lo + E.t_lo;
     }
     return E;
+}
+
+FA_INLINE fa32_exp_t fa32_exp_core(float x, float x_lo, const int acc)
+{
+    return fa32_exp_core_(fa32_max(fa32_min(x, FA32_EXP_XMAX), FA32_EXP_XMIN), x_lo, acc);
+}
+/* the same for an argument known to be <= 0 (-|w|): one clamp fewer */
+FA_INLINE fa32_exp_t fa32_exp_core_neg(float x, float x_lo, const int acc)
+{
+    return fa32_exp_core_(fa32_max(x, FA32_EXP_XMIN), x_lo, acc);
+}
+/* -|x| in one bit operation */
+FA_INLINE float fa32_negabs(float x) { return fa32_from_bits(fa32_to_bits(x) | 0x80000000u); }
+
+/* 1/d to 1.1% for d in [1, 2] (quadratic, Lawson-fitted): enough for a division's correction
+ * term, which is itself ~2^-24 of the quotient */
+FA_INLINE float fa32_recip12(float d)
+{
+    return fa32_fma(fa32_fma(d, 0x1.50fbfp-2f, -0x1.78faf0p+0f), d, 0x1.11348cp+1f);
 }
 
 /* 2^n for n in [-126, 127] (outside: garbage; use fa32_scale or fa32_ldexp) */
@@ -340,9 +358,57 @@ FA_INLINE float fa32_sig_neg_m(fa32_sig_t S, const int acc)
     return fa32_fma(S.E.p, S.q0, fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0));
 }
 
+/* Fast level, the lean form (one division, ~30 operations): with E = e^-|x|, d = 1 + E
+ * carried as d + d_lo (Fast2Sum), sigmoid = N/(d + d_lo), N = E (x < 0) or 1, as
+ * y0 = N/d corrected by its remainder (N - y0 d - y0 d_lo)/d (1/d to 1%). E = (1 + t) 2^n is formed as
+ * fma(t, 2^(n+64), 2^(n+64)) * 2^-64, one rounding, gradual underflow right.
+ * N = x E for silu (x < 0), again one rounding: fma(t, x 2^(n+64), x 2^(n+64)) * 2^-64. */
+typedef struct { float E, d, d_lo, t, s64; } fa32_lean_t;
+FA_INLINE fa32_lean_t fa32_sig_lean(float x, float x_lo)
+{
+    fa32_lean_t L;
+    fa32_exp_t X;
+    if (FA32_IS_ZERO(x_lo))
+        X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 0);
+    else
+        X = fa32_exp_core_neg(fa32_negabs(x), x < 0.0f ? x_lo : -x_lo, 0);
+    L.t = X.t;
+    L.s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
+    L.E = fa32_fma(X.t, L.s64, L.s64) * 0x1p-64f;
+    L.d = 1.0f + L.E;
+    L.d_lo = (1.0f - L.d) + L.E;
+    return L;
+}
+FA_INLINE float fa32_div_lean(float N, fa32_lean_t L)
+{
+    float y0 = N / L.d;
+    float rem = fa32_fma(-y0, L.d_lo, fa32_fma(-y0, L.d, N));   /* N - y0 (d + d_lo), exact */
+    return fa32_fma(rem, fa32_recip12(L.d), y0);
+}
+
 FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
+    if (!acc) {
+        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
+        return fa32_div_lean(x < 0.0f ? L.E : 1.0f, L);
+    } else {
+        /* Accurate, the same lean form with every rounding before the last one exact: the
+         * numerator N 2^64 = fma(t, s64, s64) + N_lo (its residual exact: s64 - N64 is exact
+         * by Sterbenz) + t_lo s64, d_lo takes N_lo too, and the quotient is corrected by its
+         * exact remainder, then scaled by 2^-64 (one rounding, gradual underflow right). */
+        fa32_exp_t X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 1);
+        float s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
+        float N64 = fa32_fma(X.t, s64, s64);
+        float N_lo = fa32_fma(X.t, s64, s64 - N64) + X.t_lo * s64;
+        float E = N64 * 0x1p-64f;
+        float d = 1.0f + E;
+        float d_lo = ((1.0f - d) + E) + N_lo * 0x1p-64f;
+        float Nn = x < 0.0f ? N64 : 0x1p64f, Nl = x < 0.0f ? N_lo : 0.0f;
+        float y0 = Nn / d;
+        float rem = fa32_fma(-y0, d_lo, fa32_fma(-y0, d, Nn)) + Nl;
+        return fa32_fma(rem, fa32_recip12(d), y0) * 0x1p-64f;
+    }
     fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
     float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
     return x < 0.0f ? neg : S.q0 + S.qf;
@@ -351,6 +417,12 @@ FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
 FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
+    if (!acc) {
+        /* e = sigmoid(-|x|) (lean, corrected), f' = e (1 - e) = e - e^2 in one FMA */
+        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
+        float e = fa32_div_lean(L.E, L);
+        return g * fa32_fma(-e, e, e);
+    }
     fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
     float m;
     if (!acc) {
@@ -380,6 +452,13 @@ FA_INLINE float sigmoid_bwo32(float g, float y, float p0, float p1, const int ac
 FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
+    if (!acc) {
+        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
+        float xs = fa32_max(x, FA32_EXP_XMIN) * L.s64;
+        float N = x < 0.0f ? fa32_fma(L.t, xs, xs) * 0x1p-64f : x;
+        float y = fa32_div_lean(N, L);
+        return x < 0x1p100f ? y : x;                       /* x = inf: inf * 0 in the fix */
+    }
     fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
     float xc = fa32_max(x, -128.0f), m, pos;
     if (!acc) {
@@ -405,6 +484,18 @@ FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
 FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
+    if (!acc) {
+        /* e = sigmoid(-|x|), w = 1 - e: silu' = s (1 + x c) with (s, c) = (e, w) for x < 0 and
+         * (w, e) for x >= 0; 1 + x c in one FMA (it vanishes at the root, x = -1.2785) */
+        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
+        /* e kept as e 2^64 for x < 0 and scaled last: below -87 e is subnormal, e x is not */
+        float e64 = fa32_div_lean(fa32_fma(L.t, L.s64, L.s64), L);
+        float e = e64 * 0x1p-64f, w = 1.0f - e;
+        float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);
+        float neg = (e64 * fa32_fma(xc, w, 1.0f)) * 0x1p-64f;
+        float pos = w * fa32_fma(xc, e, 1.0f);
+        return g * (x < 0.0f ? neg : pos);
+    }
     fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
     float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);
     float q = S.q0 + S.qf;
@@ -586,9 +677,12 @@ FA_INLINE fa32_pair fa32_softplus_b(float x, float beta)
     B.lo = fa32_abs(B.hi) < 0x1p100f ? B.lo : 0.0f;
     return B;
 }
+/* beta x > threshold on the exact product: (hi - t) + lo has the sign of hi + lo - t, since
+ * hi - t is exact (Sterbenz) wherever lo could matter and a rounded sum keeps its sign. (One
+ * comparison: an || here stops gcc's if-conversion of the loop.) */
 FA_INLINE int fa32_softplus_linear(fa32_pair B, float threshold)
 {
-    return B.hi > threshold || (B.hi == threshold && B.lo > 0.0f);
+    return (B.hi - threshold) + B.lo > 0.0f;
 }
 FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int acc)
 {
@@ -609,12 +703,18 @@ FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int a
     float big = xbig ? x : a, small = xbig ? a : x;
     float h = x + a;
     float pos = h + ((small - (h - big)) + f);
-    return fa32_softplus_linear(B, threshold) ? x : (B.hi > 0.0f ? pos : neg);
+    float y = B.hi > 0.0f ? pos : neg;
+    return fa32_softplus_linear(B, threshold) ? x : y;
 }
 /* softplus' = sigmoid(beta x), through the sigmoid parts with the product's low part */
 FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, const int acc)
 {
     fa32_pair B = fa32_softplus_b(x, beta);
+    if (!acc) {
+        fa32_lean_t L = fa32_sig_lean(B.hi, B.lo);
+        float sg = fa32_div_lean(B.hi < 0.0f ? L.E : 1.0f, L);
+        return fa32_softplus_linear(B, threshold) ? g : g * sg;
+    }
     fa32_sig_t S = fa32_sigmoid_parts(B.hi, B.lo, acc);
     float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
     float sg = B.hi < 0.0f ? neg : S.q0 + S.qf;

@@ -1,14 +1,409 @@
 /* float32 math at two precision levels: tanh and the functions built on it, gelu_tanh and mish.
  * The contract is _f32_exp.h's, whose building blocks this file uses.
- *
- * STAGING: the bodies below still compute in double through the float64 formulas; they are
- * being replaced by float32 SIMD math.
  */
 #ifndef FASTACT_F32_TANH_H
 #define FASTACT_F32_TANH_H
 
-FA_VIA_DOUBLE_FWD32(tanh) FA_VIA_DOUBLE_BWD32(tanh) FA_VIA_DOUBLE_BWO32(tanh)
-FA_VIA_DOUBLE_FWD32(gelu_tanh) FA_VIA_DOUBLE_BWD32(gelu_tanh)
-FA_VIA_DOUBLE_FWD32(mish) FA_VIA_DOUBLE_BWD32(mish)
+/* ---- building blocks of this file ----------------------------------------------------------- */
+
+/* e^(x + x_lo) = (1 + t + t_lo) 2^n, as fa32_exp_core (_f32_exp.h) computes it, with three
+ * differences that this file needs:
+ *  - no clamp: callers clamp their own argument (tighter, or further: gelu_tanh's backward
+ *    needs n down to -184, which the scaling by 2^(n+64) allows);
+ *  - x_lo is added to -n*LN2_LO first and then to r once, at any size: gelu_tanh's x_lo reaches
+ *    2^-18 (|w| up to 127), where fa32_exp_core's r_lo (1 + r) loses r^2/2 * r_lo, 2^-22
+ *    relative, and its fast level rounds r twice;
+ *  - three levels: 0 fast (degree 6), 1 degree 7 with t single (~2^-25 relative after the
+ *    caller's rounding of 2^n (1 + t), for callers whose formula damps e^x's error: tanh),
+ *    2 degree 7 with r, t and p carried as hi + lo (fa32_exp_core's accurate level).
+ * |x| <= 130: n in [-188, 188]. */
+FA_INLINE fa32_exp_t fa32t_exp_core(float x, float x_lo, const int lvl)
+{
+    fa32_exp_t E;
+    E.tm = fa32_fma(x, FA32_LOG2E, FA32_MAGIC);
+    E.n = E.tm - FA32_MAGIC;
+    float r1 = fa32_fma(E.n, -FA32_LN2_HI, x);             /* exact */
+    float rr = FA32_IS_ZERO(x_lo) ? E.n * -FA32_LN2_LO : fa32_fma(E.n, -FA32_LN2_LO, x_lo);
+    float r = r1 + rr, P;
+    if (lvl) {
+        P = fa32_fma(fa32_fma(FA32_EXPA_P5, r, FA32_EXPA_P4), r, FA32_EXPA_P3);
+        P = fa32_fma(fa32_fma(P, r, FA32_EXPA_P2), r, FA32_EXPA_P1);
+        P = fa32_fma(P, r, FA32_EXPA_P0);
+    } else {
+        P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
+                     FA32_EXPF_P1);
+        P = fa32_fma(P, r, FA32_EXPF_P0);
+    }
+    if (lvl < 2) {
+        E.t = fa32_fma(r * r, P, r);
+        E.t_lo = 0.0f;
+        E.p = 1.0f + E.t;
+        E.p_lo = 0.0f;
+    } else {
+        /* r + r_lo exactly (Fast2Sum; where |rr| > |r1| both are below 2^-16 and the error of
+         * r_lo is below 2^-40); then as fa32_exp_core */
+        float r_lo = (r1 - r) + rr;
+        fa32_pair R = fa32_two_prod(r, r);
+        float q = fa32_fma(R.hi, P, fa32_fma(R.lo, P, fa32_fma(r_lo, r, r_lo)));
+        fa32_pair T = fa32_fast2sum(r, q);
+        E.t = T.hi;
+        E.t_lo = T.lo;
+        fa32_pair S = fa32_fast2sum(1.0f, E.t);
+        E.p = S.hi;
+        E.p_lo = S.lo + E.t_lo;
+    }
+    return E;
+}
+
+/* min(a, hi) for a >= +0 (and hi > 0): the bits of non-negative floats order as unsigned integers,
+ * so this is one vpminud. A float select (fa32_min) would do too, but gcc then propagates the
+ * constant through the select into everything downstream and blends two copies of the whole
+ * computation (measured: gelu_tanh ran at half speed). */
+FA_INLINE float fa32t_min_pos(float a, float hi)
+{
+    uint32_t u = fa32_to_bits(a), h = fa32_to_bits(hi);
+    return fa32_from_bits(u < h ? u : h);
+}
+FA_INLINE float fa32t_max_pos(float a, float lo)
+{
+    uint32_t u = fa32_to_bits(a), l = fa32_to_bits(lo);
+    return fa32_from_bits(u > l ? u : l);
+}
+
+/* 2^(n+64), n in [-190, 63] (fa32_scale's factor; the caller multiplies by 2^-64 last) */
+FA_INLINE float fa32t_pow2_64(fa32_exp_t E) { return fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23); }
+
+/* g (n + n_lo) / (D + D_lo) with one division, corrected with its remainder. The accurate level
+ * also folds g into the last sum exactly (g q = hi + lo), so that g != 1 adds no second rounding
+ * (it would cost up to 0.5-1 ulp of a bound of 2). */
+FA_INLINE float fa32t_gdiv(float g, float n, float n_lo, float D, float D_lo, const int acc)
+{
+    float iv = 1.0f / D;
+    float q = n * iv;
+    float rem = fa32_fma(-q, D_lo, fa32_fma(-q, D, n) + n_lo);
+    if (!acc)
+        return g * fa32_fma(rem, iv, q);
+    fa32_pair G = fa32_two_prod(g, q);
+    return G.hi + fa32_fma(g * rem, iv, G.lo);
+}
+
+/* ---- tanh ----------------------------------------------------------------------------------- */
+
+/* tanh(x) - x = x^3 P(x^2) for |x| <= atanh(1/2); tools/fit_f32_tanh.py (Lawson minimax of the
+ * relative error of tanh, float32 coefficients). P3: 3.65e-08 (2^-24.7), P4: 1.14e-09 (2^-29.7). */
+#define FA32T_TANH_P3_0 -0.333329499f
+#define FA32T_TANH_P3_1 0.133208051f
+#define FA32T_TANH_P3_2 -0.0526772216f
+#define FA32T_TANH_P3_3 0.0164483245f
+#define FA32T_TANH_P4_0 -0.333333164f
+#define FA32T_TANH_P4_1 0.133325443f
+#define FA32T_TANH_P4_2 -0.0538475476f
+#define FA32T_TANH_P4_3 0.021050714f
+#define FA32T_TANH_P4_4 -0.00624284893f
+#define FA32T_ATANH_HALF 0.549306154f   /* atanh(1/2), rounded down */
+
+/* tanh x = x + x^3 P(x^2) for |x| < atanh(1/2), where tanh < 1/2 (an expm1-based form there
+ * reached 2.5 ulp: expm1(2x) is about 2 tanh x, and its rounding weighs double where it lies
+ * just above a power of 2 and tanh just below); above it 1 - 2/(1 + t), t = e^(2|x|), where the
+ * error of f = 2/(1 + t) <= 1/2 counts at most half. 2|x| is clamped at 20 (t = 4.9e8, f < 2^-27,
+ * the result rounds to 1; at 18 it still rounded to 1 - 2^-24). */
+FA_INLINE float tanh_fwd32(float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    float a = fa32_abs(x);
+    float x2 = x * x, P;
+    if (acc) {
+        P = fa32_fma(FA32T_TANH_P4_4, x2, FA32T_TANH_P4_3);
+        P = fa32_fma(P, x2, FA32T_TANH_P4_2);
+        P = fa32_fma(P, x2, FA32T_TANH_P4_1);
+        P = fa32_fma(P, x2, FA32T_TANH_P4_0);
+    } else {
+        P = fa32_fma(FA32T_TANH_P3_3, x2, FA32T_TANH_P3_2);
+        P = fa32_fma(P, x2, FA32T_TANH_P3_1);
+        P = fa32_fma(P, x2, FA32T_TANH_P3_0);
+    }
+    float small = fa32_fma(x * x2, P, x);
+    fa32_exp_t E = fa32t_exp_core(fa32t_min_pos(a + a, 20.0f), 0.0f, acc);
+    float s = fa32_pow2(E);
+    float t = fa32_fma(s, E.t, s), big;
+    if (acc) {
+        /* (t - 1)/(t + 1) with t - 1 = n + n_lo and t + 1 = d + d_lo exactly (Fast2Sum, t >= 3),
+         * and the division corrected with its exact remainder, so the last FMA is the only
+         * full-size rounding; t's own rounding weighs (1 - y^2)/2 <= 3/8 of an ulp of it */
+        float d = t + 1.0f, d_lo = (t - d) + 1.0f;
+        float n = t - 1.0f, n_lo = (t - n) - 1.0f;
+        float iv = 1.0f / d;
+        float q = n * iv;
+        big = fa32_fma(fa32_fma(-q, d_lo, fa32_fma(-q, d, n) + n_lo), iv, q);
+    } else {
+        big = 1.0f - 2.0f / (1.0f + t);
+    }
+    /* big >= 0 takes x's sign bit */
+    return a < FA32T_ATANH_HALF ? small : fa32_from_bits(fa32_to_bits(big) | (fa32_to_bits(x) & 0x80000000u));
+}
+
+/* tanh'(x) = 4E/(1+E)^2 = 4E/(1 + E(2+E)), E = e^-2|x| = 2^n (1 + t): the denominator is rounded
+ * once (the rounding of 2 + E weighs E/(1+E)^2 <= 1/4 of an ulp of it), and E is applied as
+ * fa32_scale does, 2^(n+64) first and 2^-64 last, so a result near or below 2^-126 is rounded
+ * once. 2|x| is clamped at 104, beyond which the result is 0. */
+FA_INLINE float tanh_bwd32(float g, float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    float a = fa32_abs(x);
+    fa32_exp_t E = fa32t_exp_core(-fa32t_min_pos(a + a, -FA32_EXP_XMIN), 0.0f, 2 * acc);
+    float s4 = 4.0f * fa32t_pow2_64(E);
+    float num = fa32_fma(s4, E.t, s4);               /* 4 E 2^64 */
+    float e = num * 0x1p-66f;
+    if (!acc) {
+        float D = fa32_fma(e, 2.0f + e, 1.0f);
+        return g * ((num / D) * 0x1p-64f);
+    }
+    /* accurate: 4E = num + num_lo (Fast2Sum of s4 + s4 t, plus t_lo), D = 1 + E (2 + E) as
+     * D + D_lo, and the division corrected with its remainder */
+    float num_lo = ((s4 - num) + s4 * E.t) + s4 * E.t_lo;
+    float e_lo = num_lo * 0x1p-66f;
+    float c = 2.0f + e, c_lo = ((2.0f - c) + e) + e_lo;
+    fa32_pair V = fa32_two_prod(e, c);
+    float D = 1.0f + V.hi;
+    float D_lo = ((fa32t_max_pos(V.hi, 1.0f) - D) + fa32t_min_pos(V.hi, 1.0f))
+                 + fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo));
+    return fa32t_gdiv(g, num, num_lo, D, D_lo, 1) * 0x1p-64f;
+}
+
+/* tanh'(x) = 1 - y^2, rounded once by the FMA (correctly rounded for g = 1) */
+FA_INLINE float tanh_bwo32(float g, float y, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1; (void)acc;
+    return g * fa32_fma(-y, y, 1.0f);
+}
+
+/* ---- gelu_tanh -------------------------------------------------------------------------------
+ * gelu_tanh(x) = x sigmoid(w), w = K x (1 + c x^2), K = 2 sqrt(2/pi), c = 0.044715; with
+ * E = e^-|w| (fa32_exp_core) and d = 1 + E, sigmoid(w) is 1/d for x >= 0 and E/d for x < 0.
+ * For x < 0 the result's relative error is |w| times w's absolute error, and |w| reaches 105
+ * before the result leaves the subnormals, so w is carried as hi + lo (its absolute error
+ * ~2^-30): x^2 exact, K and K c split hi + lo, and every product's rounding kept (FMA). */
+#define FA32T_GT_K 0x1.988454p+0f          /* K = 2 sqrt(2/pi) = HI + LO */
+#define FA32T_GT_K_LO -0x1.857936p-25f
+#define FA32T_GT_KC 0x1.2444f2p-4f         /* K * 0.044715 = HI + LO */
+#define FA32T_GT_KC_LO 0x1.49b16ap-29f
+#define FA32T_GT_K3C 0x1.b6676cp-3f        /* 3 K 0.044715 = HI + LO, for w' = K + 3 K c x^2 */
+#define FA32T_GT_K3C_LO -0x1.175e2p-32f
+/* |x| beyond which the result is x itself (x > 0: E < 2^-150) or below the subnormals (x < 0) */
+#define FA32T_GT_XMAX 11.5f
+
+/* -|w| = -|x| (K + K c x^2) as hi + lo, for a = |x| <= FA32T_GT_XMAX; *x2 = a*a rounded */
+FA_INLINE fa32_pair fa32t_gelu_tanh_negw(float a, float *x2)
+{
+    fa32_pair X2 = fa32_two_prod(a, a);
+    float v = FA32T_GT_KC * X2.hi;
+    float v_lo = fa32_fma(FA32T_GT_KC_LO, X2.hi,
+                          fa32_fma(FA32T_GT_KC, X2.lo, fa32_fma(FA32T_GT_KC, X2.hi, -v)));
+    /* u = K + v exactly as u + u_lo: Fast2Sum with the larger operand first (v >= 0) */
+    float u = FA32T_GT_K + v;
+    float big = fa32t_max_pos(v, FA32T_GT_K), small = fa32t_min_pos(v, FA32T_GT_K);
+    float u_lo = ((big - u) + small) + (v_lo + FA32T_GT_K_LO);
+    fa32_pair W;
+    W.hi = a * u;
+    W.lo = fa32_fma(a, u_lo, fa32_fma(a, u, -W.hi));
+    W.hi = -W.hi;
+    W.lo = -W.lo;
+    *x2 = X2.hi;
+    return W;
+}
+
+/* x >= 0: x/d; x < 0: x E/d, with E = (1 + t) 2^n applied as 2^(n+64) first and 2^-64 last (the
+ * product x (1 + t) 2^(n+64) rounded once by an FMA), so results near 2^-126 round once. */
+FA_INLINE float gelu_tanh_fwd32(float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    float a = fa32t_min_pos(fa32_abs(x), FA32T_GT_XMAX);
+    float x2;
+    fa32_pair W = fa32t_gelu_tanh_negw(a, &x2);
+    fa32_exp_t E = fa32t_exp_core(W.hi, W.lo, 2 * acc);
+    float s64 = fa32t_pow2_64(E);
+    float xs = a * s64;                             /* |x| 2^(n+64); the sign goes in last */
+    int neg = x < 0.0f;
+    if (!acc) {
+        /* x (1 + t) as n + n_lo (its rounding would cost up to 0.75 ulp where n lies just above
+         * a power of 2 and the result just below one) and one division corrected with its
+         * remainder: rounding both, the result reached 2.4 ulp */
+        float d = 1.0f + fa32_fma(s64, E.t, s64) * 0x1p-64f;
+        fa32_pair XT = fa32_two_prod(xs, E.t);
+        fa32_pair N = fa32_fast2sum(xs, XT.hi);
+        float n = neg ? N.hi : x;
+        float n_lo = neg ? N.lo + XT.lo : 0.0f;
+        float iv = 1.0f / d;
+        float q = n * iv;
+        float y = fa32_fma(fa32_fma(-q, d, n) + n_lo, iv, q);
+        return neg ? y * -0x1p-64f : (x > FA32T_GT_XMAX ? x : y);
+    }
+    /* accurate: E = (p + p_lo) 2^n, d = 1 + E as d + d_lo, the numerator as hi + lo, and the
+     * division corrected with its exact remainder */
+    float e = (s64 * E.p) * 0x1p-64f, e_lo = (s64 * E.p_lo) * 0x1p-64f;
+    fa32_pair D = fa32_fast2sum(1.0f, e);
+    float d_lo = D.lo + e_lo;
+    fa32_pair N = fa32_two_prod(xs, E.p);
+    float n = neg ? N.hi : x;
+    float n_lo = neg ? fa32_fma(xs, E.p_lo, N.lo) : 0.0f;
+    float iv = 1.0f / D.hi;
+    float q = n * iv;
+    float y = q + fa32_div_fix(q, n, n_lo, D.hi, d_lo, iv);
+    return neg ? y * -0x1p-64f : (x > FA32T_GT_XMAX ? x : y);
+}
+
+/* gelu_tanh'(x) = s (1 + x (1 - s) w'), s = sigmoid(w), w' = K + 3 K c x^2, which over the common
+ * denominator D = (1 + E)^2 is
+ *   x < 0:  E (1 + E + x w') / D        x >= 0:  (1 + E + x w' E) / D
+ * (E scaled last for x < 0, as in the forward). 1 + E + x w' cancels towards the root at
+ * -0.7525, so its parts are exact (1 + E and w' as hi + lo, x w' by FMA; the accurate level
+ * also sums them exactly); E and D = 1 + E (2 + E) are carried as hi + lo and the one division
+ * is corrected with its remainder. */
+FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    float a = fa32t_min_pos(fa32_abs(x), FA32T_GT_XMAX);
+    float x2;
+    fa32_pair W = fa32t_gelu_tanh_negw(a, &x2);
+    fa32_exp_t E = fa32t_exp_core(W.hi, W.lo, 2 * acc);
+    float s64 = fa32t_pow2_64(E);
+    int neg = x < 0.0f;
+    float es = fa32_fma(s64, E.t, s64);             /* E 2^64 = es + es_lo */
+    float es_lo = ((s64 - es) + s64 * E.t) + (acc ? s64 * E.t_lo : 0.0f);
+    float e = es * 0x1p-64f, e_lo = es_lo * 0x1p-64f;
+    /* w' = K + 3Kc x^2 = wp + wp_lo (x^2's rounding, both constants' and the sum's) */
+    fa32_pair X2 = fa32_two_prod(a, a);
+    float v = FA32T_GT_K3C * X2.hi;
+    float v_lo = fa32_fma(FA32T_GT_K3C_LO, X2.hi,
+                          fa32_fma(FA32T_GT_K3C, X2.lo, fa32_fma(FA32T_GT_K3C, X2.hi, -v)));
+    float wp = FA32T_GT_K + v;
+    float wp_lo = ((fa32t_max_pos(v, FA32T_GT_K) - wp) + fa32t_min_pos(v, FA32T_GT_K))
+                  + (v_lo + FA32T_GT_K_LO);
+    float ope = 1.0f + e, ope_lo = ((1.0f - ope) + e) + e_lo;     /* 1 + E exactly */
+    /* D = 1 + E (2 + E) = D + D_lo */
+    float c = 2.0f + e, c_lo = ((2.0f - c) + e) + e_lo;
+    fa32_pair V = fa32_two_prod(e, c);
+    float D = 1.0f + V.hi;
+    float D_lo = ((fa32t_max_pos(V.hi, 1.0f) - D) + fa32t_min_pos(V.hi, 1.0f))
+                 + fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo));
+    /* x < 0: inner = 1 + E - |x| w' */
+    float in_lo = fa32_fma(-a, wp_lo, ope_lo);
+    float inner;
+    if (acc) {
+        fa32_pair M = fa32_two_prod(-a, wp);
+        inner = ope + M.hi;                          /* 2Sum: either may be the larger */
+        float bv = inner - ope;
+        in_lo += ((ope - (inner - bv)) + (M.hi - bv)) + M.lo;
+    } else {
+        inner = fa32_fma(-a, wp, ope);
+    }
+    fa32_pair N = fa32_two_prod(es, inner);
+    float n_neg_lo = fa32_fma(es, in_lo, fa32_fma(es_lo, inner, N.lo));
+    /* x >= 0: 1 + E + |x| w' E, no cancellation */
+    float aw = a * wp;
+    float n = neg ? N.hi : fa32_fma(aw, e, ope);
+    float n_lo = neg ? n_neg_lo : fa32_fma(aw, e_lo, ope_lo);
+    float y = fa32t_gdiv(g, n, n_lo, D, D_lo, acc);
+    return neg ? y * 0x1p-64f : y;
+}
+
+/* ---- mish ------------------------------------------------------------------------------------
+ * mish(x) = x tanh(softplus(x)); with E = e^-|x| (the double mish_fwd's rational forms, which
+ * never cancel):
+ *   x <= 0: x E c / D,  c = 2 + E, D = 2 + E c      x > 0: x N / Dp,  N = 1 + 2E, Dp = N + 2E^2
+ * E is scaled last for x <= 0 (2^(n+64) first), the numerator's products are carried as hi + lo
+ * and the one division is corrected with its remainder. |x| is clamped at 110 (x E < 2^-150
+ * for x < -104; above 9.02 the result is x, and the clamp keeps inf * 0 out of the formulas). */
+#define FA32T_MISH_XMAX 110.0f
+
+FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    float a = fa32t_min_pos(fa32_abs(x), FA32T_MISH_XMAX);
+    fa32_exp_t E = fa32t_exp_core(-a, 0.0f, 2 * acc);
+    float s64 = fa32t_pow2_64(E);
+    float es = fa32_fma(s64, E.t, s64);             /* E 2^64 */
+    float e = es * 0x1p-64f;
+    /* accurate: E = e + e_lo (Fast2Sum of s64 + s64 t, plus t_lo): e's rounding weighs up to 0.4
+     * in c/D near x = -0.2 */
+    float e_lo = acc ? (((s64 - es) + s64 * E.t) + s64 * E.t_lo) * 0x1p-64f : 0.0f;
+    int neg = x <= 0.0f;
+    float c = 2.0f + e;
+    float c_lo = ((2.0f - c) + e) + e_lo;           /* c = 2 + E exactly: c + c_lo */
+    float Np = 1.0f + (e + e);
+    /* accurate: N = 1 + 2E exactly as Np + Np_lo (its rounding weighs 0.4 in N/Dp near 0+) */
+    float Np_lo = acc ? ((fa32t_max_pos(e + e, 1.0f) - Np) + fa32t_min_pos(e + e, 1.0f)) + 2.0f * e_lo
+                      : 0.0f;
+    /* D = 2 + E c (neg) or Np + 2 e^2 (pos) as D + D_lo: its rounding alone costs up to 1 ulp
+     * (D just above 2 or 1, the result just below a power of 2) */
+    fa32_pair V = fa32_two_prod(neg ? e : e + e, neg ? c : e);
+    float A = neg ? 2.0f : Np;
+    float D = A + V.hi;
+    float big = fa32t_max_pos(A, V.hi), small = fa32t_min_pos(V.hi, A);
+    float D_lo = ((big - D) + small) + (neg ? fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo))
+                                            : fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
+    /* neg: |x| 2^(n+64) (1 + t + t_lo) c; pos: x N */
+    fa32_pair P1 = fa32_two_prod(a * s64, c);
+    fa32_pair P2 = fa32_two_prod(P1.hi, E.t);
+    fa32_pair S = fa32_fast2sum(P1.hi, P2.hi);
+    fa32_pair Q = fa32_two_prod(a, Np);
+    float n = neg ? S.hi : Q.hi;
+    float n_lo = S.lo + fa32_fma(a * s64, c_lo, P2.lo + fa32_fma(P1.lo, E.t, P1.lo));
+    if (acc)
+        n_lo = fa32_fma(P1.hi, E.t_lo, n_lo);
+    n_lo = neg ? n_lo : fa32_fma(a, Np_lo, Q.lo);
+    float iv = 1.0f / D;
+    float q = n * iv;
+    float y = fa32_fma(fa32_fma(-q, D_lo, fa32_fma(-q, D, n) + n_lo), iv, q);
+    return neg ? y * -0x1p-64f : (x > 16.0f ? x : y);
+}
+
+/* mish'(x) = tanh(sp) + x sech^2(sp) sigmoid(x), sp = softplus(x); over the common denominator
+ *   x <= 0: E (c D + 4x(1 + E)) / D^2        x > 0: (N Dp + 4x(1 + E) E^2) / Dp^2
+ * with the forward's c, D, N, Dp, each carried as hi + lo. c D + 4x(1 + E) cancels towards the
+ * root at -1.1924, so its parts are exact (the accurate level also sums them exactly). */
+FA_INLINE float mish_bwd32(float g, float x, float p0, float p1, const int acc)
+{
+    (void)p0; (void)p1;
+    float a = fa32t_min_pos(fa32_abs(x), FA32T_MISH_XMAX);
+    fa32_exp_t E = fa32t_exp_core(-a, 0.0f, 2 * acc);
+    float s64 = fa32t_pow2_64(E);
+    int neg = x <= 0.0f;
+    float es = fa32_fma(s64, E.t, s64);             /* E 2^64 = es + es_lo */
+    float es_lo = ((s64 - es) + s64 * E.t) + (acc ? s64 * E.t_lo : 0.0f);
+    float e = es * 0x1p-64f, e_lo = es_lo * 0x1p-64f;
+    float c = 2.0f + e, c_lo = ((2.0f - c) + e) + e_lo;
+    float Np = 1.0f + (e + e);
+    float Np_lo = ((fa32t_max_pos(e + e, 1.0f) - Np) + fa32t_min_pos(e + e, 1.0f)) + 2.0f * e_lo;
+    float ope = 1.0f + e, ope_lo = ((1.0f - ope) + e) + e_lo;
+    fa32_pair V = fa32_two_prod(neg ? e : e + e, neg ? c : e);
+    float A = neg ? 2.0f : Np;
+    float D = A + V.hi;
+    float D_lo = ((fa32t_max_pos(A, V.hi) - D) + fa32t_min_pos(V.hi, A))
+                 + (neg ? fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo))
+                        : fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
+    float a4 = 4.0f * a;
+    /* x <= 0: inner = c D - 4|x| (1 + E) */
+    fa32_pair CD = fa32_two_prod(c, D);
+    float in_lo = fa32_fma(c, D_lo, fa32_fma(c_lo, D, fa32_fma(-a4, ope_lo, CD.lo)));
+    float inner;
+    if (acc) {
+        fa32_pair M = fa32_two_prod(-a4, ope);
+        inner = CD.hi + M.hi;                        /* 2Sum: either may be the larger */
+        float bv = inner - CD.hi;
+        in_lo += ((CD.hi - (inner - bv)) + (M.hi - bv)) + M.lo;
+    } else {
+        inner = fa32_fma(-a4, ope, CD.hi);
+    }
+    fa32_pair N = fa32_two_prod(es, inner);
+    float n_neg_lo = fa32_fma(es, in_lo, fa32_fma(es_lo, inner, N.lo));
+    /* x > 0: N Dp + 4x (1 + E) E^2, no cancellation */
+    float n = neg ? N.hi : fa32_fma(Np, D, (a4 * ope) * (e * e));
+    float n_lo = neg ? n_neg_lo : fa32_fma(Np, D_lo, Np_lo * D);
+    fa32_pair DD = fa32_two_prod(D, D);
+    float DD_lo = fa32_fma(D + D, D_lo, DD.lo);
+    float y = fa32t_gdiv(g, n, n_lo, DD.hi, DD_lo, acc);
+    return neg ? y * 0x1p-64f : y;
+}
 
 #endif
