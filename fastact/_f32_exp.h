@@ -588,6 +588,7 @@ FA_INLINE float selu_bwo32(float g, float y, float p0, float p1, const int acc)
     (void)p0; (void)p1; (void)acc;
     fa32_pair S = fa32_fast2sum(FA32_SELU_SA, y);
     float v = S.hi + (S.lo + FA32_SELU_SA_LO);
+    v = fa32_abs(y) <= 0x1.fffffep127f ? v : y;            /* y = -inf: inf - inf in S.lo */
     float gs = fa32_selu_s(g);
     return y > 0.0f ? gs : g * v;
 }
