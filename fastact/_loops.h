@@ -7,7 +7,8 @@
  * safe element by element, and without it gcc would guard the vector loop with an overlap test
  * that sends in-place calls down the scalar path. A NaN x is returned as it is (forward) or
  * passed through (backward), so the NaN's sign and payload do not depend on which operand the
- * compiler put first in an instruction set's multiply. */
+ * compiler put first in an instruction set's multiply; the NATIVE forward formulas do that
+ * themselves (their only NaN operand is x). */
 #define FA_CAT_(a, b) a##_##b
 #define FA_CAT(a, b) FA_CAT_(a, b)
 #define FA_BWD_LOOPS_T(name, dir, T, S)                                                           \
@@ -27,12 +28,16 @@
             y[i] = xi != xi ? xi : name##_##dir##_##S(gi, xi, p0[i], p1[i]);                      \
         }                                                                                         \
     }
-#define FA_LOOPS_T(name, T, S)                                                                    \
+/* NAN_SELECT(xi, expr): the loop's NaN rule for a forward formula, `xi != xi ? xi : expr`;
+ * NATIVE formulas pass NaN through themselves (see _kernels.h), and skip the test. */
+#define FA_NAN_SELECT(xi, expr) ((xi) != (xi) ? (xi) : (expr))
+#define FA_NAN_PASSES(xi, expr) (expr)
+#define FA_LOOPS_T(name, T, S, NAN)                                                               \
     static void FA_CAT(name##_fwd_##S, FA_ISA)(npy_intp n, const T *x, T *y, T p0, T p1)        \
     {                                                                                             \
         _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
             T xi = x[i];                                                                          \
-            y[i] = xi != xi ? xi : name##_fwd_##S(xi, p0, p1);                                    \
+            y[i] = NAN(xi, name##_fwd_##S(xi, p0, p1));                                           \
         }                                                                                         \
     }                                                                                             \
     static void FA_CAT(name##_fwd_##S##_arr, FA_ISA)(npy_intp n, const T *x, T *y, const T *p0, \
@@ -40,7 +45,7 @@
     {                                                                                             \
         _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
             T xi = x[i];                                                                          \
-            y[i] = xi != xi ? xi : name##_fwd_##S(xi, p0[i], p1[i]);                              \
+            y[i] = NAN(xi, name##_fwd_##S(xi, p0[i], p1[i]));                                     \
         }                                                                                         \
     }                                                                                             \
     FA_BWD_LOOPS_T(name, bwd, T, S)
@@ -49,13 +54,16 @@
 #define FA_BWO_LOOPS_NONE(name)
 /* MATH and WIDE kernels have a second float32 level, _ff (fast); _f is the accurate one */
 #define FA_FAST_LOOPS_NATIVE(name, bwo)
-#define FA_FAST_LOOPS_MATH(name, bwo) FA_LOOPS_T(name, float, ff) FA_FAST_BWO_LOOPS_##bwo(name)
-#define FA_FAST_LOOPS_WIDE(name, bwo) FA_FAST_LOOPS_MATH(name, bwo)
+#define FA_FAST_LOOPS_MATH(name, bwo) FA_LOOPS_T(name, float, ff, FA_NAN_SELECT) FA_FAST_BWO_LOOPS_##bwo(name)
+#define FA_FAST_LOOPS_WIDE(name, bwo) FA_LOOPS_T(name, float, ff, FA_NAN_PASSES) FA_FAST_BWO_LOOPS_##bwo(name)
+#define FA_NAN_RULE_NATIVE FA_NAN_PASSES
+#define FA_NAN_RULE_WIDE FA_NAN_SELECT
+#define FA_NAN_RULE_MATH FA_NAN_SELECT
 #define FA_FAST_BWO_LOOPS_OWN(name) FA_BWD_LOOPS_T(name, bwo, float, ff)
 #define FA_FAST_BWO_LOOPS_NONE(name)
 #define FA_LOOPS(name, np, kind, keeps_int, bwo)                                                  \
-    FA_LOOPS_T(name, float, f) FA_LOOPS_T(name, double, d) FA_BWO_LOOPS_##bwo(name)              \
-    FA_FAST_LOOPS_##kind(name, bwo)
+    FA_LOOPS_T(name, float, f, FA_NAN_RULE_##kind) FA_LOOPS_T(name, double, d, FA_NAN_RULE_##kind) \
+    FA_BWO_LOOPS_##bwo(name) FA_FAST_LOOPS_##kind(name, bwo)
 FASTACT_KERNELS(FA_LOOPS)
 #undef FA_LOOPS
 #undef FA_LOOPS_T
@@ -68,3 +76,8 @@ FASTACT_KERNELS(FA_LOOPS)
 #undef FA_FAST_LOOPS_WIDE
 #undef FA_FAST_BWO_LOOPS_OWN
 #undef FA_FAST_BWO_LOOPS_NONE
+#undef FA_NAN_SELECT
+#undef FA_NAN_PASSES
+#undef FA_NAN_RULE_NATIVE
+#undef FA_NAN_RULE_WIDE
+#undef FA_NAN_RULE_MATH
