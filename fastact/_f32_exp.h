@@ -457,7 +457,8 @@ FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
         float xs = fa32_max(x, FA32_EXP_XMIN) * L.s64;
         float N = x < 0.0f ? fa32_fma(L.t, xs, xs) * 0x1p-64f : x;
         float y = fa32_div_lean(N, L);
-        return x < 0x1p100f ? y : x;                       /* x = inf: inf * 0 in the fix */
+        /* x = inf: inf * 0 in the fix; x = -0: the quotient's correction would make it +0 */
+        return x < 0x1p100f && x != 0.0f ? y : x;
     }
     fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
     float xc = fa32_max(x, -128.0f), m, pos;
@@ -588,6 +589,7 @@ FA_INLINE float selu_bwo32(float g, float y, float p0, float p1, const int acc)
     (void)p0; (void)p1; (void)acc;
     fa32_pair S = fa32_fast2sum(FA32_SELU_SA, y);
     float v = S.hi + (S.lo + FA32_SELU_SA_LO);
+    v = fa32_abs(y) <= 0x1.fffffep127f ? v : y;            /* y = -inf: inf - inf in S.lo */
     float gs = fa32_selu_s(g);
     return y > 0.0f ? gs : g * v;
 }
