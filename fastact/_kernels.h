@@ -124,8 +124,12 @@ FA_INLINE double celu_fwd(double x, double alpha, double unused, const int f64)
 FA_INLINE double celu_bwd(double g, double x, double alpha, double unused, const int f64)
 {
     (void)unused;
-    double k, m = fa_exp_split(fa_min(x / alpha, 0.0), &k, f64);
-    return x > 0 ? g : fa_scale(g * m, k, f64);
+    /* x / alpha = q + lo exactly (the FMA gives the division's remainder): exp multiplies the
+     * quotient's rounding error by |q|, 6 ulp at celu'(-58) with alpha = 3 */
+    double q = x / alpha;
+    double lo = fa_abs(q) < 1e300 ? FA_MULADD(-q, alpha, x) / alpha : 0.0;
+    double k, m = fa_exp_split(fa_min(q, 0.0), &k, f64);
+    return x > 0 ? g : fa_scale(g * (m + m * lo), k, f64);
 }
 
 /* sigmoid'(x) = E/(1+E)^2 for either sign, scaled last. In every backward below the 2^k of a
