@@ -1,5 +1,14 @@
 /* float32 math at two precision levels: tanh and the functions built on it, gelu_tanh and mish.
- * The contract is _f32_exp.h's, whose building blocks this file uses.
+ * The contract is _f32_exp.h's, whose building blocks (fa32_*, the exp polynomials) this file
+ * uses; its own helpers are prefixed fa32t_.
+ *
+ * Measured over all 2^32 float32 inputs against the float64 formulas (g = 1), max ulp
+ * (fast / accurate):
+ *   tanh       forward 1.49 / 0.84   backward 2.38 / 1.60   from the output 0.50 / 0.50
+ *   gelu_tanh  forward 1.15 / 0.59   backward 1.84 / 1.84
+ *   mish       forward 1.41 / 0.92   backward 1.92 / 1.92
+ * (backward near the roots of f' in units of 2^-26; accurate backward with g = -1.7 and 0.3 on
+ * every 7th input: <= 1.91). Baseline, AVX2 and AVX-512 builds give the same bits.
  */
 #ifndef FASTACT_F32_TANH_H
 #define FASTACT_F32_TANH_H
@@ -70,8 +79,35 @@ FA_INLINE float fa32t_max_pos(float a, float lo)
     return fa32_from_bits(u > l ? u : l);
 }
 
-/* 2^(n+64), n in [-190, 63] (fa32_scale's factor; the caller multiplies by 2^-64 last) */
-FA_INLINE float fa32t_pow2_64(fa32_exp_t E) { return fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23); }
+/* m ? a : b for an all-ones or all-zeros mask m, in bit operations. The branch selects of the
+ * two-sided formulas are written this way because gcc, given the float comparison itself,
+ * threads it through the whole function and computes each side separately (mish's forward ran
+ * both sides to the end, two divisions). */
+FA_INLINE uint32_t fa32t_mask(int c) { return c ? 0xffffffffu : 0u; }
+FA_INLINE float fa32t_sel(uint32_t m, float a, float b)
+{
+    return fa32_from_bits((fa32_to_bits(a) & m) | (fa32_to_bits(b) & ~m));
+}
+
+/* The backward of gelu_tanh and mish meets the accurate bound (2 ulp) already with the fast
+ * level's carrying (exhaustive, g = 1: 1.84 and 1.92 ulp), so by default the accurate level adds
+ * only the exact folding of g (fa32t_gdiv). 1: the accurate level also carries E, 1 + E + x w'
+ * (resp. c D - 4x(1 + E)) and the x > 0 products exactly: 0.57 ulp, at 0.65x (gelu_tanh) and
+ * 0.75x (mish) of the speed. */
+#ifndef FA32T_BWD_CARRY
+#define FA32T_BWD_CARRY 0
+#endif
+
+/* 2^(n+k) and *fm = 2^-k, k = 64 for n < -60 and 0 otherwise: products with 2^n are formed
+ * with 2^(n+k), normal for n >= -190, and multiplied by *fm last, so a result near or below
+ * 2^-126 is rounded once (fa32_scale's idea); k = 0 for the rest keeps g * f'(x) from
+ * overflowing in the scaled domain when g is large (with k = 64 throughout, g > 2^60 gave inf). */
+FA_INLINE float fa32t_pow2_k(fa32_exp_t E, float *fm)
+{
+    uint32_t k = fa32t_mask(E.n < -60.0f) & 64u;
+    *fm = fa32_from_bits((127u - k) << 23);
+    return fa32_from_bits((fa32_to_bits(E.tm) + k) << 23);
+}
 
 /* g (n + n_lo) / (D + D_lo) with one division, corrected with its remainder. The accurate level
  * also folds g into the last sum exactly (g q = hi + lo), so that g != 1 adds no second rounding
@@ -139,35 +175,37 @@ FA_INLINE float tanh_fwd32(float x, float p0, float p1, const int acc)
         big = 1.0f - 2.0f / (1.0f + t);
     }
     /* big >= 0 takes x's sign bit */
-    return a < FA32T_ATANH_HALF ? small : fa32_from_bits(fa32_to_bits(big) | (fa32_to_bits(x) & 0x80000000u));
+    float big_x = fa32_from_bits(fa32_to_bits(big) | (fa32_to_bits(x) & 0x80000000u));
+    return a < FA32T_ATANH_HALF ? small : big_x;
 }
 
 /* tanh'(x) = 4E/(1+E)^2 = 4E/(1 + E(2+E)), E = e^-2|x| = 2^n (1 + t): the denominator is rounded
  * once (the rounding of 2 + E weighs E/(1+E)^2 <= 1/4 of an ulp of it), and E is applied as
  * fa32_scale does, 2^(n+64) first and 2^-64 last, so a result near or below 2^-126 is rounded
- * once. 2|x| is clamped at 104, beyond which the result is 0. */
+ * once. 2|x| is clamped at 130 (E = 2^-187.5), where g f'(x) is 0 for any |g| < 2^37. Both
+ * levels use the degree-6 polynomial: the accurate level's carrying is what its bound needs (the
+ * degree-7 one and t carried as hi + lo gave 0.57 ulp at 0.75x the speed). */
 FA_INLINE float tanh_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     float a = fa32_abs(x);
-    fa32_exp_t E = fa32t_exp_core(-fa32t_min_pos(a + a, -FA32_EXP_XMIN), 0.0f, 2 * acc);
-    float s4 = 4.0f * fa32t_pow2_64(E);
-    float num = fa32_fma(s4, E.t, s4);               /* 4 E 2^64 */
-    float e = num * 0x1p-66f;
+    fa32_exp_t E = fa32t_exp_core(-fa32t_min_pos(a + a, 130.0f), 0.0f, 0);
+    float fm, s4 = 4.0f * fa32t_pow2_k(E, &fm);
+    float num = fa32_fma(s4, E.t, s4);               /* 4 E 2^k */
+    float e = fa32t_sel(fa32t_mask(E.n >= -50.0f), num * 0.25f, 0.0f);    /* FA32T_TINY */
     if (!acc) {
         float D = fa32_fma(e, 2.0f + e, 1.0f);
-        return g * ((num / D) * 0x1p-64f);
+        return (g * (num / D)) * fm;
     }
-    /* accurate: 4E = num + num_lo (Fast2Sum of s4 + s4 t, plus t_lo), D = 1 + E (2 + E) as
-     * D + D_lo, and the division corrected with its remainder */
-    float num_lo = ((s4 - num) + s4 * E.t) + s4 * E.t_lo;
-    float e_lo = num_lo * 0x1p-66f;
-    float c = 2.0f + e, c_lo = ((2.0f - c) + e) + e_lo;
-    fa32_pair V = fa32_two_prod(e, c);
+    /* accurate: 4E = num + num_lo (Fast2Sum of s4 + s4 t), D = 1 + e (2 + e) as D + D_lo (the
+     * rounding of 2 + e weighs at most 1/4 of its ulp), the division corrected with its
+     * remainder and g folded in exactly (fa32t_gdiv): the fast level's polynomial then costs
+     * about 0.5 ulp, which the bound of 2 allows */
+    float num_lo = (s4 - num) + s4 * E.t;
+    fa32_pair V = fa32_two_prod(e, 2.0f + e);
     float D = 1.0f + V.hi;
-    float D_lo = ((fa32t_max_pos(V.hi, 1.0f) - D) + fa32t_min_pos(V.hi, 1.0f))
-                 + fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo));
-    return fa32t_gdiv(g, num, num_lo, D, D_lo, 1) * 0x1p-64f;
+    float D_lo = ((fa32t_max_pos(V.hi, 1.0f) - D) + fa32t_min_pos(V.hi, 1.0f)) + V.lo;
+    return fa32t_gdiv(g, num, num_lo, D, D_lo, 1) * fm;
 }
 
 /* tanh'(x) = 1 - y^2, rounded once by the FMA (correctly rounded for g = 1) */
@@ -179,7 +217,7 @@ FA_INLINE float tanh_bwo32(float g, float y, float p0, float p1, const int acc)
 
 /* ---- gelu_tanh -------------------------------------------------------------------------------
  * gelu_tanh(x) = x sigmoid(w), w = K x (1 + c x^2), K = 2 sqrt(2/pi), c = 0.044715; with
- * E = e^-|w| (fa32_exp_core) and d = 1 + E, sigmoid(w) is 1/d for x >= 0 and E/d for x < 0.
+ * E = e^-|w| (fa32t_exp_core) and d = 1 + E, sigmoid(w) is 1/d for x >= 0 and E/d for x < 0.
  * For x < 0 the result's relative error is |w| times w's absolute error, and |w| reaches 105
  * before the result leaves the subnormals, so w is carried as hi + lo (its absolute error
  * ~2^-30): x^2 exact, K and K c split hi + lo, and every product's rounding kept (FMA). */
@@ -191,6 +229,13 @@ FA_INLINE float tanh_bwo32(float g, float y, float p0, float p1, const int acc)
 #define FA32T_GT_K3C_LO -0x1.175e2p-32f
 /* |x| beyond which the result is x itself (x > 0: E < 2^-150) or below the subnormals (x < 0) */
 #define FA32T_GT_XMAX 11.5f
+
+/* FA32T_TINY: E below 2^-50 is dropped (0; for E above it k = 0 and E is used unscaled) where it
+ * is only added to 1 or 2 (relative 2^-50 is below every low part kept): E's low part would be
+ * subnormal from E < 2^-101 (|x| > 9.1), products of E with its low parts from E < 2^-63, and on
+ * this Zen 4 a vector with a subnormal lane takes a microcode assist (measured: the accurate
+ * forward ran at 0.3 instead of 0.7 Gelem/s for 9 < |x| < 10). Products with E in the
+ * numerator use the scaled E 2^k. */
 
 /* -|w| = -|x| (K + K c x^2) as hi + lo, for a = |x| <= FA32T_GT_XMAX; *x2 = a*a rounded */
 FA_INLINE fa32_pair fa32t_gelu_tanh_negw(float a, float *x2)
@@ -212,8 +257,8 @@ FA_INLINE fa32_pair fa32t_gelu_tanh_negw(float a, float *x2)
     return W;
 }
 
-/* x >= 0: x/d; x < 0: x E/d, with E = (1 + t) 2^n applied as 2^(n+64) first and 2^-64 last (the
- * product x (1 + t) 2^(n+64) rounded once by an FMA), so results near 2^-126 round once. */
+/* x >= 0: x/d; x < 0: x E/d, with E = (1 + t) 2^n applied as 2^(n+64) first and 2^-64 last, so
+ * results near 2^-126 round once. */
 FA_INLINE float gelu_tanh_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
@@ -221,56 +266,63 @@ FA_INLINE float gelu_tanh_fwd32(float x, float p0, float p1, const int acc)
     float x2;
     fa32_pair W = fa32t_gelu_tanh_negw(a, &x2);
     fa32_exp_t E = fa32t_exp_core(W.hi, W.lo, 2 * acc);
-    float s64 = fa32t_pow2_64(E);
-    float xs = a * s64;                             /* |x| 2^(n+64); the sign goes in last */
-    int neg = x < 0.0f;
+    float fm, s64 = fa32t_pow2_k(E, &fm);
+    float xs = a * s64;                             /* |x| 2^(n+k); the sign goes in last */
+    uint32_t live = fa32t_mask(E.n >= -50.0f);      /* FA32T_TINY; then k = 0 */
+    uint32_t neg = fa32t_mask(x < 0.0f);
     if (!acc) {
         /* x (1 + t) as n + n_lo (its rounding would cost up to 0.75 ulp where n lies just above
-         * a power of 2 and the result just below one) and one division corrected with its
-         * remainder: rounding both, the result reached 2.4 ulp */
-        float d = 1.0f + fa32_fma(s64, E.t, s64) * 0x1p-64f;
+         * a power of 2 and the result just below one), d = 1 + E as d + d_lo, and one division
+         * corrected with its remainder: rounding all three, the result reached 2.4 ulp; with
+         * d rounded, 1.99 */
+        float es = fa32_fma(s64, E.t, s64);
+        float e = fa32t_sel(live, es, 0.0f);
+        float d = 1.0f + e, d_lo = (1.0f - d) + e;
         fa32_pair XT = fa32_two_prod(xs, E.t);
         fa32_pair N = fa32_fast2sum(xs, XT.hi);
-        float n = neg ? N.hi : x;
-        float n_lo = neg ? N.lo + XT.lo : 0.0f;
+        float n = fa32t_sel(neg, N.hi, x);
+        float n_lo = fa32t_sel(neg, N.lo + XT.lo, 0.0f);
         float iv = 1.0f / d;
         float q = n * iv;
-        float y = fa32_fma(fa32_fma(-q, d, n) + n_lo, iv, q);
-        return neg ? y * -0x1p-64f : (x > FA32T_GT_XMAX ? x : y);
+        float y = fa32_fma(fa32_fma(-q, d_lo, fa32_fma(-q, d, n) + n_lo), iv, q);
+        return fa32t_sel(neg, y * -fm, x > FA32T_GT_XMAX ? x : y);
     }
     /* accurate: E = (p + p_lo) 2^n, d = 1 + E as d + d_lo, the numerator as hi + lo, and the
      * division corrected with its exact remainder */
-    float e = (s64 * E.p) * 0x1p-64f, e_lo = (s64 * E.p_lo) * 0x1p-64f;
+    float e = fa32t_sel(live, s64 * E.p, 0.0f);
+    float e_lo = fa32t_sel(live, s64 * E.p_lo, 0.0f);
     fa32_pair D = fa32_fast2sum(1.0f, e);
     float d_lo = D.lo + e_lo;
     fa32_pair N = fa32_two_prod(xs, E.p);
-    float n = neg ? N.hi : x;
-    float n_lo = neg ? fa32_fma(xs, E.p_lo, N.lo) : 0.0f;
+    float n = fa32t_sel(neg, N.hi, x);
+    float n_lo = fa32t_sel(neg, fa32_fma(xs, E.p_lo, N.lo), 0.0f);
     float iv = 1.0f / D.hi;
     float q = n * iv;
     float y = q + fa32_div_fix(q, n, n_lo, D.hi, d_lo, iv);
-    return neg ? y * -0x1p-64f : (x > FA32T_GT_XMAX ? x : y);
+    return fa32t_sel(neg, y * -fm, x > FA32T_GT_XMAX ? x : y);
 }
 
 /* gelu_tanh'(x) = s (1 + x (1 - s) w'), s = sigmoid(w), w' = K + 3 K c x^2, which over the common
  * denominator D = (1 + E)^2 is
  *   x < 0:  E (1 + E + x w') / D        x >= 0:  (1 + E + x w' E) / D
  * (E scaled last for x < 0, as in the forward). 1 + E + x w' cancels towards the root at
- * -0.7525, so its parts are exact (1 + E and w' as hi + lo, x w' by FMA; the accurate level
- * also sums them exactly); E and D = 1 + E (2 + E) are carried as hi + lo and the one division
- * is corrected with its remainder. */
+ * -0.7525, so its parts are exact (1 + E and w' as hi + lo, x w' by FMA; FA32T_BWD_CARRY also
+ * sums them exactly); E and D = 1 + E (2 + E) are carried as hi + lo and the one division is
+ * corrected with its remainder. */
 FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
+    const int carry = acc && FA32T_BWD_CARRY;
     float a = fa32t_min_pos(fa32_abs(x), FA32T_GT_XMAX);
     float x2;
     fa32_pair W = fa32t_gelu_tanh_negw(a, &x2);
-    fa32_exp_t E = fa32t_exp_core(W.hi, W.lo, 2 * acc);
-    float s64 = fa32t_pow2_64(E);
-    int neg = x < 0.0f;
-    float es = fa32_fma(s64, E.t, s64);             /* E 2^64 = es + es_lo */
-    float es_lo = ((s64 - es) + s64 * E.t) + (acc ? s64 * E.t_lo : 0.0f);
-    float e = es * 0x1p-64f, e_lo = es_lo * 0x1p-64f;
+    fa32_exp_t E = fa32t_exp_core(W.hi, W.lo, 2 * carry);
+    float fm, s64 = fa32t_pow2_k(E, &fm);
+    uint32_t neg = fa32t_mask(x < 0.0f);
+    float es = fa32_fma(s64, E.t, s64);             /* E 2^k = es + es_lo */
+    float es_lo = ((s64 - es) + s64 * E.t) + (carry ? s64 * E.t_lo : 0.0f);
+    uint32_t live = fa32t_mask(E.n >= -50.0f);      /* FA32T_TINY; then k = 0 */
+    float e = fa32t_sel(live, es, 0.0f), e_lo = fa32t_sel(live, es_lo, 0.0f);
     /* w' = K + 3Kc x^2 = wp + wp_lo (x^2's rounding, both constants' and the sum's) */
     fa32_pair X2 = fa32_two_prod(a, a);
     float v = FA32T_GT_K3C * X2.hi;
@@ -289,7 +341,7 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
     /* x < 0: inner = 1 + E - |x| w' */
     float in_lo = fa32_fma(-a, wp_lo, ope_lo);
     float inner;
-    if (acc) {
+    if (carry) {
         fa32_pair M = fa32_two_prod(-a, wp);
         inner = ope + M.hi;                          /* 2Sum: either may be the larger */
         float bv = inner - ope;
@@ -299,12 +351,24 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
     }
     fa32_pair N = fa32_two_prod(es, inner);
     float n_neg_lo = fa32_fma(es, in_lo, fa32_fma(es_lo, inner, N.lo));
-    /* x >= 0: 1 + E + |x| w' E, no cancellation */
-    float aw = a * wp;
-    float n = neg ? N.hi : fa32_fma(aw, e, ope);
-    float n_lo = neg ? n_neg_lo : fa32_fma(aw, e_lo, ope_lo);
+    /* x >= 0: 1 + E + |x| w' E, no cancellation (|x| w' E < 1 + E); FA32T_BWD_CARRY carries
+     * the product exactly (rounded, it costs 0.5 ulp near x = 0.73) */
+    float pos, pos_lo;
+    if (carry) {
+        fa32_pair AW = fa32_two_prod(a, wp);
+        float P = AW.hi * e;
+        float P_lo = fa32_fma(AW.hi, e, -P) + fa32_fma(AW.hi, e_lo, fa32_fma(a, wp_lo, AW.lo) * e);
+        pos = ope + P;
+        pos_lo = (((ope - pos) + P) + ope_lo) + P_lo;
+    } else {
+        float aw = a * wp;
+        pos = fa32_fma(aw, e, ope);
+        pos_lo = fa32_fma(aw, e_lo, ope_lo);
+    }
+    float n = fa32t_sel(neg, N.hi, pos);
+    float n_lo = fa32t_sel(neg, n_neg_lo, pos_lo);
     float y = fa32t_gdiv(g, n, n_lo, D, D_lo, acc);
-    return neg ? y * 0x1p-64f : y;
+    return fa32t_sel(neg, y * fm, y);
 }
 
 /* ---- mish ------------------------------------------------------------------------------------
@@ -312,82 +376,87 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
  * never cancel):
  *   x <= 0: x E c / D,  c = 2 + E, D = 2 + E c      x > 0: x N / Dp,  N = 1 + 2E, Dp = N + 2E^2
  * E is scaled last for x <= 0 (2^(n+64) first), the numerator's products are carried as hi + lo
- * and the one division is corrected with its remainder. |x| is clamped at 110 (x E < 2^-150
- * for x < -104; above 9.02 the result is x, and the clamp keeps inf * 0 out of the formulas). */
-#define FA32T_MISH_XMAX 110.0f
+ * and the one division is corrected with its remainder. |x| is clamped at 130 (x E < 2^-150
+ * for x < -104, and g mish'(x) is 0 for |g| < 2^37; above 9.02 the result is x, and the clamp
+ * keeps inf * 0 out of the formulas). */
+#define FA32T_MISH_XMAX 130.0f
 
 FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     float a = fa32t_min_pos(fa32_abs(x), FA32T_MISH_XMAX);
     fa32_exp_t E = fa32t_exp_core(-a, 0.0f, 2 * acc);
-    float s64 = fa32t_pow2_64(E);
-    float es = fa32_fma(s64, E.t, s64);             /* E 2^64 */
-    float e = es * 0x1p-64f;
+    float fm, s64 = fa32t_pow2_k(E, &fm);
+    float es = fa32_fma(s64, E.t, s64);             /* E 2^k */
+    uint32_t live = fa32t_mask(E.n >= -50.0f);      /* FA32T_TINY; then k = 0 */
+    float e = fa32t_sel(live, es, 0.0f);
     /* accurate: E = e + e_lo (Fast2Sum of s64 + s64 t, plus t_lo): e's rounding weighs up to 0.4
      * in c/D near x = -0.2 */
-    float e_lo = acc ? (((s64 - es) + s64 * E.t) + s64 * E.t_lo) * 0x1p-64f : 0.0f;
-    int neg = x <= 0.0f;
+    float e_lo = acc ? fa32t_sel(live, ((s64 - es) + s64 * E.t) + s64 * E.t_lo, 0.0f) : 0.0f;
+    uint32_t neg = fa32t_mask(x <= 0.0f);
     float c = 2.0f + e;
     float c_lo = ((2.0f - c) + e) + e_lo;           /* c = 2 + E exactly: c + c_lo */
     float Np = 1.0f + (e + e);
     /* accurate: N = 1 + 2E exactly as Np + Np_lo (its rounding weighs 0.4 in N/Dp near 0+) */
-    float Np_lo = acc ? ((fa32t_max_pos(e + e, 1.0f) - Np) + fa32t_min_pos(e + e, 1.0f)) + 2.0f * e_lo
+    float Np_lo = acc ? ((fa32t_max_pos(e + e, 1.0f) - Np) + fa32t_min_pos(e + e, 1.0f))
+                            + 2.0f * e_lo
                       : 0.0f;
     /* D = 2 + E c (neg) or Np + 2 e^2 (pos) as D + D_lo: its rounding alone costs up to 1 ulp
      * (D just above 2 or 1, the result just below a power of 2) */
-    fa32_pair V = fa32_two_prod(neg ? e : e + e, neg ? c : e);
-    float A = neg ? 2.0f : Np;
+    fa32_pair V = fa32_two_prod(fa32t_sel(neg, e, e + e), fa32t_sel(neg, c, e));
+    float A = fa32t_sel(neg, 2.0f, Np);
     float D = A + V.hi;
     float big = fa32t_max_pos(A, V.hi), small = fa32t_min_pos(V.hi, A);
-    float D_lo = ((big - D) + small) + (neg ? fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo))
-                                            : fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
+    float D_lo = ((big - D) + small) + fa32t_sel(neg, fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo)),
+                                                      fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
     /* neg: |x| 2^(n+64) (1 + t + t_lo) c; pos: x N */
     fa32_pair P1 = fa32_two_prod(a * s64, c);
     fa32_pair P2 = fa32_two_prod(P1.hi, E.t);
     fa32_pair S = fa32_fast2sum(P1.hi, P2.hi);
     fa32_pair Q = fa32_two_prod(a, Np);
-    float n = neg ? S.hi : Q.hi;
+    float n = fa32t_sel(neg, S.hi, Q.hi);
     float n_lo = S.lo + fa32_fma(a * s64, c_lo, P2.lo + fa32_fma(P1.lo, E.t, P1.lo));
     if (acc)
         n_lo = fa32_fma(P1.hi, E.t_lo, n_lo);
-    n_lo = neg ? n_lo : fa32_fma(a, Np_lo, Q.lo);
+    n_lo = fa32t_sel(neg, n_lo, fa32_fma(a, Np_lo, Q.lo));
     float iv = 1.0f / D;
     float q = n * iv;
     float y = fa32_fma(fa32_fma(-q, D_lo, fa32_fma(-q, D, n) + n_lo), iv, q);
-    return neg ? y * -0x1p-64f : (x > 16.0f ? x : y);
+    return fa32t_sel(neg, y * -fm, x > 16.0f ? x : y);
 }
 
 /* mish'(x) = tanh(sp) + x sech^2(sp) sigmoid(x), sp = softplus(x); over the common denominator
  *   x <= 0: E (c D + 4x(1 + E)) / D^2        x > 0: (N Dp + 4x(1 + E) E^2) / Dp^2
  * with the forward's c, D, N, Dp, each carried as hi + lo. c D + 4x(1 + E) cancels towards the
- * root at -1.1924, so its parts are exact (the accurate level also sums them exactly). */
+ * root at -1.1924, so its parts are exact (FA32T_BWD_CARRY also sums them exactly). */
 FA_INLINE float mish_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
+    const int carry = acc && FA32T_BWD_CARRY;
     float a = fa32t_min_pos(fa32_abs(x), FA32T_MISH_XMAX);
-    fa32_exp_t E = fa32t_exp_core(-a, 0.0f, 2 * acc);
-    float s64 = fa32t_pow2_64(E);
-    int neg = x <= 0.0f;
-    float es = fa32_fma(s64, E.t, s64);             /* E 2^64 = es + es_lo */
-    float es_lo = ((s64 - es) + s64 * E.t) + (acc ? s64 * E.t_lo : 0.0f);
-    float e = es * 0x1p-64f, e_lo = es_lo * 0x1p-64f;
+    fa32_exp_t E = fa32t_exp_core(-a, 0.0f, 2 * carry);
+    float fm, s64 = fa32t_pow2_k(E, &fm);
+    uint32_t neg = fa32t_mask(x <= 0.0f);
+    float es = fa32_fma(s64, E.t, s64);             /* E 2^k = es + es_lo */
+    float es_lo = ((s64 - es) + s64 * E.t) + (carry ? s64 * E.t_lo : 0.0f);
+    uint32_t live = fa32t_mask(E.n >= -50.0f);      /* FA32T_TINY; then k = 0 */
+    float e = fa32t_sel(live, es, 0.0f), e_lo = fa32t_sel(live, es_lo, 0.0f);
     float c = 2.0f + e, c_lo = ((2.0f - c) + e) + e_lo;
     float Np = 1.0f + (e + e);
     float Np_lo = ((fa32t_max_pos(e + e, 1.0f) - Np) + fa32t_min_pos(e + e, 1.0f)) + 2.0f * e_lo;
     float ope = 1.0f + e, ope_lo = ((1.0f - ope) + e) + e_lo;
-    fa32_pair V = fa32_two_prod(neg ? e : e + e, neg ? c : e);
-    float A = neg ? 2.0f : Np;
+    fa32_pair V = fa32_two_prod(fa32t_sel(neg, e, e + e), fa32t_sel(neg, c, e));
+    float A = fa32t_sel(neg, 2.0f, Np);
     float D = A + V.hi;
     float D_lo = ((fa32t_max_pos(A, V.hi) - D) + fa32t_min_pos(V.hi, A))
-                 + (neg ? fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo))
-                        : fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
+                 + fa32t_sel(neg, fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo)),
+                             fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
     float a4 = 4.0f * a;
     /* x <= 0: inner = c D - 4|x| (1 + E) */
     fa32_pair CD = fa32_two_prod(c, D);
     float in_lo = fa32_fma(c, D_lo, fa32_fma(c_lo, D, fa32_fma(-a4, ope_lo, CD.lo)));
     float inner;
-    if (acc) {
+    if (carry) {
         fa32_pair M = fa32_two_prod(-a4, ope);
         inner = CD.hi + M.hi;                        /* 2Sum: either may be the larger */
         float bv = inner - CD.hi;
@@ -397,13 +466,29 @@ FA_INLINE float mish_bwd32(float g, float x, float p0, float p1, const int acc)
     }
     fa32_pair N = fa32_two_prod(es, inner);
     float n_neg_lo = fa32_fma(es, in_lo, fa32_fma(es_lo, inner, N.lo));
-    /* x > 0: N Dp + 4x (1 + E) E^2, no cancellation */
-    float n = neg ? N.hi : fa32_fma(Np, D, (a4 * ope) * (e * e));
-    float n_lo = neg ? n_neg_lo : fa32_fma(Np, D_lo, Np_lo * D);
+    /* x > 0: N Dp + 4x (1 + E) E^2 (the second term at most a sixth of the first), no
+     * cancellation; FA32T_BWD_CARRY carries both products exactly (rounded, their 4-5
+     * roundings cost 0.6 ulp near x = 0.67) */
+    float pos, pos_lo = fa32_fma(Np, D_lo, Np_lo * D);
+    if (carry) {
+        fa32_pair NP = fa32_two_prod(Np, D);
+        fa32_pair EE = fa32_two_prod(e, e);
+        fa32_pair AO = fa32_two_prod(a4, ope);
+        float P = AO.hi * EE.hi;
+        float P_lo = fa32_fma(AO.hi, EE.hi, -P)
+                     + fa32_fma(AO.hi, fa32_fma(e + e, e_lo, EE.lo),
+                                fa32_fma(a4, ope_lo, AO.lo) * EE.hi);
+        pos = NP.hi + P;
+        pos_lo += (((NP.hi - pos) + P) + NP.lo) + P_lo;
+    } else {
+        pos = fa32_fma(Np, D, (a4 * ope) * (e * e));
+    }
+    float n = fa32t_sel(neg, N.hi, pos);
+    float n_lo = fa32t_sel(neg, n_neg_lo, pos_lo);
     fa32_pair DD = fa32_two_prod(D, D);
     float DD_lo = fa32_fma(D + D, D_lo, DD.lo);
     float y = fa32t_gdiv(g, n, n_lo, DD.hi, DD_lo, acc);
-    return neg ? y * 0x1p-64f : y;
+    return fa32t_sel(neg, y * fm, y);
 }
 
 #endif
