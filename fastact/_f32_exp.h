@@ -679,17 +679,24 @@ FA_INLINE fa32_pair fa32_softplus_b(float x, float beta)
     B.lo = fa32_abs(B.hi) < 0x1p100f ? B.lo : 0.0f;
     return B;
 }
+/* The low part as the exp's argument correction: beyond |b| = 128 e^-|b| is below every result's
+ * last bit, and lo (up to half an ulp of b, i.e. huge) must not reach the reduced argument. */
+FA_INLINE float fa32_softplus_lo(fa32_pair B) { return fa32_abs(B.hi) < 128.0f ? B.lo : 0.0f; }
 /* beta x > threshold on the exact product: (hi - t) + lo has the sign of hi + lo - t, since
- * hi - t is exact (Sterbenz) wherever lo could matter and a rounded sum keeps its sign. (One
- * comparison: an || here stops gcc's if-conversion of the loop.) */
-FA_INLINE int fa32_softplus_linear(fa32_pair B, float threshold)
+ * hi - t is exact (Sterbenz) wherever lo could matter and a rounded sum keeps its sign. One
+ * more case: a finite x whose product overflowed to -inf still beats threshold = -inf (NaN
+ * above). (Selects and &, no ||: an || here stops gcc's if-conversion of the loop.) */
+FA_INLINE int fa32_softplus_linear(fa32_pair B, float threshold, float x)
 {
-    return (B.hi - threshold) + B.lo > 0.0f;
+    float d = (B.hi - threshold) + B.lo;
+    int overflowed = (B.hi == -__builtin_inff()) & (threshold == -__builtin_inff()) &
+                     (fa32_abs(x) < __builtin_inff());
+    return (overflowed ? 1.0f : d) > 0.0f;
 }
 FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int acc)
 {
     fa32_pair B = fa32_softplus_b(x, beta);
-    float xl = B.hi < 0.0f ? B.lo : -B.lo;
+    float xl = B.hi < 0.0f ? fa32_softplus_lo(B) : -fa32_softplus_lo(B);
     fa32_exp_t E = fa32_exp_core(-fa32_abs(B.hi), xl, acc);
     float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
     fa32_pair L = fa32_log1p_exp(E, s64, acc);
@@ -706,21 +713,22 @@ FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int a
     float h = x + a;
     float pos = h + ((small - (h - big)) + f);
     float y = B.hi > 0.0f ? pos : neg;
-    return fa32_softplus_linear(B, threshold) ? x : y;
+    y = B.hi > 0x1p100f ? x : y;           /* log1p(e^b)/beta is b/beta = x; inf - inf above */
+    return fa32_softplus_linear(B, threshold, x) ? x : y;
 }
 /* softplus' = sigmoid(beta x), through the sigmoid parts with the product's low part */
 FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, const int acc)
 {
     fa32_pair B = fa32_softplus_b(x, beta);
     if (!acc) {
-        fa32_lean_t L = fa32_sig_lean(B.hi, B.lo);
+        fa32_lean_t L = fa32_sig_lean(B.hi, fa32_softplus_lo(B));
         float sg = fa32_div_lean(B.hi < 0.0f ? L.E : 1.0f, L);
-        return fa32_softplus_linear(B, threshold) ? g : g * sg;
+        return fa32_softplus_linear(B, threshold, x) ? g : g * sg;
     }
-    fa32_sig_t S = fa32_sigmoid_parts(B.hi, B.lo, acc);
+    fa32_sig_t S = fa32_sigmoid_parts(B.hi, fa32_softplus_lo(B), acc);
     float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
     float sg = B.hi < 0.0f ? neg : S.q0 + S.qf;
-    return fa32_softplus_linear(B, threshold) ? g : g * sg;
+    return fa32_softplus_linear(B, threshold, x) ? g : g * sg;
 }
 /* sigmoid(beta x) = -expm1(-beta y); the linear part starts at beta y = top = max(t, 0) +
  * log1p(e^-|t|) (see the double softplus_bwo). top is loop-invariant; deciding it in float32
@@ -732,7 +740,7 @@ FA_INLINE float softplus_bwo32(float g, float y, float beta, float threshold, co
     fa32_pair T = fa32_log1p_exp(Et, st, 0);
     float top = fa32_max(threshold, 0.0f) + fa32_scale_s(T.hi + T.lo, st);
     fa32_pair B = fa32_softplus_b(y, beta);
-    fa32_pair M = fa32_expm1_neg(-B.hi, -B.lo, acc);
+    fa32_pair M = fa32_expm1_neg(-B.hi, -fa32_softplus_lo(B), acc);
     float v = acc ? -(M.hi + M.lo) : -M.hi;
     return B.hi > top ? g : g * v;
 }

@@ -98,13 +98,10 @@ def parameters(draw, act):
     for p, default in act.params:
         vals[p] = draw(st.one_of(st.just(default), _float_param()))
     if act.name == "softplus":
-        # log1p(exp(b x)) / b; beta < 0 is left out for now: float32 softplus (_f32_exp.h) gives
-        # NaN where beta < 0 and beta * x is large (softplus(-1.04e14, beta=-1.5, threshold=inf))
-        assume(vals["beta"] >= 1e-3)
-        # threshold = +-inf is left out for now: float32 softplus (_f32_exp.h) gives NaN for x = inf
-        # and for large beta * x there (softplus(float32(6.8e13), threshold=inf) and others)
+        # log1p(exp(b x)) / b, either sign of beta (a beta near 0 overflows b x / beta)
+        assume(abs(vals["beta"]) >= 1e-3)
         vals["threshold"] = draw(st.one_of(st.just(vals["threshold"]), st.sampled_from(
-            [0.0, -1.0, 1e4])))
+            [0.0, -1.0, 1e4, np.inf, -np.inf])))
     if act.name == "hardtanh" and draw(st.booleans()):
         vals["max_val"] = draw(st.sampled_from([vals["min_val"], abs(vals["min_val"]) + 1.0]))
     if act.name == "celu":
