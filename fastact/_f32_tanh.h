@@ -176,7 +176,9 @@ FA_INLINE float tanh_fwd32(float x, float p0, float p1, const int acc)
     }
     /* big >= 0 takes x's sign bit */
     float big_x = fa32_from_bits(fa32_to_bits(big) | (fa32_to_bits(x) & 0x80000000u));
-    return a < FA32T_ATANH_HALF ? small : big_x;
+    /* f(+-0) = +-0: tanh, gelu_tanh and mish are odd at 0, and no formula above keeps the sign
+     * of zero through its FMAs and selects on every instruction set, so it is set here */
+    return x == 0.0f ? x : (a < FA32T_ATANH_HALF ? small : big_x);
 }
 
 /* tanh'(x) = 4E/(1+E)^2 = 4E/(1 + E(2+E)), E = e^-2|x| = 2^n (1 + t): the denominator is rounded
@@ -285,7 +287,7 @@ FA_INLINE float gelu_tanh_fwd32(float x, float p0, float p1, const int acc)
         float iv = 1.0f / d;
         float q = n * iv;
         float y = fa32_fma(fa32_fma(-q, d_lo, fa32_fma(-q, d, n) + n_lo), iv, q);
-        return fa32t_sel(neg, y * -fm, x > FA32T_GT_XMAX ? x : y);
+        return x == 0.0f ? x : fa32t_sel(neg, y * -fm, x > FA32T_GT_XMAX ? x : y);
     }
     /* accurate: E = (p + p_lo) 2^n, d = 1 + E as d + d_lo, the numerator as hi + lo, and the
      * division corrected with its exact remainder */
@@ -299,7 +301,7 @@ FA_INLINE float gelu_tanh_fwd32(float x, float p0, float p1, const int acc)
     float iv = 1.0f / D.hi;
     float q = n * iv;
     float y = q + fa32_div_fix(q, n, n_lo, D.hi, d_lo, iv);
-    return fa32t_sel(neg, y * -fm, x > FA32T_GT_XMAX ? x : y);
+    return x == 0.0f ? x : fa32t_sel(neg, y * -fm, x > FA32T_GT_XMAX ? x : y);  /* +-0 */
 }
 
 /* gelu_tanh'(x) = s (1 + x (1 - s) w'), s = sigmoid(w), w' = K + 3 K c x^2, which over the common
@@ -422,7 +424,7 @@ FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
     float iv = 1.0f / D;
     float q = n * iv;
     float y = fa32_fma(fa32_fma(-q, D_lo, fa32_fma(-q, D, n) + n_lo), iv, q);
-    return fa32t_sel(neg, y * -fm, x > 16.0f ? x : y);
+    return x == 0.0f ? x : fa32t_sel(neg, y * -fm, x > 16.0f ? x : y);  /* +-0 */
 }
 
 /* mish'(x) = tanh(sp) + x sech^2(sp) sigmoid(x), sp = softplus(x); over the common denominator

@@ -182,18 +182,11 @@ def _zero_paths(dtype):
             ("reversed", z[::-1], None), ("parallel", np.tile(z, 64), 10_000)]
 
 
-_F32_SIGNED_ZERO_TODO = {"tanh", "gelu_tanh", "mish"}
-
-
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("precision", ["fast", "accurate"])
-def test_signed_zeros(case, dtype, precision, request):
+def test_signed_zeros(case, dtype, precision):
     """f(-0.0) and f(+0.0) have the sign of zero the exact formula gives (elu(-0) = -0), on every
     path and at both precision levels, and in the ufunc twin."""
-    if case.kernel in _F32_SIGNED_ZERO_TODO and dtype != np.float64:
-        request.applymarker(pytest.mark.xfail(
-            reason="the float32 kernels of _f32_tanh.h lose the sign of -0 (tanh(-0) = +0 in "
-                   "float32 since they landed); owned there", strict=False))
     want = REFERENCE[case.kernel][0](np.array([-0.0, 0.0]), *case.params)
     for label, x, threshold in _zero_paths(dtype):
         fastact.set_parallel_threshold(threshold)
