@@ -4,7 +4,9 @@
     python -m fastact.tune --package  # writes fastact/thresholds.json, the shipped defaults
 
 For each kernel and dtype, the serial path (1 thread) and the parallel path (every thread) run
-forward in place on sizes from 2**12 to 2**23 elements, interleaved, 15 rounds, median. The
+forward in place on sizes from 2**12 to 2**23 elements, with its default parameters at the
+precision level in force (fast, unless FASTACT_PRECISION says otherwise), interleaved, 15
+rounds, median. The
 threshold is the smallest size at which the parallel path is at least 20% faster, both there and
 in the median over every larger size; None where there is none. The dispatcher reads the file at import.
 """
@@ -20,6 +22,11 @@ import numpy as np
 
 from . import _config, _kernels
 from ._dispatch import KERNEL_INDEX
+from ._table import ACTIVATIONS
+
+# Each kernel runs with its function's default parameters (as p0, p1).
+DEFAULTS = {KERNEL_INDEX[kname]: (tuple(d for _, d in act.params) + (0.0, 0.0))[:2]
+            for act in ACTIVATIONS for kname in act.kernels.values()}
 
 SIZES = [1 << p for p in range(12, 24)]
 GAIN = 1.2   # a smaller gain is within the noise of these machines and buys a Numba start-up
@@ -43,11 +50,13 @@ def crossover(k, dtype, threads, rounds=15):
         addr = x.ctypes.data
         from . import _parallel
 
+        p0, p1 = DEFAULTS[k]
+
         def serial(a):
-            _kernels.forward(k, a, a, 0.1, 0.0)       # below any threshold in force during tuning
+            _kernels.forward(k, a, a, p0, p1)          # below any threshold in force during tuning
 
         def parallel(a):
-            _parallel.forward(k, _kernels.get_level(), is_double, n, addr, addr, 0.1, 0.0, threads)
+            _parallel.forward(k, _kernels.get_level(), is_double, n, addr, addr, p0, p1, threads)
 
         serial(x)
         parallel(x)
