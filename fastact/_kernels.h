@@ -210,8 +210,9 @@ FA_INLINE double mish_bwd(double g, double x, double p0, double p1, const int f6
  * overflows (then its sign, against a threshold of -inf, decides; an infinite x is exact). */
 FA_INLINE int fa_softplus_linear(double b, double x, double threshold)
 {
-    int overflow = fa_abs(b) == __builtin_inf() && fa_abs(x) != __builtin_inf();
-    return b > threshold || (overflow && (b > 0 || threshold == -__builtin_inf()));
+    /* bitwise & and |, not && and ||: the short-circuit branches stop gcc vectorizing the loop */
+    int overflow = (fa_abs(b) == __builtin_inf()) & (fa_abs(x) != __builtin_inf());
+    return (b > threshold) | (overflow & ((b > 0) | (threshold == -__builtin_inf())));
 }
 FA_INLINE double softplus_fwd(double x, double beta, double threshold, const int f64)
 {
