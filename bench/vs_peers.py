@@ -221,6 +221,35 @@ def table(runs):
     return "\n".join(lines) + "\n"
 
 
+def summary(runs):
+    """One row per case: fastact's fast level in Gelem/s and its ratio to the fastest peer (normal
+    data), per thread count and size; then its worst ratio to each peer over both data sets."""
+    by = {}
+    for r in runs:
+        by[(r["threads"], r["data"], r["case"], r["n"], r["lib"])] = r["n"] / r["seconds"] / 1e9
+    peers = [lib for lib in LIBS if not lib.startswith("fastact")]
+    threads = sorted({r["threads"] for r in runs})
+    sizes = sorted({r["n"] for r in runs})
+    head = [f"{t} thr, {n:,}" for t in threads for n in sizes]
+    lines = ["| function | " + " | ".join(head) + " | worst vs torch / JAX / onnxruntime |",
+             "|---|" + "---|" * (len(head) + 1)]
+    for case in sorted({r["case"] for r in runs}, key=_order):
+        cells = []
+        for t in threads:
+            for n in sizes:
+                fa = by.get((t, "normal", case, n, "fastact"))
+                best = max(((by.get((t, "normal", case, n, p)) or 0, p) for p in peers))
+                cells.append("—" if fa is None else f"{fa:.2f}" if not best[0] else
+                             f"{fa:.2f} ({fa / best[0]:.2f}x {best[1]})")
+        worst = []
+        for p in peers:
+            ratios = [v / by[(t, d, c, n, p)] for (t, d, c, n, lib), v in by.items()
+                      if lib == "fastact" and c == case and (t, d, c, n, p) in by]
+            worst.append(f"{min(ratios):.2f}x" if ratios else "—")
+        lines.append(f"| {case} | " + " | ".join(cells) + " | " + " / ".join(worst) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _order(case):
     names = [c[0] for c in cases()]
     return names.index(case) if case in names else len(names)
@@ -239,9 +268,15 @@ def main():
     ap.add_argument("--target", type=float, default=0.02, help="seconds per round")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None, help="results file stem")
+    ap.add_argument("--table", default=None, metavar="JSON",
+                    help="print the tables of an earlier run's JSON and exit")
     args = ap.parse_args()
     if args.worker:
         worker(args.worker, args.threads[0], args.sizes, args.k, args.rounds, args.target)
+        return
+    if args.table:
+        with open(args.table) as f:
+            print(summary(json.load(f)["runs"]))
         return
     cores = len(os.sched_getaffinity(0))
     if args.quick:
@@ -259,7 +294,9 @@ def main():
     os.makedirs(os.path.dirname(stem), exist_ok=True)
     with open(stem + ".json", "w") as f:
         json.dump({"facts": facts, "runs": runs}, f, indent=1)
-    text = f"fastact {fastact.__version__}, ISA {facts['isa']}, {cores} cores, {facts['date']}\n" + table(runs)
+    text = (f"fastact {fastact.__version__}, ISA {facts['isa']}, {cores} cores, {facts['date']}\n\n"
+            "### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
+            + summary(runs) + table(runs))
     with open(stem + ".md", "w") as f:
         f.write(text)
     print(text)

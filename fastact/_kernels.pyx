@@ -242,6 +242,23 @@ def set_slow_paths(forward, backward, bad_precision, check_values, domains):
         _has_domain[k] = k in domains
 
 
+# The last parameter values that passed a kernel's domain check, per kernel and compute type:
+# parameters rarely change between calls, so the check (in Python, from the table) runs once per
+# new value instead of costing a microsecond on every call. Read and written with the GIL held.
+cdef double _passed[MAX_KERNELS][2][2]
+cdef bint _passed_set[MAX_KERNELS][2]
+
+
+cdef inline int _check_domain(int k, bint backward, bint is_float, double v0, double v1) except -1:
+    if _passed_set[k][is_float] and _passed[k][is_float][0] == v0 and _passed[k][is_float][1] == v1:
+        return 0
+    _check_values(k, backward, is_float, v0, v1)
+    _passed[k][is_float][0] = v0
+    _passed[k][is_float][1] = v1
+    _passed_set[k][is_float] = True
+    return 0
+
+
 cdef inline bint _overflows_f(double v) noexcept:
     """A finite double parameter that float32 rounds to infinity."""
     return fabs(v) > FLT_MAX and fabs(v) != INFINITY
@@ -355,8 +372,10 @@ def forward(int k, x, out, p0, p1, precision=None):
                 v0, v1 = p0, p1
             except (TypeError, OverflowError):   # the slow path says what is wrong
                 return _slow_forward(k, x, out, p0, p1, level)
-            if _has_domain[k] or (t == cnp.NPY_FLOAT and (_overflows_f(v0) or _overflows_f(v1))):
-                _check_values(k, False, t == cnp.NPY_FLOAT, v0, v1)
+            if t == cnp.NPY_FLOAT and (_overflows_f(v0) or _overflows_f(v1)):
+                _check_values(k, False, True, v0, v1)
+            if _has_domain[k]:
+                _check_domain(k, False, t == cnp.NPY_FLOAT, v0, v1)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o):
                 n = cnp.PyArray_SIZE(a)
@@ -396,8 +415,10 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
                 v0, v1 = p0, p1
             except (TypeError, OverflowError):   # the slow path says what is wrong
                 return _slow_backward(k, grad_output, x, out, p0, p1, from_output, level)
-            if _has_domain[k] or (t == cnp.NPY_FLOAT and (_overflows_f(v0) or _overflows_f(v1))):
-                _check_values(k, True, t == cnp.NPY_FLOAT, v0, v1)
+            if t == cnp.NPY_FLOAT and (_overflows_f(v0) or _overflows_f(v1)):
+                _check_values(k, True, True, v0, v1)
+            if _has_domain[k]:
+                _check_domain(k, True, t == cnp.NPY_FLOAT, v0, v1)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
                 n = cnp.PyArray_SIZE(a)
