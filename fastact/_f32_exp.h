@@ -140,6 +140,21 @@ typedef struct {
     float p_lo;
 } fa32_exp_t;
 
+/* The accurate level's last steps, shared by every exp core: e^(r + r_lo) - 1 = r + r^2 P +
+ * r_lo (1 + r) to ~2^-50 (|r_lo| <= 2^-25) as t + t_lo, and 1 + t + t_lo as p + p_lo; r^2 =
+ * R.hi + R.lo exactly, as its rounding alone would cost 0.15 ulp of expm1 near n = 0. */
+FA_INLINE void fa32_exp_finish_acc(fa32_exp_t *E, float r, float r_lo, float P)
+{
+    fa32_pair R = fa32_two_prod(r, r);
+    float q = fa32_fma(R.hi, P, fa32_fma(R.lo, P, fa32_fma(r_lo, r, r_lo)));
+    fa32_pair T = fa32_fast2sum(r, q);                      /* |q| <= |r|/5 */
+    E->t = T.hi;
+    E->t_lo = T.lo;
+    fa32_pair S = fa32_fast2sum(1.0f, E->t);
+    E->p = S.hi;
+    E->p_lo = S.lo + E->t_lo;
+}
+
 /* e^(x + x_lo) = (p + p_lo) * 2^n = (1 + t + t_lo) * 2^n, |x_lo| <= ulp(x) (pass 0.0f when
  * there is none: the constant folds away). A fast-level product M e^r is best formed as
  * fma(t, M, M), one rounding: the rounding of p = 1 + t alone costs up to 1 ulp (p just above 1). Fast (acc = 0): t from the degree-6 polynomial,
@@ -184,16 +199,7 @@ FA_INLINE fa32_exp_t fa32_exp_core_(float x, float x_lo, const int acc)
         float P = fa32_fma(fa32_fma(FA32_EXPA_P5, r, FA32_EXPA_P4), r, FA32_EXPA_P3);
         P = fa32_fma(fa32_fma(P, r, FA32_EXPA_P2), r, FA32_EXPA_P1);
         P = fa32_fma(P, r, FA32_EXPA_P0);
-        /* e^(r + r_lo) - 1 = r + r^2 P + r_lo (1 + r) to ~2^-50 (|r_lo| <= 2^-25); r^2 = R.hi + R.lo exactly, as
-         * its rounding alone would cost 0.15 ulp of expm1 near n = 0 */
-        fa32_pair R = fa32_two_prod(r, r);
-        float q = fa32_fma(R.hi, P, fa32_fma(R.lo, P, fa32_fma(r_lo, r, r_lo)));
-        fa32_pair T = fa32_fast2sum(r, q);                  /* |q| <= |r|/5 */
-        E.t = T.hi;
-        E.t_lo = T.lo;
-        fa32_pair S = fa32_fast2sum(1.0f, E.t);
-        E.p = S.hi;
-        E.p_lo = S.lo + E.t_lo;
+        fa32_exp_finish_acc(&E, r, r_lo, P);
     }
     return E;
 }

@@ -52,14 +52,7 @@ FA_INLINE fa32_exp_t fa32t_exp_core(float x, float x_lo, const int lvl)
         /* r + r_lo exactly (Fast2Sum; where |rr| > |r1| both are below 2^-16 and the error of
          * r_lo is below 2^-40); then as fa32_exp_core */
         float r_lo = (r1 - r) + rr;
-        fa32_pair R = fa32_two_prod(r, r);
-        float q = fa32_fma(R.hi, P, fa32_fma(R.lo, P, fa32_fma(r_lo, r, r_lo)));
-        fa32_pair T = fa32_fast2sum(r, q);
-        E.t = T.hi;
-        E.t_lo = T.lo;
-        fa32_pair S = fa32_fast2sum(1.0f, E.t);
-        E.p = S.hi;
-        E.p_lo = S.lo + E.t_lo;
+        fa32_exp_finish_acc(&E, r, r_lo, P);
     }
     return E;
 }
