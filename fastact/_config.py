@@ -119,7 +119,11 @@ def precision(level):
 
 
 if os.environ.get("FASTACT_PRECISION"):
-    set_precision(os.environ["FASTACT_PRECISION"].strip().lower())
+    _wanted = os.environ["FASTACT_PRECISION"].strip().lower()
+    if _wanted not in _kernels.LEVELS:
+        raise ValueError(f"fastact: FASTACT_PRECISION={_wanted!r} is not one of "
+                         f"{', '.join(_kernels.LEVELS)}")
+    set_precision(_wanted)
 
 
 def _valid(data):

@@ -37,6 +37,14 @@ def test_environment_sets_the_process_level():
     assert r.stdout.strip() == "accurate", r.stderr
 
 
+def test_environment_value_is_checked():
+    env = dict(os.environ, FASTACT_PRECISION="double")
+    r = subprocess.run([sys.executable, "-c", "import fastact"], capture_output=True, text=True,
+                       env=env)
+    assert r.returncode != 0
+    assert "fastact: FASTACT_PRECISION='double' is not one of fast, accurate" in r.stderr
+
+
 def test_per_call_keyword_matches_the_context(case):
     for level in LEVELS:
         y = case.forward(X32, **case.kwargs, precision=level)
