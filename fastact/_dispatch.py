@@ -275,7 +275,7 @@ def check_precision(name, precision):
 
 
 def _bad_precision(k, precision):
-    check_precision(_CALLER.get(k, ("prelu",))[0], precision)
+    return check_precision(_CALLER.get(k, ("prelu",))[0], precision)
 
 
 _kernels.set_slow_paths(_slow_forward, _slow_backward, _bad_precision, check_values,

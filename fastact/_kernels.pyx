@@ -212,7 +212,8 @@ def keeping_fp_flags(f, *args):
 # ---- the fast path --------------------------------------------------------------------------------
 
 # Called with the same arguments (the level resolved to its index) when the fast path does not
-# apply, and with (k, the value) when `precision` is not a level's name; set by
+# apply, and with (k, the value) when `precision` is not a plain str naming a level (it returns
+# the level of a str subclass such as numpy.str_, else raises); set by
 # fastact._dispatch.
 cdef object _slow_forward = None
 cdef object _slow_backward = None
@@ -350,8 +351,7 @@ cdef inline int _level_of(int k, object precision) except -2:
             return 0
         if precision == "accurate":
             return 1
-    _bad_precision(k, precision)
-    return -2
+    return _bad_precision(k, precision)     # a str subclass's level, else a named ValueError
 
 
 def forward(int k, x, out, p0, p1, precision=None):

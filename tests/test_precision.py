@@ -61,6 +61,14 @@ def test_per_call_keyword_matches_the_context(case):
         assert np.array_equal(y, strided, equal_nan=True)
 
 
+def test_str_subclasses_name_levels():
+    x = X32[:10]
+    assert np.array_equal(fastact.gelu(x, precision=np.str_("accurate")),
+                          fastact.gelu(x, precision="accurate"))
+    assert np.array_equal(fastact.gelu_backward(x, x, precision=np.str_("fast")),
+                          fastact.gelu_backward(x, x, precision="fast"))
+
+
 def test_process_level_and_thread_level():
     fastact.set_precision("accurate")
     assert fastact.get_precision() == "accurate"
