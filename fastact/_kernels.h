@@ -1,8 +1,10 @@
 /* fastact kernel source: the activation formulas and the table that stamps out their loops.
  *
- * Adding an activation: write its forward and backward below (a native-type expression, or a
- * double function with the `f64` precision flag, see _math.h), add one line to FASTACT_KERNELS,
- * then describe its Python face in fastact/_table.py and its reference in tests/reference.py.
+ * Adding an activation: write its forward and backward below (a native-type expression, kind
+ * NATIVE; or, kind MATH, a double function with the `f64` flag for float64, see _math.h, plus its
+ * float32 NAME_fwd32/bwd32 at both precision levels in an _f32_*.h header, see _f32_exp.h), add
+ * one line to FASTACT_KERNELS, then describe its Python face in fastact/_table.py and its
+ * reference in tests/reference.py.
  *
  * Conventions shared by every kernel:
  *   - fwd(x, p0, p1) and bwd(grad_output, x, p0, p1); p0, p1 are the scalar parameters in
@@ -10,7 +12,8 @@
  *   - Kinks follow PyTorch: the derivative at a kink is the left one where PyTorch takes it
  *     (relu'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha).
  *   - backward is NaN wherever x is NaN (applied once, in the loop); otherwise it is
- *     grad_output * f'(x), with exact zeros where f'(x) is 0.
+ *     grad_output * f'(x), with exact zeros where f'(x) is 0. The forward's NaN rule is the
+ *     loop's too, except for NATIVE kernels, whose formulas pass NaN through themselves.
  */
 #ifndef FASTACT_KERNELS_H
 #define FASTACT_KERNELS_H
