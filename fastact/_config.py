@@ -89,11 +89,13 @@ def num_threads(n):
 # The level lives in the C extension (a process-wide value and a C thread-local one), because the
 # ufunc twins read it on every call, on whichever thread runs them.
 
-def _level_index(name, value):
+def level_index(name, value, none_ok=False):
+    """The index of precision level `value`, else a ValueError naming fastact.<name>."""
     if isinstance(value, str) and value in _kernels.LEVELS:
         return _kernels.LEVELS.index(value)
     raise ValueError(f"fastact.{name}: precision must be one of "
-                     f"{', '.join(map(repr, _kernels.LEVELS))}, got {value!r}")
+                     f"{', '.join(map(repr, _kernels.LEVELS))}{' or None' if none_ok else ''}, "
+                     f"got {value!r}")
 
 
 def get_precision():
@@ -105,13 +107,13 @@ def set_precision(level):
     """Set the precision level for the whole process: 'fast' (the default; float32 within 2 ulp
     forward, 4 ulp backward) or 'accurate' (1 ulp forward, 2 backward). float64 is always
     accurate. A thread inside `with fastact.precision(...)` keeps its own level."""
-    _kernels.set_process_level(_level_index("set_precision", level))
+    _kernels.set_process_level(level_index("set_precision", level))
 
 
 @contextlib.contextmanager
 def precision(level):
     """Use precision level `level` for calls made from this thread inside the block."""
-    before = _kernels.set_thread_level(_level_index("precision", level))
+    before = _kernels.set_thread_level(level_index("precision", level))
     try:
         yield level
     finally:

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import _kernels
+from . import _config, _kernels
 from ._table import ACTIVATIONS, PRELU
 
 KERNEL_INDEX = {kernel[0]: k for k, kernel in enumerate(_kernels.KERNELS)}
@@ -268,10 +268,7 @@ def check_precision(name, precision):
     """The level index of a `precision=` argument (None: the one in force)."""
     if precision is None:
         return _kernels.get_level()
-    if isinstance(precision, str) and precision in _kernels.LEVELS:
-        return _kernels.LEVELS.index(precision)
-    raise ValueError(f"fastact.{name}: precision must be one of "
-                     f"{', '.join(map(repr, _kernels.LEVELS))} or None, got {precision!r}")
+    return _config.level_index(name, precision, none_ok=True)
 
 
 def _bad_precision(k, precision):
