@@ -292,29 +292,20 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
 /* ---- per-type scalar entry points --------------------------------------------------------- */
 /* Suffixes: _f float32 accurate, _ff float32 fast, _d float64. NATIVE kernels have no _ff: both
  * levels run the _f loops. */
+/* A native formula in type T, as fwd/bwd entry points with suffix S (T's own type, or float
+ * computed as double and rounded once: FA_NATIVE_SCALARS(name, S, float, double)). */
+#define FA_NATIVE_SCALARS(name, S, T, CT)                                                        \
+    FA_INLINE T name##_fwd_##S(T x, T p0, T p1)                                                  \
+    { (void)p0; (void)p1; return (T)name##_FWD(CT, (CT)x, (CT)p0, (CT)p1); }                    \
+    FA_INLINE T name##_bwd_##S(T g, T x, T p0, T p1)                                             \
+    { (void)p0; (void)p1; return (T)name##_BWD(CT, (CT)g, (CT)x, (CT)p0, (CT)p1); }
 #define FA_SCALARS_NATIVE(name)                                                                  \
-    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                                    \
-    { (void)p0; (void)p1; return name##_FWD(float, x, p0, p1); }                                \
-    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                                \
-    { (void)p0; (void)p1; return name##_FWD(double, x, p0, p1); }                               \
-    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                           \
-    { (void)p0; (void)p1; return name##_BWD(float, g, x, p0, p1); }                             \
-    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                      \
-    { (void)p0; (void)p1; return name##_BWD(double, g, x, p0, p1); }
-/* float32 hardswish rounds three times (x + 3, / 6, * x): 1.8 ulp; in double once. */
+    FA_NATIVE_SCALARS(name, f, float, float) FA_NATIVE_SCALARS(name, d, double, double)
+/* float32 hardswish rounds three times (x + 3, / 6, * x): 1.8 ulp at the fast level; the
+ * accurate level computes the same formula in double and rounds once. */
 #define FA_SCALARS_WIDE(name)                                                                    \
-    FA_INLINE float name##_fwd_f(float x, float p0, float p1)                                    \
-    { (void)p0; (void)p1; return (float)name##_FWD(double, (double)x, p0, p1); }                \
-    FA_INLINE float name##_fwd_ff(float x, float p0, float p1)                                   \
-    { (void)p0; (void)p1; return name##_FWD(float, x, p0, p1); }                                \
-    FA_INLINE double name##_fwd_d(double x, double p0, double p1)                                \
-    { (void)p0; (void)p1; return name##_FWD(double, x, p0, p1); }                               \
-    FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                           \
-    { (void)p0; (void)p1; return (float)name##_BWD(double, (double)g, (double)x, p0, p1); }     \
-    FA_INLINE float name##_bwd_ff(float g, float x, float p0, float p1)                          \
-    { (void)p0; (void)p1; return name##_BWD(float, g, x, p0, p1); }                             \
-    FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                      \
-    { (void)p0; (void)p1; return name##_BWD(double, g, x, p0, p1); }
+    FA_NATIVE_SCALARS(name, ff, float, float) FA_NATIVE_SCALARS(name, f, float, double)          \
+    FA_NATIVE_SCALARS(name, d, double, double)
 #define FA_SCALARS_MATH(name)                                                                    \
     FA_INLINE float name##_fwd_f(float x, float p0, float p1)                                    \
     { return name##_fwd32(x, p0, p1, 1); }                                                      \
