@@ -31,9 +31,8 @@ import numpy as np
 # runs each library in a process of its own.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fastact  # noqa: E402
-from peers import CASES, load_jax, load_onnxruntime, load_torch  # noqa: E402
+from peers import CASES, load_jax, load_onnxruntime, load_torch  # noqa: E402  (bench/, the script's directory)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

@@ -35,7 +35,6 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-sys.path[:0] = [HERE, os.path.join(HERE, "..", "tests")]
 LIBS = ["fastact", "fastact-accurate", "torch", "jax", "onnxruntime"]
 DATA = {"normal": lambda rng, n: rng.standard_normal(n),
         "uniform10": lambda rng, n: rng.uniform(-10, 10, n)}
@@ -50,7 +49,7 @@ def cases(only=None):
     for act in ACTIVATIONS:
         for choice, kernel in act.kernels.items():
             for direction in ("forward", "backward", "from_output"):
-                if direction == "from_output" and act.from_output is None:
+                if direction == "from_output" and act.from_output_when is None:
                     continue
                 label = kernel + {"forward": "", "backward": "_backward",
                                   "from_output": "_backward_from_output"}[direction]
@@ -101,7 +100,7 @@ def worker(lib, threads, sizes, only, rounds, target_s):
     if threads == 1:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import fastact
-    from reference import PARAMS
+    from fastact.testing import KERNELS
     fastact.set_num_threads(threads)
     make = {"fastact": lambda: _fastact_impl("fast"),
             "fastact-accurate": lambda: _fastact_impl("accurate")}.get(
@@ -110,7 +109,7 @@ def worker(lib, threads, sizes, only, rounds, target_s):
     for label, act, kernel, choice, direction in cases(only):
         backward = direction != "forward"
         try:
-            impl = make(act, kernel, choice, direction, PARAMS[kernel][0])
+            impl = make(act, kernel, choice, direction, KERNELS[kernel].params[0])
         except Exception as e:          # a peer without this function or argument
             print(f"{lib} {label}: {type(e).__name__}: {e}", file=sys.stderr)
             impl = None

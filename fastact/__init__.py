@@ -1,5 +1,6 @@
 """fastact: fast, accurate activation functions (forward and backward) for NumPy arrays."""
-from ._dispatch import FUNCTIONS, prelu, prelu_backward
+from ._functions import FUNCTIONS
+from ._prelu import prelu, prelu_backward
 from ._config import (get_num_threads, get_precision, num_threads, precision, set_num_threads,
                       set_parallel_threshold, set_precision, show_config)
 from ._kernels import isa

@@ -183,7 +183,7 @@ _override = None
 
 def thresholds():
     """{(kernel index, is_double): elements} in force now; a kernel missing never goes parallel."""
-    names = [kernel[0] for kernel in _kernels.KERNELS]
+    names = [kernel.name for kernel in _kernels.KERNELS]
     if _override is not None:
         return {(k, d): _override for k in range(len(names)) for d in (0, 1)}
     table, _ = measured_thresholds()

@@ -382,7 +382,7 @@ typedef struct {
     const char *name;
     int nparams;
     int keeps_int;
-    int from_output; /* 1: bwo_* compute the backward from the output y (SAME or OWN) */
+    int has_backward_from_output; /* bwo_* compute the backward from the output y (SAME or OWN) */
     fa_fwd_f_t fwd_f[FA_NLEVELS][FA_NISA];
     fa_fwd_d_t fwd_d[FA_NISA];
     fa_bwd_f_t bwd_f[FA_NLEVELS][FA_NISA];

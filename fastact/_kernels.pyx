@@ -6,6 +6,7 @@ selects the instruction set, registers one ufunc per kernel and direction, and g
 functions a call path that skips the ufunc machinery when it can.
 """
 import os
+from collections import namedtuple
 
 cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
@@ -29,7 +30,7 @@ cdef extern from "_kernels.h" nogil:
         const char *name
         int nparams
         int keeps_int
-        int from_output
+        int has_backward_from_output
     fa_kernel FA_KERNELS[]
     int FA_NKERNELS
     int FA_NISA
@@ -129,10 +130,16 @@ def set_process_level(int level):
 
 # ---- the kernel table, as Python sees it --------------------------------------------------------
 
-KERNELS = tuple((FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams, bool(FA_KERNELS[k].keeps_int),
-                 bool(FA_KERNELS[k].from_output)) for k in range(FA_NKERNELS))
-"""(name, number of scalar parameters, integer inputs keep their dtype, has a backward from the
-output) per C kernel, by index."""
+Kernel = namedtuple("Kernel", ["name", "nparams", "keeps_int", "has_backward_from_output"])
+Kernel.__doc__ = """One row of FASTACT_KERNELS (_kernels.h): the kernel's name, its number of scalar
+parameters (p0, p1), whether its forward takes integer and bool inputs in their own dtype (relu),
+and whether a backward that starts from the output y exists (SAME or OWN in the table)."""
+
+
+KERNELS = tuple(Kernel(FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams,
+                       bool(FA_KERNELS[k].keeps_int), bool(FA_KERNELS[k].has_backward_from_output))
+                for k in range(FA_NKERNELS))
+"""The C kernels, by index."""
 
 
 # ---- ufunc twins ----------------------------------------------------------------------------------
@@ -181,9 +188,10 @@ cdef object _make_ufunc(int k, int direction, str name, str doc):
 def make_ufuncs(docs):
     """{name: ufunc} for every kernel and direction; docs maps those names to docstrings."""
     out = {}
-    for k, (name, _, _, from_output) in enumerate(KERNELS):
+    for k, kernel in enumerate(KERNELS):
+        name = kernel.name
         directions = [(0, name), (1, name + "_backward")]
-        if from_output:
+        if kernel.has_backward_from_output:
             directions.append((2, name + "_backward_from_output"))
         for direction, uname in directions:
             out[uname] = _make_ufunc(k, direction, uname, docs.get(uname, ""))
@@ -214,11 +222,11 @@ def keeping_fp_flags(f, *args):
 # Called with the same arguments (the level resolved to its index) when the fast path does not
 # apply, and with (k, the value) when `precision` is not a plain str naming a level (it returns
 # the level of a str subclass such as numpy.str_, else raises); set by
-# fastact._dispatch.
+# fastact._ufunc_path.
 cdef object _slow_forward = None
 cdef object _slow_backward = None
 cdef object _bad_precision = None
-# Parameter checks, set by fastact._dispatch: called as (k, backward, is_float32, v0, v1) for the
+# Parameter checks, set by fastact._ufunc_path: called as (k, backward, is_float32, v0, v1) for the
 # kernels with a domain (hardtanh's min_val <= max_val, celu's alpha != 0) and for a float32 call
 # whose parameter overflows float32; raises the named ValueError, or returns.
 cdef object _check_values = None
@@ -402,7 +410,7 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
     cdef cnp.npy_intp n
     cdef fa_kernel *K = &FA_KERNELS[k]
     cdef int level = _level_of(k, precision)
-    if from_output and not K.from_output:    # its bwo loops are NULL
+    if from_output and not K.has_backward_from_output:    # its bwo loops are NULL
         raise ValueError(f"fastact: kernel {K.name.decode()} has no backward from the output")
     if type(x) is cnp.ndarray and type(grad_output) is cnp.ndarray:
         a = <cnp.ndarray>x

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from . import _dispatch
+from . import _functions, _prelu, _ufunc_path
 from ._table import ACTIVATIONS, PRELU
 
 __all__ = [a.layer for a in ACTIVATIONS] + [PRELU.layer]
@@ -81,11 +81,11 @@ class _Activation(_Layer):
             values[k] = v
         self.kwargs = values
         self.inplace = bool(inplace)
-        self._forward = _dispatch.FUNCTIONS[act.name]
-        self._backward = _dispatch.FUNCTIONS[act.name + "_backward"]
-        params = _dispatch.check_layer_params(f"nn.{type(self).__name__}", act,
+        self._forward = _functions.FUNCTIONS[act.name]
+        self._backward = _functions.FUNCTIONS[act.name + "_backward"]
+        params = _ufunc_path.check_layer_params(f"nn.{type(self).__name__}", act,
                                               tuple(values[p] for p, _ in act.params))
-        self._output_ok = _dispatch.output_allowed(act, params) is None
+        self._output_ok = _functions.output_allowed(act, params) is None
         self._saved = None
 
     def _repr_args(self):
@@ -120,7 +120,7 @@ class PReLU(_Layer):
         if num_parameters < 1:
             raise ValueError(f"fastact.nn.PReLU: num_parameters must be >= 1, got "
                              f"{num_parameters!r}")
-        init, = _dispatch.check_layer_params("nn.PReLU", _INIT, (init,))
+        init, = _ufunc_path.check_layer_params("nn.PReLU", _INIT, (init,))
         self.weight = np.full(int(num_parameters), init, dtype=dtype)
         self.grad_weight = np.zeros(int(num_parameters), dtype=np.float64)
         self.inplace = bool(inplace)
@@ -137,14 +137,14 @@ class PReLU(_Layer):
 
     def _run_forward(self, x, out):
         self._weight_used = self.weight.copy()   # an optimizer step may come before backward
-        return _dispatch.prelu(x, self.weight, out=out)
+        return _prelu.prelu(x, self.weight, out=out)
 
     def _run_backward(self, g, saved, out):
         if self._from_output:
-            grad_input, grad_weight = _dispatch.prelu_backward(
+            grad_input, grad_weight = _prelu.prelu_backward(
                 g, weight=self._weight_used, out=out, output=saved)
         else:
-            grad_input, grad_weight = _dispatch.prelu_backward(g, saved, self._weight_used, out=out)
+            grad_input, grad_weight = _prelu.prelu_backward(g, saved, self._weight_used, out=out)
         self.grad_weight += grad_weight
         return grad_input
 

@@ -6,9 +6,9 @@
 For each kernel and dtype, the serial path (1 thread) and the parallel path (every thread) run
 forward in place on sizes from 2**12 to 2**23 elements, with its default parameters at the
 precision level in force (fast, unless FASTACT_PRECISION says otherwise), interleaved, 15
-rounds, median. The
-threshold is the smallest size at which the parallel path is at least 20% faster, both there and
-in the median over every larger size; None where there is none. The dispatcher reads the file at import.
+rounds, median. The threshold is the smallest size at which the parallel path is at least 20%
+faster, both there and in the median over every larger size; None where there is none. The
+dispatcher reads the file at import.
 """
 import argparse
 import datetime
@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from . import _config, _kernels
-from ._dispatch import KERNEL_INDEX
+from ._ufunc_path import KERNEL_INDEX
 from ._table import ACTIVATIONS
 
 # Each kernel runs with its function's default parameters (as p0, p1).
@@ -32,14 +32,12 @@ SIZES = [1 << p for p in range(12, 24)]
 GAIN = 1.2   # a smaller gain is within the noise of these machines and buys a Numba start-up
 
 
-def _median_time(fn, x, number, rounds):
-    ts = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn(x)
-        ts.append((time.perf_counter() - t0) / number)
-    return ts
+def _time_per_call(fn, x, number):
+    """Seconds per call of fn(x), averaged over `number` calls in a row."""
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn(x)
+    return (time.perf_counter() - t0) / number
 
 
 def crossover(k, dtype, threads, rounds=15):
@@ -65,8 +63,8 @@ def crossover(k, dtype, threads, rounds=15):
         number = max(1, int(0.002 / max(time.perf_counter() - t0, 1e-7)))
         s, p = [], []
         for _ in range(rounds):
-            s += _median_time(serial, x, number, 1)
-            p += _median_time(parallel, x, number, 1)
+            s.append(_time_per_call(serial, x, number))     # interleaved: drift hits both
+            p.append(_time_per_call(parallel, x, number))
         sizes_faster.append((n, statistics.median(s) / statistics.median(p)))
     # The smallest size that gains itself and where the sizes from it up gain in the median: one
     # noisy round (these machines are shared) must neither hide a crossover nor invent one.

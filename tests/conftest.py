@@ -17,10 +17,10 @@ settings.load_profile("ci")
 os.environ.setdefault("NUMBA_NUM_THREADS", "4")
 
 import fastact
-from fastact._dispatch import KERNEL_INDEX
+from fastact._ufunc_path import KERNEL_INDEX
 from fastact._table import ACTIVATIONS
 
-from reference import PARAMS
+from fastact.testing import KERNELS
 
 
 class Case:
@@ -44,8 +44,8 @@ class Case:
         return f"{self.kernel}{self.params or ''}"
 
 
-CASES = [Case(a, c, k, p) for a in ACTIVATIONS for c, k in a.kernels.items() for p in PARAMS[k]]
-DEFAULT_CASES = [c for c in CASES if c.params == PARAMS[c.kernel][0]]
+CASES = [Case(a, c, k, p) for a in ACTIVATIONS for c, k in a.kernels.items() for p in KERNELS[k].params]
+DEFAULT_CASES = [c for c in CASES if c.params == KERNELS[c.kernel].params[0]]
 assert set(KERNEL_INDEX) <= {c.kernel for c in CASES}, "a kernel has no test case"
 
 

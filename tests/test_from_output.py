@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fastact
-from fastact._dispatch import output_allowed
+from fastact._functions import output_allowed
 
 
 RNG = np.random.default_rng(9)

@@ -8,7 +8,7 @@ LEVELS = ["baseline", "avx2", "avx512"]
 
 DIGEST = r"""
 import hashlib, numpy as np, fastact
-from fastact._dispatch import UFUNCS
+from fastact._ufunc_path import UFUNCS
 rng = np.random.default_rng(0)
 x64 = np.concatenate([rng.standard_normal(4099) * 6, rng.uniform(-40, 40, 4099),
                       rng.uniform(-100, 20, 4099), -np.geomspace(1e-30, 1e4, 4099),

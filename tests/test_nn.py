@@ -1,6 +1,6 @@
 """fastact.nn: layers keep only what backward needs and give the functions' gradients."""
 import os
-import sys
+import runpy
 
 import numpy as np
 import pytest
@@ -78,8 +78,8 @@ def test_prelu_layer_accumulates_grad_weight(shape):
 
 def test_mlp_example_learns():
     pytest.importorskip("sklearn")
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
-    import train_mlp
-    data = train_mlp.load_digits()
-    losses, acc = train_mlp.train(data, nn.GELU(), nn.PReLU(128), epochs=3, log=lambda s: None)
+    train_mlp = runpy.run_path(os.path.join(os.path.dirname(__file__), "..", "examples",
+                                            "train_mlp.py"), run_name="train_mlp")
+    data = train_mlp["load_digits"]()
+    losses, acc = train_mlp["train"](data, nn.GELU(), nn.PReLU(128), epochs=3, log=lambda s: None)
     assert losses[-1] < losses[0] * 0.5 and acc > 0.9

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastact
-from fastact._dispatch import UFUNCS
+from fastact._ufunc_path import UFUNCS
 
 X32 = np.random.default_rng(0).uniform(-12, 12, 5000).astype(np.float32)
 G32 = np.random.default_rng(1).uniform(-2, 2, 5000).astype(np.float32)

@@ -4,7 +4,9 @@ import pytest
 
 import fastact
 
-from reference import leaky_relu, leaky_relu_backward
+from fastact.testing import KERNELS
+
+leaky_relu, leaky_relu_backward = KERNELS["leaky_relu"].forward, KERNELS["leaky_relu"].backward
 
 RNG = np.random.default_rng(3)
 

@@ -3,7 +3,7 @@ on arrays NumPy accepts: float16/32/64 in both byte orders and integer dtypes, 0
 (mostly of length 1), positive, negative and zero strides, views with offsets, C and F order,
 broadcasting pairs, out= (fresh, in place, partially overlapping, another dtype), where= (twins),
 every parameter over its domain with its boundaries, and both precision levels. Results are
-checked against tests/reference.py to the accuracy contract (float32 <= 2 ulp forward, <= 8
+checked against fastact.testing to the accuracy contract (float32 <= 2 ulp forward, <= 8
 backward; float16 1 ulp; float64 against 50-digit mpmath as tests/test_accuracy.py does), and
 rejected calls must raise a `fastact.`-named TypeError or ValueError and write nothing.
 
@@ -23,7 +23,7 @@ import fastact
 from fastact._table import ACTIVATIONS
 
 from conftest import Case
-from reference import EXACT, MPMATH, REFERENCE, ULPS, near_grad_root, ulp_error
+from fastact.testing import KERNELS, ULPS, near_grad_root, ulp_error
 
 KERNEL_CASES = [Case(a, c, k, ()) for a in ACTIVATIONS for c, k in a.kernels.items()]
 FLOATS = [np.float16, np.float32, np.float64]
@@ -129,20 +129,26 @@ def _reference(kernel, backward, g, x, params, dtype):
     """float64 reference of the result; 50-digit mpmath for finite float64 results of the
     non-exact kernels (a float64 formula loses up to x*x/2 ulps in gelu's tail)."""
     args = (g, x) if backward else (x,)
-    ref = np.asarray(REFERENCE[kernel][backward](*args, *params), np.float64)
-    if dtype == np.float64 and kernel not in EXACT and kernel in MPMATH:
-        f = MPMATH[kernel][backward]
+    ref = np.asarray(KERNELS[kernel].reference(backward)(*args, *params), np.float64)
+    if dtype == np.float64 and not KERNELS[kernel].exact:
+        f = KERNELS[kernel].mp_reference(backward)
         flat_args = [np.broadcast_to(np.asarray(a, np.float64), ref.shape).ravel() for a in args]
         out = ref.ravel().copy()
-        for i in range(out.size):
-            point = [a[i] for a in flat_args]
-            if all(np.isfinite(point)):
-                try:
-                    out[i] = float(f(*map(mp.mpf, point), *map(mp.mpf, params)))
-                except OverflowError:    # an exponent beyond float64's: 0 or inf, as float64's
-                    pass
+        with mp.workdps(50):
+            _fill_mpmath(f, flat_args, params, out)
         ref = out.reshape(ref.shape)
     return ref
+
+
+def _fill_mpmath(f, flat_args, params, out):
+    """out[i] = f at the i-th finite point, in the caller's mpmath precision."""
+    for i in range(out.size):
+        point = [a[i] for a in flat_args]
+        if all(np.isfinite(point)):
+            try:
+                out[i] = float(f(*map(mp.mpf, point), *map(mp.mpf, params)))
+            except OverflowError:    # an exponent beyond float64's: 0 or inf, as float64's
+                pass
 
 
 def _check_close(kernel, backward, got, ref, x, g, dtype):
@@ -154,7 +160,7 @@ def _check_close_quiet(kernel, backward, got, ref, x, g, dtype):
     dtype = np.dtype(dtype)
     name = dtype.name
     tol = ULPS[name]["backward" if backward else "forward"]
-    if dtype == np.float64 and kernel in EXACT:
+    if dtype == np.float64 and KERNELS[kernel].exact:
         tol = 0
     err = ulp_error(got, ref, dtype)
     if backward and dtype != np.float32:
@@ -204,7 +210,7 @@ def calls(draw, backward):
             elements = None
         g = draw(arrays(gdtype, tuple(gshape), elements=elements))
         if draw(st.booleans()):
-            x = np.broadcast_to(x, fastact._dispatch.broadcast_shapes(x.shape, g.shape)) \
+            x = np.broadcast_to(x, fastact._ufunc_path.broadcast_shapes(x.shape, g.shape)) \
                 if max(x.ndim, g.ndim) <= 32 else x
     params = draw(parameters(case.act))
     precision = draw(st.sampled_from([None, "fast", "accurate"]))
@@ -229,7 +235,7 @@ def _run(case, backward, x, g, params, precision, out_kind):
     args = (g, x) if backward else (x,)
     with np.errstate(all="ignore"):
         shape = np.broadcast_shapes(*(a.shape for a in args)) if max(
-            a.ndim for a in args) <= 32 else fastact._dispatch.broadcast_shapes(*(a.shape for a in args))
+            a.ndim for a in args) <= 32 else fastact._ufunc_path.broadcast_shapes(*(a.shape for a in args))
     rdtype = _result_dtype(case, backward, x, g)
     out = None
     if out_kind == "fresh":

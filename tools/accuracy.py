@@ -7,13 +7,13 @@
 The exhaustive sweep runs every float32 bit pattern through fastact in chunks of 2**20, with
 progress, against a float64 reference: fastact's float64 kernels (the default; their
 own accuracy is tested against 50-digit mpmath, and they share no code with the float32 math),
-or with --reference numpy the plain NumPy/SciPy formulas of tests/reference.py (slower, and
+or with --reference numpy the plain NumPy/SciPy formulas of fastact.testing (slower, and
 themselves off by up to x*x/2 float64 ulps in gelu's tail, far below a float32 ulp). Errors count
 where the reference is a normal float32; the backward runs with grad_output = 1 and counts ulps of
 1/8 near a zero of f', as the tests do. About a minute per function and direction with
 --reference float64 on one core.
 
-float32: the float32_sweep of tests/reference.py (2.1 million values over every exponent) against
+float32: fastact.testing.float32_sweep (2.1 million values over every exponent) against
 the float64 reference; float16: every finite value; float64: 20,000 samples over [-40, 12] and
 every exponent, against 50-digit mpmath. Errors count where |reference| is a normal number of the
 dtype; near a zero of f' (gelu, gelu_tanh, silu, mish) backward errors are counted in ulps of
@@ -24,11 +24,9 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import fastact  # noqa: E402
-from fastact._table import ACTIVATIONS  # noqa: E402
-from reference import (MPMATH, PARAMS, REFERENCE, float32_sweep, mpmath_reference,  # noqa: E402
-                       near_grad_root, ulp_error)
+import fastact
+from fastact._table import ACTIVATIONS
+from fastact.testing import KERNELS, float32_sweep, mpmath_reference, near_grad_root, ulp_error
 
 
 def _ufuncs(kernel):
@@ -37,7 +35,7 @@ def _ufuncs(kernel):
 
 def measure(kernel, params, float64=True):
     fwd, bwd = _ufuncs(kernel)
-    rf, rb = REFERENCE[kernel]
+    rf, rb = KERNELS[kernel].forward, KERNELS[kernel].backward
     row = {}
     x = float32_sweep()
     g = np.random.default_rng(1).uniform(-2, 2, x.size).astype(np.float32)
@@ -66,7 +64,7 @@ def measure(kernel, params, float64=True):
     for direction, f in (("fwd", fwd), ("bwd", bwd)):
         backward = direction == "bwd"
         y = f(np.ones_like(d), d, *params) if backward else f(d, *params)
-        if kernel in MPMATH:
+        if KERNELS[kernel].mp_forward is not None:
             ref = mpmath_reference(kernel, backward, d, params)
         else:
             ref = (rb(np.ones_like(d), d, *params) if backward else rf(d, *params))
@@ -83,10 +81,10 @@ CHUNK = 1 << 20     # small enough for the cache, large enough that Python's ove
 
 def sweep(kernel, backward, level, reference="float64", params=None, progress=True):
     """(worst error in ulps, the float32 x where it is) over all 2**32 float32 inputs."""
-    params = PARAMS[kernel][0] if params is None else params
+    params = KERNELS[kernel].params[0] if params is None else params
     p32 = tuple(float(np.float32(p)) for p in params)
     uf = getattr(fastact.ufuncs, kernel + ("_backward" if backward else ""))
-    ref_f = REFERENCE[kernel][backward]
+    ref_f = KERNELS[kernel].reference(backward)
     worst, where = 0.0, None
     tiny, big = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
     base = np.arange(CHUNK, dtype=np.uint32)
@@ -164,8 +162,8 @@ def main():
         for choice, kernel in act.kernels.items():
             for level in ("fast", "accurate"):
                 with fastact.precision(level):    # float64 has one level: measured once
-                    row = {**row, **measure(kernel, PARAMS[kernel][0], level == "fast")} \
-                        if level == "accurate" else measure(kernel, PARAMS[kernel][0])
+                    row = {**row, **measure(kernel, KERNELS[kernel].params[0], level == "fast")} \
+                        if level == "accurate" else measure(kernel, KERNELS[kernel].params[0])
                 label = act.name + ("" if choice is None else f"(approximate={choice!r})")
                 print(f"| {label} | {level} | " + " | ".join(f"{row[c]:.2f}" for c in cols) + " |")
 

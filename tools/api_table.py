@@ -16,9 +16,9 @@ def signature(act):
 
 
 def from_output(act):
-    if act.from_output is None:
+    if act.from_output_when is None:
         return "no: " + act.no_output
-    return "yes" if act.from_output is True else f"if {act.from_output} > 0"
+    return "yes" if act.from_output_when is True else f"if {act.from_output_when} > 0"
 
 
 def main():
