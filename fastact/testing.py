@@ -17,9 +17,10 @@ Check your own kernel against the same oracle::
 
 Needs SciPy and mpmath (``pip install fastact[test]``). Kink conventions are PyTorch's.
 """
-from typing import Callable, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 try:
     import mpmath as mp
@@ -312,14 +313,14 @@ class Kernel(NamedTuple):
     """make(params) -> [(op_type, inputs, attributes), ...] (one node per entry, chained from "x"
     to "y"; a float input is a constant), or None where ONNX has no such operator."""
 
-    def reference(self, backward=False):
+    def reference(self, backward: bool = False) -> Callable[..., NDArray[np.float64]]:
         """The float64 reference of one direction: forward(x, *p) or backward(g, x, *p)."""
         return self.backward if backward else self.forward
 
-    def mp_reference(self, backward=False):
+    def mp_reference(self, backward: bool = False) -> Optional[Callable[..., Any]]:
         return self.mp_backward if backward else self.mp_forward
 
-    def tolerance(self, dtype, direction, level="fast"):
+    def tolerance(self, dtype: DTypeLike, direction: str, level: str = "fast") -> int:
         """The bound in ulps that the tests check (0 for an exact float64 kernel)."""
         dtype = np.dtype(dtype).name
         if self.exact and dtype == "float64":
@@ -463,7 +464,8 @@ KERNELS = {k.name: k for k in _KERNELS}
 """Every kernel's record, by kernel name, in FASTACT_KERNELS' order."""
 
 
-def mpmath_reference(kernel, backward, x, params=()):
+def mpmath_reference(kernel: str, backward: bool, x: ArrayLike,
+                     params: Sequence[float] = ()) -> NDArray[np.float64]:
     """float64 array of the correctly rounded function values (50-digit mpmath), for finite
     float64 x and grad_output 1."""
     f = KERNELS[kernel].mp_reference(backward)
@@ -472,7 +474,7 @@ def mpmath_reference(kernel, backward, x, params=()):
         return np.array([float(f(*args, mp.mpf(float(v)), *map(mp.mpf, params))) for v in x])
 
 
-def ulp_error(y, ref, dtype):
+def ulp_error(y: ArrayLike, ref: ArrayLike, dtype: DTypeLike) -> NDArray[np.float64]:
     """|y - ref| in ulps of `dtype` at ref, where |ref| is normal in that dtype (elsewhere 0).
     Matching infinities and NaNs count as exact; a NaN against a number counts as infinite."""
     dtype = np.dtype(dtype)
@@ -489,12 +491,12 @@ def ulp_error(y, ref, dtype):
     return np.where((np.abs(ref) >= tiny) | ~np.isfinite(ref) | same, err, 0.0)
 
 
-def root_ulp(dtype):
+def root_ulp(dtype: DTypeLike) -> float:
     """The unit near a zero of f': one ulp of 1/8 in `dtype`."""
     return float(np.spacing(np.asarray(0.125, dtype)))
 
 
-def near_grad_root(kernel, x, ref):
+def near_grad_root(kernel: str, x: ArrayLike, ref: ArrayLike) -> NDArray[np.bool_]:
     """Where f'(x) is a difference of O(1) terms that cancels to below 1/8 (within 1.5 of the zero
     of f'); there errors are counted in ulps of 1/8, not of f'(x)."""
     root = KERNELS[kernel].grad_root
@@ -503,7 +505,8 @@ def near_grad_root(kernel, x, ref):
     return (np.abs(ref) < 0.125) & (np.abs(x - root) < 1.5)
 
 
-def errors(kernel, y, x, params=None, backward=False, grad_output=None):
+def errors(kernel: str, y: ArrayLike, x: ArrayLike, params: Optional[Sequence[float]] = None,
+           backward: bool = False, grad_output: Optional[ArrayLike] = None) -> NDArray[np.float64]:
     """Per-element error of y = kernel(x) (or grad_output * kernel'(x)), in ulps of y's dtype,
     as fastact's tests count it: against the float64 reference with the parameters rounded to the
     dtype the kernel computes in (float32 for float16 and float32), and near a zero of f' in ulps
@@ -526,7 +529,7 @@ def errors(kernel, y, x, params=None, backward=False, grad_output=None):
     return err
 
 
-def float32_sweep(n=1 << 21, seed=0):
+def float32_sweep(n: int = 1 << 21, seed: int = 0) -> NDArray[np.float32]:
     """n float32 values spread over every exponent: random bit patterns (both signs, all
     exponents), every 2**-10 step on [-16, 16], and the special values."""
     rng = np.random.default_rng(seed)
@@ -537,7 +540,8 @@ def float32_sweep(n=1 << 21, seed=0):
     return np.concatenate([x, dense])
 
 
-def check_derivative(kernel, params=None, points=None):
+def check_derivative(kernel: str, params: Optional[Sequence[float]] = None,
+                     points: Optional[ArrayLike] = None) -> float:
     """The largest relative disagreement between the reference derivative and a numerical
     derivative of the reference forward, at `points` (default: a grid over [-12, 12] kept away
     from the kernel's switches): 50-digit mpmath differentiation where the kernel has an mpmath
