@@ -15,7 +15,7 @@ ext = Extension(
     ["fastact/_kernels.pyx"],
     include_dirs=[numpy.get_include(), "fastact"],
     depends=["fastact/_kernels.h", "fastact/_math.h", "fastact/_f32_exp.h", "fastact/_f32_tanh.h",
-             "fastact/_f32_gelu.h", "fastact/_erfcx_coef.h",
+             "fastact/_f32_gelu.h", "fastact/_erfcx_coef.h", "fastact/_f32_tanh_coef.h",
              "fastact/_loops.h", "fastact/_ufunc_loops.h"],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
     extra_compile_args=CFLAGS,
