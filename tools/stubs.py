@@ -4,12 +4,16 @@ one table, fastact/_table.py. tests/test_stubs.py fails when the files are stale
     python tools/stubs.py            # rewrite the stubs
     python tools/stubs.py --check    # exit 1 if a stub differs from what the table gives
 
+It reads the table of the fastact it imports, which must be this checkout's (an editable install,
+or PYTHONPATH=. from the checkout's root): it refuses to write another tree's stubs.
+
 float32 in gives float32 out: each function is overloaded so that an array of one float dtype
 (and no out=) returns that dtype, out=array returns out's type, and anything else an NDArray[Any].
 """
 import os
 import sys
 
+import fastact
 from fastact._table import ACTIVATIONS
 from fastact._ufunc_path import UFUNCS
 
@@ -135,6 +139,11 @@ STUBS = {"__init__.pyi": init_stub, "nn.pyi": nn_stub, "ufuncs.pyi": ufuncs_stub
 
 
 def main(argv):
+    if not os.path.samefile(os.path.dirname(fastact.__file__), PKG):
+        print(f"tools/stubs.py: the fastact imported ({os.path.dirname(fastact.__file__)}) is "
+              f"not this checkout's ({os.path.abspath(PKG)}); run with PYTHONPATH=. from the "
+              f"checkout's root", file=sys.stderr)
+        return 2
     stale = []
     for name, make in STUBS.items():
         path = os.path.join(PKG, name)
