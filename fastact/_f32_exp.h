@@ -13,9 +13,6 @@
  * branch-free (selects only) so gcc vectorizes the loops, use FMA only through fa32_fma (one
  * rounding on every instruction set), and never an approximate reciprocal, so every
  * instruction set gives the same bits.
- *
- * STAGING: the bodies below still compute in double through the float64 formulas; they are
- * being replaced by float32 SIMD math.
  */
 #ifndef FASTACT_F32_EXP_H
 #define FASTACT_F32_EXP_H
@@ -24,7 +21,7 @@
  *
  * Everything is plain float32 IEEE arithmetic plus fa32_fma, always inlined, branch-free.
  * What a caller gets:
- *   fa32_fma, fa32_abs, fa32_copysign, fa32_min, fa32_max        basic, bit-exact helpers
+ *   fa32_fma, fa32_abs, fa32_min, fa32_max      basic, bit-exact helpers
  *   fa32_two_prod(a, b)        a*b = hi + lo exactly (FMA)
  *   fa32_fast2sum(a, b)        a+b = hi + lo exactly, requires |a| >= |b| (or a = 0)
  *   fa32_div_fix(q0, n, n_lo, d, d_lo, inv)
@@ -34,9 +31,9 @@
  *   fa32_exp_core(x, x_lo, acc)
  *                              e^(x + x_lo) = (1 + t) * 2^n, parts kept apart (fa32_exp_t), so that
  *                              a caller multiplies first and scales last, rounding once
- *   fa32_pow2(E) / fa32_scale(m, E) / fa32_ldexp(m, n)
+ *   fa32_pow2(E) / fa32_scale(m, E)
  *                              2^n; m * 2^n rounded once, also into the subnormal range
- *   fa32_exp(x, acc), fa32_expm1_neg(x, x_lo, acc)   (expm1 as an unevaluated hi + lo pair)
+ *   fa32_expm1_neg(x, x_lo, acc)   expm1 as an unevaluated hi + lo pair
  * acc = 0: degree-6 polynomial, t single; acc = 1: degree-7, r and t carried as hi + lo.
  */
 #include <stdint.h>
@@ -49,10 +46,6 @@ FA_INLINE uint32_t fa32_to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u);
  * baseline build. Everything else stays unfused (-ffp-contract=off). */
 FA_INLINE float fa32_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 FA_INLINE float fa32_abs(float x) { return fa32_from_bits(fa32_to_bits(x) & 0x7fffffffu); }
-FA_INLINE float fa32_copysign(float mag, float sign)
-{
-    return fa32_from_bits((fa32_to_bits(mag) & 0x7fffffffu) | (fa32_to_bits(sign) & 0x80000000u));
-}
 /* NaN-preserving clamps (a comparison with NaN is false) */
 FA_INLINE float fa32_min(float x, float hi) { return x > hi ? hi : x; }
 FA_INLINE float fa32_max(float x, float lo) { return x < lo ? lo : x; }
@@ -102,31 +95,9 @@ FA_INLINE float fa32_div_fix(float q0, float n, float n_lo, float d, float d_lo,
  * have results below FLT_MIN; callers that clamp must clamp at these, never at a round -87. */
 #define FA32_LN_FLT_MIN -0x1.5d589ep+6f   /* -87.33654 */
 
-/* expm1(r) = r + r^2 P(r), |r| <= 0.346589, P of degree 4 (total 6), Lawson minimax for relative error, float32 coefficients: max rel. error 1.36e-08 (expm1), 5.62e-09 (exp); tools/fit_f32.py */
-#define FA32_EXPF_P0 0x1.fffffep-2f   /* 0.4999999701976776 */
-#define FA32_EXPF_P1 0x1.5554b4p-3f   /* 0.1666654646396637 */
-#define FA32_EXPF_P2 0x1.5556f6p-5f   /* 0.04166744276881218 */
-#define FA32_EXPF_P3 0x1.122536p-7f   /* 0.008366252295672894 */
-#define FA32_EXPF_P4 0x1.6b979cp-10f   /* 0.0013869942631572485 */
-/* expm1(r) = r + r^2 P(r), |r| <= 0.346589, P of degree 5 (total 7), Lawson minimax for relative error, float32 coefficients: max rel. error 4.33e-10 (expm1), 1.79e-10 (exp); tools/fit_f32.py */
-#define FA32_EXPA_P0 0x1p-1f   /* 0.5 */
-#define FA32_EXPA_P1 0x1.555554p-3f   /* 0.1666666567325592 */
-#define FA32_EXPA_P2 0x1.5554f8p-5f   /* 0.04166649281978607 */
-#define FA32_EXPA_P3 0x1.1112dcp-7f   /* 0.008333547040820122 */
-#define FA32_EXPA_P4 0x1.6d3a2ap-10f   /* 0.0013932312140241265 */
-#define FA32_EXPA_P5 0x1.9e6af6p-13f   /* 0.00019760981376748532 */
-/* log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree 3, Lawson minimax for relative error, float32 coefficients: max rel. error 4.48e-09; tools/fit_f32.py */
-#define FA32_LOG1PF_R0 0x1.555502p-2f   /* 0.3333320915699005 */
-#define FA32_LOG1PF_R1 0x1.99d1ccp-3f   /* 0.20010718703269958 */
-#define FA32_LOG1PF_R2 0x1.1ec042p-3f   /* 0.1400151401758194 */
-#define FA32_LOG1PF_R3 0x1.1eca06p-3f   /* 0.1400337666273117 */
-/* log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree 4, Lawson minimax for relative error, float32 coefficients: max rel. error 1.14e-10; tools/fit_f32.py */
-#define FA32_LOG1PA_R0 0x1.555558p-2f   /* 0.3333333730697632 */
-#define FA32_LOG1PA_R1 0x1.9996d8p-3f   /* 0.1999947428703308 */
-#define FA32_LOG1PA_R2 0x1.250514p-3f   /* 0.143076092004776 */
-#define FA32_LOG1PA_R3 0x1.b72ad8p-4f   /* 0.10721859335899353 */
-#define FA32_LOG1PA_R4 0x1.f090acp-4f   /* 0.12123171985149384 */
-
+/* FA32_EXPF_P0..4 (fast, degree 6 in all), FA32_EXPA_P0..5 (accurate, degree 7), FA32_LOG1PF_R0..3
+ * and FA32_LOG1PA_R0..4: written by tools/fit_f32.py, with their ranges and errors */
+#include "_f32_exp_coef.h"
 
 /* a literal 0.0f argument: its additions are dropped (r + 0.0f is not foldable in IEEE) */
 #define FA32_IS_ZERO(v) (__builtin_constant_p(v) && (v) == 0.0f)
@@ -223,7 +194,7 @@ FA_INLINE float fa32_recip12(float d)
     return fa32_fma(fa32_fma(d, 0x1.50fbfp-2f, -0x1.78faf0p+0f), d, 0x1.11348cp+1f);
 }
 
-/* 2^n for n in [-126, 127] (outside: garbage; use fa32_scale or fa32_ldexp) */
+/* 2^n for n in [-126, 127] (outside: garbage; use fa32_scale) */
 FA_INLINE float fa32_pow2(fa32_exp_t E) { return fa32_from_bits(fa32_to_bits(E.tm) << 23); }
 
 /* m * 2^n rounded once, for n <= 63 (every caller with x <= 0) and 2^-60 <= |m| <= 2^60:
@@ -233,25 +204,6 @@ FA_INLINE float fa32_scale(float m, fa32_exp_t E)
 {
     float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
     return (m * s64) * 0x1p-64f;
-}
-
-/* m * 2^n rounded once for an integer-valued float n in [-190, 190] and 2^-60 <= |m| <= 2^60,
- * two steps of at most 2^127 each (select-only; cheaper callers use fa32_scale). */
-FA_INLINE float fa32_ldexp(float m, float n)
-{
-    float k2 = n < 0.0f ? -64.0f : 64.0f;
-    float s2 = n < 0.0f ? 0x1p-64f : 0x1p64f;
-    float s1 = fa32_from_bits(fa32_to_bits((n - k2) + FA32_MAGIC) << 23);
-    return (m * s1) * s2;
-}
-
-/* e^x over the whole float32 range: 0 below the subnormals, inf above 88.7228, correct gradual
- * underflow. Fast ~1-2 ulp, accurate < 1 ulp (rounding of p + p_lo, then one scaling). */
-FA_INLINE float fa32_exp(float x, const int acc)
-{
-    fa32_exp_t E = fa32_exp_core(x, 0.0f, acc);
-    float m = acc ? E.p + E.p_lo : E.p;
-    return fa32_ldexp(m, E.n);
 }
 
 /* expm1(x + x_lo) for x <= 0 (positive x is treated as 0) as hi + lo, hi already within ~1 ulp:
@@ -309,17 +261,6 @@ FA_INLINE float fa32_a_expm1(float a, float a_lo, float x, float x_lo, const int
     float r = fa32_a_expm1_(a, a_lo, x, x_lo, acc);
     return x == 0.0f ? x : r;
 }
-
-#define FA_VIA_DOUBLE_FWD32(name)                                                                  \
-    FA_INLINE float name##_fwd32(float x, float p0, float p1, const int acc)                      \
-    { (void)acc; return (float)name##_fwd(x, p0, p1, 0); }
-#define FA_VIA_DOUBLE_BWD32(name)                                                                  \
-    FA_INLINE float name##_bwd32(float g, float x, float p0, float p1, const int acc)             \
-    { (void)acc; return (float)name##_bwd(g, x, p0, p1, 0); }
-#define FA_VIA_DOUBLE_BWO32(name)                                                                  \
-    FA_INLINE float name##_bwo32(float g, float y, float p0, float p1, const int acc)             \
-    { (void)acc; return (float)name##_bwo(g, y, p0, p1, 0); }
-
 
 /* sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
  * for w < 0 (no cancellation either way). d = 1 + E is carried as d + d_lo (Fast2Sum) and the
@@ -415,9 +356,6 @@ FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
         float rem = fa32_fma(-y0, d_lo, fa32_fma(-y0, d, Nn)) + Nl;
         return fa32_fma(rem, fa32_recip12(d), y0) * 0x1p-64f;
     }
-    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
-    float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
-    return x < 0.0f ? neg : S.q0 + S.qf;
 }
 /* sigmoid' = E q^2 for either sign, scaled last */
 FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int acc)
