@@ -1,4 +1,6 @@
 """Builds fastact._kernels. Metadata lives in pyproject.toml."""
+
+import glob
 import time
 
 import numpy
@@ -14,13 +16,11 @@ ext = Extension(
     "fastact._kernels",
     ["fastact/_kernels.pyx"],
     include_dirs=[numpy.get_include(), "fastact"],
-    depends=["fastact/_kernels.h", "fastact/_math.h", "fastact/_f32_exp.h", "fastact/_f32_tanh.h",
-             "fastact/_f32_gelu.h", "fastact/_f32_gelu_coef.h", "fastact/_erfcx_coef.h",
-             "fastact/_f32_tanh_coef.h",
-             "fastact/_loops.h", "fastact/_ufunc_loops.h"],
+    depends=sorted(glob.glob("fastact/*.h")),  # every header: formulas, loops, coefficients
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
     extra_compile_args=CFLAGS,
 )
+
 
 class build_ext_with_progress(build_ext):
     """Says which compile step runs, and how long each took: the C file holds the loops for three
@@ -29,13 +29,19 @@ class build_ext_with_progress(build_ext):
 
     def build_extension(self, ext):
         start = time.perf_counter()
-        print(f"fastact: [2/3] compiling {ext.name} for three instruction sets "
-              f"(about a minute)...", flush=True)
+        print(
+            f"fastact: [2/3] compiling {ext.name} for three instruction sets (about a minute)...",
+            flush=True,
+        )
         super().build_extension(ext)
-        print(f"fastact: [3/3] compiled and linked {ext.name} in "
-              f"{time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"fastact: [3/3] compiled and linked {ext.name} in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
 
 
 print("fastact: [1/3] generating C from fastact/_kernels.pyx (Cython)...", flush=True)
-setup(ext_modules=cythonize([ext], compiler_directives={"language_level": "3"}),
-      cmdclass={"build_ext": build_ext_with_progress})
+setup(
+    ext_modules=cythonize([ext], compiler_directives={"language_level": "3"}),
+    cmdclass={"build_ext": build_ext_with_progress},
+)

@@ -14,6 +14,7 @@ output array or, in place, the array that is overwritten. Peers:
   - copy: the same bytes moved with no arithmetic, the roofline (np.copyto for a forward, an
     add of the two inputs for a backward; in place, the same streams on the output's buffer).
 """
+
 import numpy as np
 
 import fastact
@@ -35,8 +36,9 @@ class Case:
         rng = np.random.default_rng(seed)
         return [(rng.standard_normal(n) * 3).astype(dtype) for _ in range(self.nin)]
 
-    def implementations(self, torch=None, inplace=False, jax=None, ort=None, threads=1,
-                        dtype=np.float32):
+    def implementations(
+        self, torch=None, inplace=False, jax=None, ort=None, threads=1, dtype=np.float32
+    ):
         """{label: impl(inputs, out)} in a fixed order, fastact first; inplace: out is inputs[0].
         jax and ort (onnxruntime) join when given (their modules, from load_jax and
         load_onnxruntime)."""
@@ -51,21 +53,33 @@ class Case:
         def numpy_formula(a, out):
             with np.errstate(all="ignore"):
                 np.copyto(out, ref.__wrapped__(*a, *params), casting="unsafe")
+
         impls["numpy formula"] = numpy_formula
         direction = "backward" if self.backward else "forward"
-        for label, lib, make in (("torch", torch, lambda: _torch_impl(torch, self)),
-                                 ("jax", jax, lambda: jax_impl(jax, self.kernel, direction, params)),
-                                 ("onnxruntime", ort, lambda: onnxruntime_impl(
-                                     ort, self.kernel, direction, params, dtype, threads))):
+        for label, lib, make in (
+            ("torch", torch, lambda: _torch_impl(torch, self)),
+            ("jax", jax, lambda: jax_impl(jax, self.kernel, direction, params)),
+            (
+                "onnxruntime",
+                ort,
+                lambda: onnxruntime_impl(ort, self.kernel, direction, params, dtype, threads),
+            ),
+        ):
             impl = make() if lib is not None else None
             if impl is not None:
                 impls[label] = impl
-        if inplace:       # the same streams as the in-place call: read, write back
-            impls["copy"] = (lambda a, out: np.add(out, a[1], out=out)) if self.backward else \
-                (lambda a, out: np.negative(out, out=out))
+        if inplace:  # the same streams as the in-place call: read, write back
+            impls["copy"] = (
+                (lambda a, out: np.add(out, a[1], out=out))
+                if self.backward
+                else (lambda a, out: np.negative(out, out=out))
+            )
         else:
-            impls["copy"] = (lambda a, out: np.add(a[0], a[1], out=out)) if self.backward else \
-                (lambda a, out: np.copyto(out, a[0]))
+            impls["copy"] = (
+                (lambda a, out: np.add(a[0], a[1], out=out))
+                if self.backward
+                else (lambda a, out: np.copyto(out, a[0]))
+            )
         return impls
 
 
@@ -101,7 +115,7 @@ def load_jax():
     except ImportError:
         return None
     jax.config.update("jax_platforms", "cpu")
-    jax.config.update("jax_enable_x64", True)      # float64 cases too
+    jax.config.update("jax_enable_x64", True)  # float64 cases too
     return jax
 
 
@@ -110,6 +124,7 @@ def jax_impl(jax, kernel, direction, params):
     (as a JAX user's arrays live there), the result waited for; backward by jax.vjp. JAX has no
     out=: it allocates its result, as its users get it."""
     import jax.numpy as jnp
+
     if direction == "from_output" or KERNELS[kernel].jax is None:
         return None
     f = KERNELS[kernel].jax(jax.nn, jnp, tuple(params))
@@ -122,6 +137,7 @@ def jax_impl(jax, kernel, direction, params):
             cache.clear() if len(cache) > 4 else None
             cache[key] = jax.device_put(a)
         return cache[key]
+
     return lambda a, out: run(*map(on_device, a)).block_until_ready()
 
 
@@ -137,6 +153,7 @@ def load_onnxruntime():
 def onnx_model(kernel, params, dtype):
     """The kernel record's ONNX equivalent as a model (a chain of nodes from x to y), or None."""
     from onnx import TensorProto, helper
+
     elem = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
     elem = elem[np.dtype(dtype)]
     make = KERNELS[kernel].onnx
@@ -146,7 +163,7 @@ def onnx_model(kernel, params, dtype):
     nodes, inits, prev = [], [], "x"
     for i, (op, extra, attrs) in enumerate(chain):
         inputs = [prev]
-        for j, v in enumerate(extra):      # a name ("x") or a constant
+        for j, v in enumerate(extra):  # a name ("x") or a constant
             if isinstance(v, str):
                 inputs.append(v)
             else:
@@ -176,7 +193,7 @@ def onnxruntime_impl(ort, kernel, direction, params, dtype, threads):
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-    except Exception:          # no kernel for this type (some ops are float32 only)
+    except Exception:  # no kernel for this type (some ops are float32 only)
         return None
     binding = sess.io_binding()
     state = {}
@@ -188,6 +205,7 @@ def onnxruntime_impl(ort, kernel, direction, params, dtype, threads):
             binding.bind_output("y", "cpu", 0, out.dtype, list(out.shape), out.ctypes.data)
             state["key"] = key
         sess.run_with_iobinding(binding)
+
     return run
 
 

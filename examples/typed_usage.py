@@ -3,6 +3,7 @@
 float32 in gives float32 out, in the types too, for the functions, their backwards, the layers
 and the ufunc twins; fastact.testing checks a result against the same oracle as fastact's tests.
 """
+
 import numpy as np
 from numpy.typing import NDArray
 

@@ -44,10 +44,14 @@ cdef extern from "_kernels.h" nogil:
     void fa_set_thread_level(int level)
     int fa_get_process_level()
     void fa_set_process_level(int level)
-    void fa_forward_f(const fa_kernel *K, int level, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
-    void fa_forward_d(const fa_kernel *K, int level, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_backward_f(const fa_kernel *K, int level, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_backward_d(const fa_kernel *K, int level, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    void fa_forward_f(const fa_kernel *K, int level, cnp.npy_intp n, const float *x, float *y,
+                      float p0, float p1)
+    void fa_forward_d(const fa_kernel *K, int level, cnp.npy_intp n, const double *x, double *y,
+                      double p0, double p1)
+    void fa_backward_f(const fa_kernel *K, int level, int from_output, cnp.npy_intp n,
+                       const float *g, const float *x, float *y, float p0, float p1)
+    void fa_backward_d(const fa_kernel *K, int level, int from_output, cnp.npy_intp n,
+                       const double *g, const double *x, double *y, double p0, double p1)
     cnp.PyUFuncGenericFunction FA_INT_RELU_LOOPS[]
     const char FA_INT_RELU_TYPES[]
     int FA_N_INT_RELU
@@ -56,10 +60,14 @@ cdef extern from "_kernels.h" nogil:
     cnp.PyUFuncGenericFunction FA_BWO_LOOPS[]
     const char FA_FLOAT_TYPES[]
     const char FA_PARAM_TYPES[]
-    void fa_run_fwd_f(int k, int level, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
-    void fa_run_fwd_d(int k, int level, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_run_bwd_f(int k, int level, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_run_bwd_d(int k, int level, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    void fa_run_fwd_f(int k, int level, cnp.npy_intp n, const float *x, float *y, float p0,
+                      float p1)
+    void fa_run_fwd_d(int k, int level, cnp.npy_intp n, const double *x, double *y, double p0,
+                      double p1)
+    void fa_run_bwd_f(int k, int level, int from_output, cnp.npy_intp n, const float *g,
+                      const float *x, float *y, float p0, float p1)
+    void fa_run_bwd_d(int k, int level, int from_output, cnp.npy_intp n, const double *g,
+                      const double *x, double *y, double p0, double p1)
 
 # Below this many elements a call keeps the GIL: releasing and re-taking it costs about as much
 # as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
@@ -68,7 +76,7 @@ cdef enum:
     MAX_KERNELS = 64     # size of the per-kernel threshold table below
 
 
-# ---- instruction set --------------------------------------------------------------------------
+# ---- instruction set -----------------------------------------------------------------------------
 
 def _select_isa():
     """Use the widest instruction set the CPU has, or the lower one FASTACT_ISA asks for."""
@@ -94,7 +102,7 @@ def isa():
 
 _select_isa()
 
-# ---- precision level ----------------------------------------------------------------------------
+# ---- precision level -----------------------------------------------------------------------------
 
 LEVELS = tuple(FA_LEVEL_NAMES[i].decode() for i in range(FA_NLEVELS))
 """Precision level names by index: ('fast', 'accurate')."""
@@ -128,7 +136,8 @@ def set_process_level(int level):
         raise ValueError(f"fastact: precision level {level} out of range")
     fa_set_process_level(level)
 
-# ---- the kernel table, as Python sees it --------------------------------------------------------
+# ---- the kernel table, as Python sees it ---------------------------------------------------------
+
 
 Kernel = namedtuple("Kernel", ["name", "nparams", "keeps_int", "has_backward_from_output"])
 Kernel.__doc__ = """One row of FASTACT_KERNELS (_kernels.h): the kernel's name, its number of scalar
@@ -142,7 +151,7 @@ KERNELS = tuple(Kernel(FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams,
 """The C kernels, by index."""
 
 
-# ---- ufunc twins ----------------------------------------------------------------------------------
+# ---- ufunc twins ---------------------------------------------------------------------------------
 
 cdef object _make_ufunc(int k, int direction, str name, str doc):
     """One ufunc: direction 0 (x, params...) -> y; 1 (grad_output, x, params...) -> grad_input;
@@ -217,7 +226,7 @@ def keeping_fp_flags(f, *args):
         fesetexceptflag(&saved, FE_ALL_EXCEPT)
 
 
-# ---- the fast path --------------------------------------------------------------------------------
+# ---- the fast path -------------------------------------------------------------------------------
 
 # Called with the same arguments (the level resolved to its index) when the fast path does not
 # apply, and with (k, the value) when `precision` is not a plain str naming a level (it returns

@@ -7,6 +7,7 @@ else is converted, checked (with errors that name the function, raised before an
 written) and run through the same ufunc twins, which give NumPy's broadcasting, strides, casting
 and overlap handling. The public functions (_functions.py) and PReLU (_prelu.py) call in here.
 """
+
 import numpy as np
 
 from . import _config, _kernels
@@ -16,34 +17,46 @@ KERNEL_INDEX = {kernel.name: k for k, kernel in enumerate(_kernels.KERNELS)}
 for _act in ACTIVATIONS + (PRELU,):
     for _kname in _act.kernels.values():
         if _kname not in KERNEL_INDEX:
-            raise ImportError(f"fastact: kernel {_kname!r} of {_act.name} is not in FASTACT_KERNELS")
+            raise ImportError(
+                f"fastact: kernel {_kname!r} of {_act.name} is not in FASTACT_KERNELS"
+            )
         _kernel = _kernels.KERNELS[KERNEL_INDEX[_kname]]
         if PRELU is not _act and _kernel.nparams != len(_act.params):
             raise ImportError(f"fastact: kernel {_kname!r} and the table disagree on parameters")
         if _act.from_output_when is not None and not _kernel.has_backward_from_output:
-            raise ImportError(f"fastact: {_act.name} allows output= but kernel {_kname!r} has no "
-                              f"backward from the output in FASTACT_KERNELS")
+            raise ImportError(
+                f"fastact: {_act.name} allows output= but kernel {_kname!r} has no "
+                f"backward from the output in FASTACT_KERNELS"
+            )
 
 
 def _ufunc_doc(kname):
     act = next(a for a in ACTIVATIONS if kname in a.kernels.values())
     params = "".join(f", {p}" for p, _ in act.params)
-    choice = "" if act.choice is None else \
-        f" ({act.choice[0]}={next(c for c, k in act.kernels.items() if k == kname)!r})"
+    choice = (
+        ""
+        if act.choice is None
+        else f" ({act.choice[0]}={next(c for c, k in act.kernels.items() if k == kname)!r})"
+    )
     formula, derivative = (act.kernel_docs or {}).get(kname, (act.formula, act.derivative))
-    return {kname: f"{kname}(x{params}): {act.name}{choice}, {formula}.",
-            kname + "_backward": f"{kname}_backward(grad_output, x{params}): grad_output times "
-                                 f"{act.name}'(x){choice}: {derivative}.",
-            kname + "_backward_from_output": f"{kname}_backward_from_output(grad_output, y"
-                                             f"{params}): the same, from the output y = "
-                                             f"{act.name}(x){choice}."}
+    return {
+        kname: f"{kname}(x{params}): {act.name}{choice}, {formula}.",
+        kname + "_backward": f"{kname}_backward(grad_output, x{params}): grad_output times "
+        f"{act.name}'(x){choice}: {derivative}.",
+        kname + "_backward_from_output": f"{kname}_backward_from_output(grad_output, y"
+        f"{params}): the same, from the output y = "
+        f"{act.name}(x){choice}.",
+    }
 
 
 UFUNCS = _kernels.make_ufuncs({k: v for n in KERNEL_INDEX for k, v in _ufunc_doc(n).items()})
 
 # Kernel index -> (public name, parameter names) for the slow path's messages.
-_CALLER = {KERNEL_INDEX[k]: (a.name, tuple(p for p, _ in a.params))
-           for a in ACTIVATIONS for k in a.kernels.values()}
+_CALLER = {
+    KERNEL_INDEX[k]: (a.name, tuple(p for p, _ in a.params))
+    for a in ACTIVATIONS
+    for k in a.kernels.values()
+}
 _ACT_OF = {KERNEL_INDEX[k]: a for a in ACTIVATIONS for k in a.kernels.values()}
 
 _FLOAT_CODES = "efd"
@@ -51,14 +64,20 @@ _FLOAT_CODES = "efd"
 
 def _defers(a):
     """Objects that take ufuncs themselves (dask, xarray, subclasses) are handed the ufunc."""
-    return (a is not None and type(a) is not np.ndarray and not isinstance(a, np.generic)
-            and getattr(type(a), "__array_ufunc__", None) is not None)
+    return (
+        a is not None
+        and type(a) is not np.ndarray
+        and not isinstance(a, np.generic)
+        and getattr(type(a), "__array_ufunc__", None) is not None
+    )
 
 
 def _check_dtype(name, what, dtype):
     if dtype.kind not in "biuf" or (dtype.kind == "f" and dtype.char not in _FLOAT_CODES):
-        raise TypeError(f"fastact.{name}: {what} has dtype {dtype}; expected float16, float32, "
-                        f"float64, an integer or bool dtype")
+        raise TypeError(
+            f"fastact.{name}: {what} has dtype {dtype}; expected float16, float32, "
+            f"float64, an integer or bool dtype"
+        )
 
 
 def _check_params(name, pnames, values):
@@ -71,7 +90,7 @@ def _check_params(name, pnames, values):
             raise TypeError(f"fastact.{name}: {pname} must be a real number, got {v!r}") from None
         except OverflowError:
             raise ValueError(f"fastact.{name}: {pname}={_short(v)} overflows float64") from None
-    return tuple(float(v) for v in values[:len(pnames)])
+    return tuple(float(v) for v in values[: len(pnames)])
 
 
 def _short(v):
@@ -88,12 +107,14 @@ def check_values(k, backward, is_float32, v0, v1):
     the fast path when needed, and by the slow path on every call."""
     act = _ACT_OF[k]
     name = act.name + ("_backward" if backward else "")
-    values = (v0, v1)[:len(act.params)]
+    values = (v0, v1)[: len(act.params)]
     if is_float32:
         for (pname, _), v in zip(act.params, values):
             if _FLT_MAX < abs(v) < np.inf:
-                raise ValueError(f"fastact.{name}: {pname}={v!r} overflows float32, the dtype this "
-                                 f"call computes in (use float64 inputs for such values)")
+                raise ValueError(
+                    f"fastact.{name}: {pname}={v!r} overflows float32, the dtype this "
+                    f"call computes in (use float64 inputs for such values)"
+                )
         seen = tuple(float(np.float32(v)) for v in values)
     else:
         seen = values
@@ -124,7 +145,7 @@ def _computes_in_float32(arrays):
     try:
         return np.result_type(*dtypes).char in "ef"
     except TypeError:
-        return False     # not a float dtype: the dtype check that follows says so
+        return False  # not a float dtype: the dtype check that follows says so
 
 
 def broadcast_shapes(*shapes):
@@ -153,8 +174,9 @@ def _check_out(name, out, shapes):
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"fastact.{name}: out has shape {out.shape}, but the inputs broadcast "
-                         f"to {shape}")
+        raise ValueError(
+            f"fastact.{name}: out has shape {out.shape}, but the inputs broadcast to {shape}"
+        )
 
 
 # NumPy's buffered ufunc iterator (needed to cast: float16, byte-swapped, mixed dtypes) handles up
@@ -167,13 +189,16 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False,
     Integer and bool operands are taken as float64 unless the kernel keeps integer dtypes; `dtype`
     picks the loop (for prelu, whose result dtype is NumPy's promotion of x and weight)."""
     kw = {} if out is None else {"out": out}
-    if dtype is not None:     # the loop of this dtype; its last input, the parameter, in its type
-        kw["signature"] = ((dtype,) * (ufunc.nin - 1)
-                           + (np.float32 if dtype.char in "ef" else np.float64, dtype))
+    if dtype is not None:  # the loop of this dtype; its last input, the parameter, in its type
+        kw["signature"] = (dtype,) * (ufunc.nin - 1) + (
+            np.float32 if dtype.char in "ef" else np.float64,
+            dtype,
+        )
     if any(_defers(a) for a in operands) or _defers(out):
-        if not keeps_int and any(getattr(getattr(a, "dtype", None), "kind", "f") in "biu"
-                                 for a in operands):
-            kw["dtype"] = np.float64    # as for ndarrays (the twin alone would pick float16)
+        if not keeps_int and any(
+            getattr(getattr(a, "dtype", None), "kind", "f") in "biu" for a in operands
+        ):
+            kw["dtype"] = np.float64  # as for ndarrays (the twin alone would pick float16)
         return ufunc(*operands, *params, **kw)
     arrays = []
     for role, a in zip(what, operands):
@@ -184,8 +209,9 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False,
         shapes = [a.shape for a in arrays]
         shape = broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(f"fastact.{name}: shapes {' and '.join(map(str, shapes))} do not "
-                         f"broadcast together") from None
+        raise ValueError(
+            f"fastact.{name}: shapes {' and '.join(map(str, shapes))} do not broadcast together"
+        ) from None
     if out is not None:
         _check_out(name, out, shapes)
         shape = out.shape
@@ -196,13 +222,13 @@ def call_ufunc(name, ufunc, operands, params, out, what=("x",), keeps_int=False,
         # out= (it becomes inf), and fastact emits no floating-point warnings
         with np.errstate(all="ignore"):
             return ufunc(*arrays, *params, **kw)
-    except TypeError as e:   # NumPy's casting checks, which run before anything is written
+    except TypeError as e:  # NumPy's casting checks, which run before anything is written
         raise TypeError(f"fastact.{name}: {e}") from None
 
 
 def _call_squeezed(name, ufunc, arrays, params, out, shape, kw):
     """The ufunc on views without the axes of length 1, for more than 32 dimensions."""
-    if 0 in shape:      # empty: the dtype (and casting checks) from 1-D empty operands
+    if 0 in shape:  # empty: the dtype (and casting checks) from 1-D empty operands
         kw = dict(kw, **({} if out is None else {"out": np.empty(0, out.dtype)}))
         try:
             result = ufunc(*[np.empty(0, a.dtype) for a in arrays], *params, **kw)
@@ -211,8 +237,10 @@ def _call_squeezed(name, ufunc, arrays, params, out, shape, kw):
         return out if out is not None else np.empty(shape, result.dtype)
     keep = [i for i, n in enumerate(shape) if n != 1]
     if len(keep) > _ITER_MAXDIMS:
-        raise ValueError(f"fastact.{name}: {len(keep)} dimensions longer than 1; at most "
-                         f"{_ITER_MAXDIMS} are supported")
+        raise ValueError(
+            f"fastact.{name}: {len(keep)} dimensions longer than 1; at most "
+            f"{_ITER_MAXDIMS} are supported"
+        )
     drop = tuple(i for i in range(len(shape)) if i not in keep)
     views = [a.reshape((1,) * (len(shape) - a.ndim) + a.shape).squeeze(drop) for a in arrays]
     kw = dict(kw, **({} if out is None else {"out": out.squeeze(drop)}))
@@ -241,8 +269,9 @@ def _slow_forward_flags(k, x, out, p0, p1, level):
     params = _check_params(name, pnames, (p0, p1))
     check_values(k, False, _computes_in_float32((x,)), *(params + (0.0, 0.0))[:2])
     kernel = _kernels.KERNELS[k]
-    return at_level(level, call_ufunc, name, UFUNCS[kernel.name], (x,), params, out,
-                    keeps_int=kernel.keeps_int)
+    return at_level(
+        level, call_ufunc, name, UFUNCS[kernel.name], (x,), params, out, keeps_int=kernel.keeps_int
+    )
 
 
 def _slow_backward_flags(k, grad_output, x, out, p0, p1, from_output, level):
@@ -250,9 +279,16 @@ def _slow_backward_flags(k, grad_output, x, out, p0, p1, from_output, level):
     params = _check_params(name + "_backward", pnames, (p0, p1))
     check_values(k, True, _computes_in_float32((grad_output, x)), *(params + (0.0, 0.0))[:2])
     suffix = "_backward_from_output" if from_output else "_backward"
-    return at_level(level, call_ufunc, name + "_backward", UFUNCS[_kernels.KERNELS[k].name + suffix],
-                    (grad_output, x), params, out,
-                    ("grad_output", "output" if from_output else "x"))
+    return at_level(
+        level,
+        call_ufunc,
+        name + "_backward",
+        UFUNCS[_kernels.KERNELS[k].name + suffix],
+        (grad_output, x),
+        params,
+        out,
+        ("grad_output", "output" if from_output else "x"),
+    )
 
 
 def _slow_forward(*args):
@@ -274,5 +310,10 @@ def _bad_precision(k, precision):
     return check_precision(_CALLER.get(k, ("prelu",))[0], precision)
 
 
-_kernels.set_slow_paths(_slow_forward, _slow_backward, _bad_precision, check_values,
-                        {k for k, a in _ACT_OF.items() if a.check is not None})
+_kernels.set_slow_paths(
+    _slow_forward,
+    _slow_backward,
+    _bad_precision,
+    check_values,
+    {k for k, a in _ACT_OF.items() if a.check is not None},
+)

@@ -7,6 +7,7 @@
 They take every ufunc keyword (out=, where=, casting=, dtype=), .reduce aside, and work on any
 object that implements __array_ufunc__ (dask, xarray).
 """
+
 from ._ufunc_path import UFUNCS
 
 globals().update(UFUNCS)

@@ -1,5 +1,6 @@
 """Runtime instruction-set dispatch: every instruction set the CPU has gives the same bits, at both
 precision levels."""
+
 import os
 import subprocess
 import sys
@@ -52,4 +53,6 @@ def test_levels_give_identical_bits():
 
 def test_bad_isa_name_is_an_error():
     r = _run("sse9")
-    assert r.returncode != 0 and "FASTACT_ISA='sse9' is not one of baseline, avx2, avx512" in r.stderr
+    assert (
+        r.returncode != 0 and "FASTACT_ISA='sse9' is not one of baseline, avx2, avx512" in r.stderr
+    )

@@ -1,5 +1,6 @@
 """The type stubs and the README's function table are generated from the one table: fail when
 either is stale, and check the public API under `mypy --strict` (when mypy is installed)."""
+
 import importlib.util
 import os
 import subprocess
@@ -43,9 +44,21 @@ def test_readme_function_table_is_current(capsys):
 
 
 def _mypy(path):
-    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                           "--config-file", os.path.join(ROOT, "pyproject.toml"), path],
-                          capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--config-file",
+            os.path.join(ROOT, "pyproject.toml"),
+            path,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def test_typed_example_passes_mypy_strict(tmp_path):
@@ -54,9 +67,11 @@ def test_typed_example_passes_mypy_strict(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     # and the stubs carry the dtype (float32 in, float32 out), and a wrong argument is an error
     bad = tmp_path / "bad.py"
-    bad.write_text("import numpy as np\nimport fastact\nx = np.zeros(3, np.float32)\n"
-                   "reveal_type(fastact.gelu(x))\nreveal_type(fastact.silu_backward(x, x))\n"
-                   "fastact.elu(x, alpha='big')\n")
+    bad.write_text(
+        "import numpy as np\nimport fastact\nx = np.zeros(3, np.float32)\n"
+        "reveal_type(fastact.gelu(x))\nreveal_type(fastact.silu_backward(x, x))\n"
+        "fastact.elu(x, alpha='big')\n"
+    )
     r = _mypy(str(bad))
     lines = r.stdout.splitlines()
     assert r.returncode == 1, r.stdout

@@ -1,5 +1,6 @@
 """fastact.testing, the oracle itself: one record per kernel, and derivatives that agree with
 their forwards (so that a wrong reference derivative cannot pass the accuracy tests)."""
+
 import mpmath
 import numpy as np
 import pytest
@@ -25,8 +26,10 @@ def test_derivative_matches_forward(name):
 
 def test_a_wrong_derivative_is_caught(monkeypatch):
     rec = KERNELS["silu"]
-    wrong = rec._replace(backward=lambda g, x: g * testing.sigmoid(x),      # forgot a term
-                         mp_backward=lambda g, x: g / (1 + mpmath.exp(-x)))
+    wrong = rec._replace(
+        backward=lambda g, x: g * testing.sigmoid(x),  # forgot a term
+        mp_backward=lambda g, x: g / (1 + mpmath.exp(-x)),
+    )
     monkeypatch.setitem(KERNELS, "silu", wrong)
     assert testing.check_derivative("silu") > 0.1
     rec = KERNELS["hardswish"]
@@ -42,7 +45,7 @@ def test_errors_counts_like_the_tests():
     bumped = np.nextafter(y, np.float32(np.inf))
     bumped = np.nextafter(bumped, np.float32(np.inf))
     bumped = np.nextafter(bumped, np.float32(np.inf))
-    assert testing.errors("gelu", bumped, x).max() > 2     # three ulps off is seen
+    assert testing.errors("gelu", bumped, x).max() > 2  # three ulps off is seen
     g = np.ones_like(x)
     assert testing.errors("gelu", fastact.gelu_backward(g, x), x, backward=True).max() <= 4
 

@@ -1,7 +1,8 @@
 """Print the README's table of functions from fastact/_table.py (the one table).
 
-    python tools/api_table.py
+python tools/api_table.py
 """
+
 from fastact._table import ACTIVATIONS, PRELU
 
 
@@ -22,12 +23,16 @@ def from_output(act):
 
 
 def main():
-    print("| function | layer | formula | derivative (the backward returns grad_output times it) "
-          "| backward from the output |")
+    print(
+        "| function | layer | formula | derivative (the backward returns grad_output times it) "
+        "| backward from the output |"
+    )
     print("|---|---|---|---|---|")
     for act in ACTIVATIONS + (PRELU,):
-        print(f"| {signature(act)} | `nn.{act.layer}` | {act.formula} | {act.derivative} "
-              f"| {from_output(act)} |")
+        print(
+            f"| {signature(act)} | `nn.{act.layer}` | {act.formula} | {act.derivative} "
+            f"| {from_output(act)} |"
+        )
 
 
 if __name__ == "__main__":

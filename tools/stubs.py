@@ -10,6 +10,7 @@ or PYTHONPATH=. from the checkout's root): it refuses to write another tree's st
 float32 in gives float32 out: each function is overloaded so that an array of one float dtype
 (and no out=) returns that dtype, out=array returns out's type, and anything else an NDArray[Any].
 """
+
 import os
 import sys
 
@@ -59,7 +60,9 @@ def {b}(grad_output: ArrayLike, x: ArrayLike | None = ..., /{p},
 
 def init_stub():
     names = [a.name for a in ACTIVATIONS]
-    return HEADER + '''"""fastact: fast, accurate activation functions (forward and backward) for NumPy arrays."""
+    return (
+        HEADER
+        + '''"""fastact: fast, accurate activation functions, forward and backward, for NumPy."""
 from contextlib import AbstractContextManager
 from typing import Any, Literal, TypeVar, overload
 
@@ -98,11 +101,16 @@ def prelu_backward(grad_output: ArrayLike, x: ArrayLike | None = ..., /,
                    weight: ArrayLike | None = ..., axis: int = ..., out: NDArray[Any] | None = ...,
                    *, output: ArrayLike | None = ..., precision: Precision | None = ...
                    ) -> tuple[NDArray[Any], NDArray[Any]]: ...
-''' + "".join(_function(a) for a in ACTIVATIONS) + f"\n# {len(names)} activations\n"
+'''
+        + "".join(_function(a) for a in ACTIVATIONS)
+        + f"\n# {len(names)} activations\n"
+    )
 
 
 def nn_stub():
-    out = [HEADER + '''"""Layers for training loops written in NumPy: forward(x) and backward(grad_output)."""
+    out = [
+        HEADER
+        + '''"""Layers for training loops written in NumPy: forward(x) and backward(grad_output)."""
 from typing import Any, Literal
 
 import numpy as np
@@ -122,17 +130,22 @@ class PReLU(_Layer):
     def __init__(self, num_parameters: int = ..., init: float = ..., inplace: bool = ...,
                  dtype: DTypeLike = ...) -> None: ...
     def zero_grad(self) -> None: ...
-''']
+'''
+    ]
     for act in ACTIVATIONS:
         p = _params(act)
-        out.append(f"\nclass {act.layer}(_Layer):\n"
-                   f"    def __init__(self{p}, *, inplace: bool = ...) -> None: ...\n")
+        out.append(
+            f"\nclass {act.layer}(_Layer):\n"
+            f"    def __init__(self{p}, *, inplace: bool = ...) -> None: ...\n"
+        )
     return "".join(out)
 
 
 def ufuncs_stub():
-    return (HEADER + '"""Real numpy.ufunc twins of every fastact function."""\nimport numpy as np\n\n'
-            "__all__: list[str]\n\n" + "".join(f"{name}: np.ufunc\n" for name in sorted(UFUNCS)))
+    return (
+        HEADER + '"""Real numpy.ufunc twins of every fastact function."""\nimport numpy as np\n\n'
+        "__all__: list[str]\n\n" + "".join(f"{name}: np.ufunc\n" for name in sorted(UFUNCS))
+    )
 
 
 STUBS = {"__init__.pyi": init_stub, "nn.pyi": nn_stub, "ufuncs.pyi": ufuncs_stub}
@@ -140,9 +153,12 @@ STUBS = {"__init__.pyi": init_stub, "nn.pyi": nn_stub, "ufuncs.pyi": ufuncs_stub
 
 def main(argv):
     if not os.path.samefile(os.path.dirname(fastact.__file__), PKG):
-        print(f"tools/stubs.py: the fastact imported ({os.path.dirname(fastact.__file__)}) is "
-              f"not this checkout's ({os.path.abspath(PKG)}); run with PYTHONPATH=. from the "
-              f"checkout's root", file=sys.stderr)
+        print(
+            f"tools/stubs.py: the fastact imported ({os.path.dirname(fastact.__file__)}) is "
+            f"not this checkout's ({os.path.abspath(PKG)}); run with PYTHONPATH=. from the "
+            f"checkout's root",
+            file=sys.stderr,
+        )
         return 2
     stale = []
     for name, make in STUBS.items():
