@@ -76,7 +76,7 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
  *     rounding after Q's. The correction of t enters as a relative one, G rem with
  *     G = (d ln Q/dt) t/3 (a cubic to 2.5%), added to the low part of the exp argument (the
  *     cheapest place: exp(lo + c) = exp(lo) (1 + c)). x > 0 takes x - a Phi(-a), where
- *     a Phi(-a) <= 0.23 x: its error reaches gelu shrunk. */
+ *     a Phi(-a) <= 0.23 x: its error reaches gelu shrunk; x < 0 takes 0 - a Phi(-a). */
 FA_INLINE float fa32g_gelu_fast(float x)
 {
     float a = fa32_abs(x);
@@ -84,10 +84,7 @@ FA_INLINE float fa32g_gelu_fast(float x)
     float u = at * at;
     float E = fa32_fma(fa32_fma(fa32_fma(fa32_fma(FA32G_E4, u, FA32G_E3), u, FA32G_E2), u,
                                 FA32G_E1), u, FA32G_E0);
-    /* gelu has the sign of x: or-ing it in keeps gelu(-0) = -0 (fma(+0, E, -0) is +0; a
-     * negated form, -fma(-u, E, -x/2), is folded back by gcc's vectorizer) */
     float ys = fa32_fma(u, E, 0.5f * x);
-    ys = fa32_from_bits(fa32_to_bits(ys) | (fa32_to_bits(x) & 0x80000000u));
 
     float d = FA32G_K + at;
     float t = FA32G_K / d;
@@ -103,8 +100,11 @@ FA_INLINE float fa32g_gelu_fast(float x)
     float lo = fa32_fma(G, rem, -0.5f * fa32_fma(at, at, -u));   /* + ln(Q(true t)/Q(t)) */
     fa32_exp_t X = fa32_exp_core_(hi, lo, 0);          /* -106.6 <= hi <= 0: no clamp */
     float ap = fa32_scale(fa32_fma(Q, X.t, Q), X);        /* a Phi(-a) */
-    float yt = x > 0.0f ? x - ap : -ap;
-    return a <= FA32G_C0 ? ys : yt;
+    float y = a <= FA32G_C0 ? ys : fa32_max(x, 0.0f) - ap;
+    /* gelu has the sign of x: or-ing it in gives x < 0 its -a Phi(-a) (from 0 - a Phi(-a)) and
+     * keeps gelu(-0) = -0 (fma(+0, E, -0) is +0; a negated form, -fma(-u, E, -x/2), is folded
+     * back by gcc's vectorizer) */
+    return fa32_from_bits(fa32_to_bits(y) | (fa32_to_bits(x) & 0x80000000u));
 }
 
 FA_INLINE float gelu_fwd32(float x, float p0, float p1, const int acc)
