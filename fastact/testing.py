@@ -693,8 +693,8 @@ def errors(
     """Per-element error of y = kernel(x) (or grad_output * kernel'(x)), in ulps of y's dtype,
     as fastact's tests count it: against the float64 reference with the parameters rounded to the
     dtype the kernel computes in (float32 for float16 and float32), and near a zero of f' in ulps
-    of 1/8. params: the kernel's parameters (default: its first test set); grad_output: 1 by
-    default."""
+    of 1/8 (times |grad_output|). params: the kernel's parameters (default: its first test set);
+    grad_output: 1 by default."""
     rec = KERNELS[kernel]
     y = np.asarray(y)
     x = np.asarray(x)
@@ -708,8 +708,14 @@ def errors(
         ref = rec.forward(x, *params)
     err = ulp_error(y, ref, y.dtype)
     if backward:
-        near = near_grad_root(kernel, x.astype(np.float64), ref)
-        err[near] = np.abs(y.astype(np.float64) - ref)[near] / root_ulp(y.dtype)
+        # near the zero of f', |f'| < 1/8 is bounded in ulps of 1/8; with grad_output g, g f'
+        # in |g| ulps of 1/8 (where |g f'| may exceed 1/8)
+        gabs = np.abs(np.broadcast_to(np.asarray(g, np.float64), np.shape(ref)))
+        with np.errstate(all="ignore"):
+            unit = gabs * root_ulp(y.dtype)
+            near = near_grad_root(kernel, x.astype(np.float64), ref / np.where(gabs == 0, 1, gabs))
+            near &= unit > 0
+            err = np.where(near, np.abs(y.astype(np.float64) - ref) / unit, err)
     return err
 
 

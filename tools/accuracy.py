@@ -26,7 +26,14 @@ import numpy as np
 
 import fastact
 from fastact._table import ACTIVATIONS
-from fastact.testing import KERNELS, float32_sweep, mpmath_reference, near_grad_root, ulp_error
+from fastact.testing import (
+    KERNELS,
+    errors,
+    float32_sweep,
+    mpmath_reference,
+    near_grad_root,
+    ulp_error,
+)
 
 
 def _ufuncs(kernel):
@@ -41,12 +48,7 @@ def measure(kernel, params, float64=True):
     g = np.random.default_rng(1).uniform(-2, 2, x.size).astype(np.float32)
     p32 = np.float32(params)
     row["float32 fwd"] = ulp_error(fwd(x, *params), rf(x, *p32), np.float32).max()
-    ref = rb(g, x, *p32)
-    y = bwd(g, x, *params)
-    err = ulp_error(y, ref, np.float32)
-    near = near_grad_root(kernel, x.astype(np.float64), ref)
-    err[near] = np.abs(y.astype(np.float64) - ref)[near] / 2.0**-26
-    row["float32 bwd"] = err.max()
+    row["float32 bwd"] = errors(kernel, bwd(g, x, *params), x, params, True, g).max()
     h = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
     h = h[np.isfinite(h)]
     hp = [np.float32(p) for p in params]  # float16 is computed in float32, parameters too
