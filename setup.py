@@ -25,10 +25,11 @@ ext = Extension(
 
 def _instruction_sets():
     """What _kernels.h will compile (its FA_X86_DISPATCH test, as far as setup.py can see it):
-    three levels on x86-64 with gcc, the baseline alone elsewhere or with -DFASTACT_NO_X86_DISPATCH
-    in CFLAGS (the portable build that a non-x86 machine gets)."""
-    cflags = os.environ.get("CFLAGS", "")
-    if platform.machine().lower() in ("x86_64", "amd64") and "FASTACT_NO_X86_DISPATCH" not in cflags:
+    three levels on x86-64 with gcc, the baseline alone elsewhere (aarch64, clang) or with
+    -DFASTACT_NO_X86_DISPATCH in CFLAGS (the portable build that a non-x86 machine gets)."""
+    cflags, cc = os.environ.get("CFLAGS", ""), os.environ.get("CC", "")
+    if (platform.machine().lower() in ("x86_64", "amd64") and "clang" not in cc
+            and "FASTACT_NO_X86_DISPATCH" not in cflags):
         return "baseline, avx2 and avx512 loops (about 20 s to a minute)"
     return "baseline loops only (portable build, no x86 dispatch)"
 
