@@ -1,4 +1,5 @@
 """Builds fastact._kernels. Metadata lives in pyproject.toml."""
+import glob
 import os
 import platform
 import time
@@ -16,9 +17,7 @@ ext = Extension(
     "fastact._kernels",
     ["fastact/_kernels.pyx"],
     include_dirs=[numpy.get_include(), "fastact"],
-    depends=["fastact/_kernels.h", "fastact/_math.h", "fastact/_f32_exp.h", "fastact/_f32_tanh.h",
-             "fastact/_f32_gelu.h",
-             "fastact/_loops.h", "fastact/_ufunc_loops.h"],
+    depends=sorted(glob.glob("fastact/*.h")),
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
     extra_compile_args=CFLAGS,
 )
@@ -35,10 +34,14 @@ def _instruction_sets():
 
 
 class build_ext_with_progress(build_ext):
-    """Says which compile step runs, and how long each took, so that a build does not look like a
-    hang (pip shows this output with -v)."""
+    """Runs Cython, then the C compiler, saying which step runs and how long compiling took, so
+    that a build does not look like a hang (pip shows this output with -v). Cython runs here, not
+    when setup.py is loaded: pip loads it three times per install (requirements, metadata, wheel),
+    and only the build needs the C file."""
 
     def build_extension(self, ext):
+        print(f"fastact: [1/3] generating C from {ext.sources[0]} (Cython)...", flush=True)
+        ext.sources = cythonize([ext], compiler_directives={"language_level": "3"})[0].sources
         start = time.perf_counter()
         print(f"fastact: [2/3] compiling {ext.name}: {_instruction_sets()}...", flush=True)
         super().build_extension(ext)
@@ -46,6 +49,4 @@ class build_ext_with_progress(build_ext):
               f"{time.perf_counter() - start:.0f} s", flush=True)
 
 
-print("fastact: [1/3] generating C from fastact/_kernels.pyx (Cython)...", flush=True)
-setup(ext_modules=cythonize([ext], compiler_directives={"language_level": "3"}),
-      cmdclass={"build_ext": build_ext_with_progress})
+setup(ext_modules=[ext], cmdclass={"build_ext": build_ext_with_progress})
