@@ -1,4 +1,5 @@
 """Builds fastact._kernels. Metadata lives in pyproject.toml."""
+
 import glob
 import os
 import platform
@@ -17,18 +18,22 @@ ext = Extension(
     "fastact._kernels",
     ["fastact/_kernels.pyx"],
     include_dirs=[numpy.get_include(), "fastact"],
-    depends=sorted(glob.glob("fastact/*.h")),
+    depends=sorted(glob.glob("fastact/*.h")),  # every header: formulas, loops, coefficients
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
     extra_compile_args=CFLAGS,
 )
+
 
 def _instruction_sets():
     """What _kernels.h will compile (its FA_X86_DISPATCH test, as far as setup.py can see it):
     three levels on x86-64 with gcc, the baseline alone elsewhere (aarch64, clang) or with
     -DFASTACT_NO_X86_DISPATCH in CFLAGS (the portable build that a non-x86 machine gets)."""
     cflags, cc = os.environ.get("CFLAGS", ""), os.environ.get("CC", "")
-    if (platform.machine().lower() in ("x86_64", "amd64") and "clang" not in cc
-            and "FASTACT_NO_X86_DISPATCH" not in cflags):
+    if (
+        platform.machine().lower() in ("x86_64", "amd64")
+        and "clang" not in cc
+        and "FASTACT_NO_X86_DISPATCH" not in cflags
+    ):
         return "baseline, avx2 and avx512 loops (about 20 s to a minute)"
     return "baseline loops only (portable build, no x86 dispatch)"
 
@@ -45,8 +50,10 @@ class build_ext_with_progress(build_ext):
         start = time.perf_counter()
         print(f"fastact: [2/3] compiling {ext.name}: {_instruction_sets()}...", flush=True)
         super().build_extension(ext)
-        print(f"fastact: [3/3] compiled and linked {ext.name} in "
-              f"{time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"fastact: [3/3] compiled and linked {ext.name} in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
 
 
 setup(ext_modules=[ext], cmdclass={"build_ext": build_ext_with_progress})

@@ -9,6 +9,7 @@ thread) and the dispatched call (the measured thresholds); each setting is made 
 calls. The last column is dispatched / min(serial, parallel):
 1.00 is the better path; above 1, a cliff.
 """
+
 import argparse
 import statistics
 import time
@@ -57,7 +58,7 @@ def main(argv=None):
                 return _time(call, number)
 
             ways = {"serial": serial, "parallel": parallel, "dispatched": dispatched}
-            for w in ways.values():    # warm-up (the first parallel call starts Numba)
+            for w in ways.values():  # warm-up (the first parallel call starts Numba)
                 w(1)
             number = max(1, int(0.003 / max(serial(1), 1e-7)))
             samples = {k: [] for k in ways}
@@ -67,8 +68,11 @@ def main(argv=None):
             med = {k: statistics.median(v) * 1e6 for k, v in samples.items()}
             ratio = med["dispatched"] / min(med["serial"], med["parallel"])
             worst = max(worst, ratio)
-            print(f"| {name} | {1 << p:,} | {med['serial']:.1f} | {med['parallel']:.1f} | "
-                  f"{med['dispatched']:.1f} | {ratio:.2f} |", flush=True)
+            print(
+                f"| {name} | {1 << p:,} | {med['serial']:.1f} | {med['parallel']:.1f} | "
+                f"{med['dispatched']:.1f} | {ratio:.2f} |",
+                flush=True,
+            )
     print(f"\nworst dispatched / best: {worst:.2f}")
 
 

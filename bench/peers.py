@@ -4,7 +4,7 @@ A case is one public function (forward or backward, with its default parameters 
 each implementation is a callable `impl(inputs, out)` over the same arrays, where `out` is an
 output array or, in place, the array that is overwritten. Peers:
   - numpy.maximum: relu's named baseline (np.maximum(x, 0, out=...)).
-  - numpy formula: the float64-clear formulas of tests/reference.py, evaluated in the input dtype
+  - numpy formula: fastact.testing's float64-clear reference formulas, evaluated in the input dtype
     with NumPy and SciPy (0.5*x*erfc, np.where(x > 0, x, alpha*np.expm1(x)), ...).
   - torch: ATen's out= overloads (in place where out is the input), and the ATen backward
     kernels; same thread count as fastact.
@@ -14,22 +14,18 @@ output array or, in place, the array that is overwritten. Peers:
   - copy: the same bytes moved with no arithmetic, the roofline (np.copyto for a forward, an
     add of the two inputs for a backward; in place, the same streams on the output's buffer).
 """
-import os
-import sys
 
 import numpy as np
 
 import fastact
 from fastact._table import ACTIVATIONS
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from reference import PARAMS, REFERENCE  # noqa: E402
+from fastact.testing import KERNELS
 
 
 class Case:
     def __init__(self, act, choice, kernel, backward):
         self.act, self.choice, self.kernel, self.backward = act, choice, kernel, backward
-        self.params = PARAMS[kernel][0]
+        self.params = KERNELS[kernel].params[0]
         self.kwargs = {p: v for (p, _), v in zip(act.params, self.params)}
         if act.choice is not None:
             self.kwargs[act.choice[0]] = choice
@@ -40,8 +36,9 @@ class Case:
         rng = np.random.default_rng(seed)
         return [(rng.standard_normal(n) * 3).astype(dtype) for _ in range(self.nin)]
 
-    def implementations(self, torch=None, inplace=False, jax=None, ort=None, threads=1,
-                        dtype=np.float32):
+    def implementations(
+        self, torch=None, inplace=False, jax=None, ort=None, threads=1, dtype=np.float32
+    ):
         """{label: impl(inputs, out)} in a fixed order, fastact first; inplace: out is inputs[0].
         jax and ort (onnxruntime) join when given (their modules, from load_jax and
         load_onnxruntime)."""
@@ -51,26 +48,38 @@ class Case:
         impls = {"fastact": _bind(fa, self.nin, positional)}
         if self.kernel == "relu" and not self.backward:
             impls["numpy.maximum"] = lambda a, out: np.maximum(a[0], 0, out=out)
-        ref = REFERENCE[self.kernel][self.backward]
+        ref = KERNELS[self.kernel].reference(self.backward)
 
         def numpy_formula(a, out):
             with np.errstate(all="ignore"):
                 np.copyto(out, ref.__wrapped__(*a, *params), casting="unsafe")
+
         impls["numpy formula"] = numpy_formula
         direction = "backward" if self.backward else "forward"
-        for label, lib, make in (("torch", torch, lambda: _torch_impl(torch, self)),
-                                 ("jax", jax, lambda: jax_impl(jax, self.kernel, direction, params)),
-                                 ("onnxruntime", ort, lambda: onnxruntime_impl(
-                                     ort, self.kernel, direction, params, dtype, threads))):
+        for label, lib, make in (
+            ("torch", torch, lambda: _torch_impl(torch, self)),
+            ("jax", jax, lambda: jax_impl(jax, self.kernel, direction, params)),
+            (
+                "onnxruntime",
+                ort,
+                lambda: onnxruntime_impl(ort, self.kernel, direction, params, dtype, threads),
+            ),
+        ):
             impl = make() if lib is not None else None
             if impl is not None:
                 impls[label] = impl
-        if inplace:       # the same streams as the in-place call: read, write back
-            impls["copy"] = (lambda a, out: np.add(out, a[1], out=out)) if self.backward else \
-                (lambda a, out: np.negative(out, out=out))
+        if inplace:  # the same streams as the in-place call: read, write back
+            impls["copy"] = (
+                (lambda a, out: np.add(out, a[1], out=out))
+                if self.backward
+                else (lambda a, out: np.negative(out, out=out))
+            )
         else:
-            impls["copy"] = (lambda a, out: np.add(a[0], a[1], out=out)) if self.backward else \
-                (lambda a, out: np.copyto(out, a[0]))
+            impls["copy"] = (
+                (lambda a, out: np.add(a[0], a[1], out=out))
+                if self.backward
+                else (lambda a, out: np.copyto(out, a[0]))
+            )
         return impls
 
 
@@ -86,60 +95,14 @@ def _torch_impl(torch, case):
 
 
 def torch_impl(torch, kernel, direction, params):
-    """impl(inputs, out) through ATen's out= overloads (out may be an input: in place), or None.
-    sigmoid's and tanh's ATen backward take the forward's output (torch keeps it): they are the
-    "from_output" direction; the other backwards start from x."""
-    aten = torch.ops.aten
-    p = tuple(params)
-    alpha, scale = 1.6732632423543772, 1.0507009873554805
-    fwd = {
-        "relu": lambda x, o: torch.clamp_min(x, 0, out=o),
-        "leaky_relu": lambda x, o: aten.leaky_relu.out(x, p[0], out=o),
-        "elu": lambda x, o: aten.elu.out(x, p[0], 1, 1, out=o),
-        "gelu": lambda x, o: aten.gelu.out(x, out=o),
-        "gelu_tanh": lambda x, o: aten.gelu.out(x, approximate="tanh", out=o),
-        "silu": lambda x, o: aten.silu.out(x, out=o),
-        "mish": lambda x, o: aten.mish.out(x, out=o),
-        "softplus": lambda x, o: aten.softplus.out(x, p[0], p[1], out=o),
-        "selu": lambda x, o: aten.elu.out(x, alpha, scale, 1, out=o),
-        "celu": lambda x, o: aten.elu.out(x, p[0], 1, 1 / p[0], out=o),
-        "hardsigmoid": lambda x, o: aten.hardsigmoid.out(x, out=o),
-        "hardswish": lambda x, o: aten.hardswish.out(x, out=o),
-        "hardtanh": lambda x, o: aten.hardtanh.out(x, p[0], p[1], out=o),
-        "relu6": lambda x, o: aten.hardtanh.out(x, 0.0, 6.0, out=o),
-        "sigmoid": lambda x, o: aten.sigmoid.out(x, out=o),
-        "tanh": lambda x, o: aten.tanh.out(x, out=o),
-    }
-    from_output = {
-        "sigmoid": lambda g, y, o: aten.sigmoid_backward.grad_input(g, y, grad_input=o),
-        "tanh": lambda g, y, o: aten.tanh_backward.grad_input(g, y, grad_input=o),
-    }
-    bwd = {
-        "relu": lambda g, x, o: aten.threshold_backward.grad_input(g, x, 0, grad_input=o),
-        "leaky_relu": lambda g, x, o: aten.leaky_relu_backward.grad_input(g, x, p[0], False,
-                                                                          grad_input=o),
-        "elu": lambda g, x, o: aten.elu_backward.grad_input(g, p[0], 1, 1, False, x,
-                                                            grad_input=o),
-        "gelu": lambda g, x, o: aten.gelu_backward.grad_input(g, x, grad_input=o),
-        "gelu_tanh": lambda g, x, o: aten.gelu_backward.grad_input(g, x, approximate="tanh",
-                                                                   grad_input=o),
-        "silu": lambda g, x, o: aten.silu_backward.grad_input(g, x, grad_input=o),
-        "mish": lambda g, x, o: o.copy_(aten.mish_backward(g, x)),
-        "softplus": lambda g, x, o: aten.softplus_backward.grad_input(g, x, p[0], p[1],
-                                                                      grad_input=o),
-        "selu": lambda g, x, o: aten.elu_backward.grad_input(g, alpha, scale, 1, False, x,
-                                                             grad_input=o),
-        "celu": lambda g, x, o: aten.elu_backward.grad_input(g, p[0], 1, 1 / p[0], False, x,
-                                                             grad_input=o),
-        "hardsigmoid": lambda g, x, o: aten.hardsigmoid_backward.grad_input(g, x, grad_input=o),
-        "hardswish": lambda g, x, o: o.copy_(aten.hardswish_backward(g, x)),
-        "hardtanh": lambda g, x, o: aten.hardtanh_backward.grad_input(g, x, p[0], p[1],
-                                                                      grad_input=o),
-        "relu6": lambda g, x, o: aten.hardtanh_backward.grad_input(g, x, 0.0, 6.0, grad_input=o),
-    }
-    f = {"forward": fwd, "backward": bwd, "from_output": from_output}[direction].get(kernel)
-    if f is None:
+    """impl(inputs, out) through ATen's out= overloads (out may be an input: in place), or None:
+    the kernel record's torch equivalent. sigmoid's and tanh's ATen backward take the forward's
+    output (torch keeps it): they are the "from_output" direction; the other backwards start
+    from x."""
+    make = KERNELS[kernel].torch.get(direction)
+    if make is None:
         return None
+    f = make(torch.ops.aten, tuple(params))
     t = torch.from_numpy
     if direction == "forward":
         return lambda a, out: f(t(a[0]), t(out))
@@ -152,7 +115,7 @@ def load_jax():
     except ImportError:
         return None
     jax.config.update("jax_platforms", "cpu")
-    jax.config.update("jax_enable_x64", True)      # float64 cases too
+    jax.config.update("jax_enable_x64", True)  # float64 cases too
     return jax
 
 
@@ -161,20 +124,10 @@ def jax_impl(jax, kernel, direction, params):
     (as a JAX user's arrays live there), the result waited for; backward by jax.vjp. JAX has no
     out=: it allocates its result, as its users get it."""
     import jax.numpy as jnp
-    nn = jax.nn
-    p = tuple(params)
-    fwd = {
-        "relu": nn.relu, "leaky_relu": lambda x: nn.leaky_relu(x, p[0]),
-        "elu": lambda x: nn.elu(x, p[0]), "gelu": lambda x: nn.gelu(x, approximate=False),
-        "gelu_tanh": lambda x: nn.gelu(x, approximate=True), "silu": nn.silu, "mish": nn.mish,
-        "softplus": lambda x: nn.softplus(p[0] * x) / p[0], "selu": nn.selu,
-        "celu": lambda x: nn.celu(x, p[0]), "hardsigmoid": nn.hard_sigmoid,
-        "hardswish": nn.hard_swish, "hardtanh": lambda x: jnp.clip(x, p[0], p[1]),
-        "relu6": nn.relu6, "sigmoid": nn.sigmoid, "tanh": jnp.tanh,
-    }
-    f = fwd[kernel]
-    if direction == "from_output":
+
+    if direction == "from_output" or KERNELS[kernel].jax is None:
         return None
+    f = KERNELS[kernel].jax(jax.nn, jnp, tuple(params))
     run = jax.jit(f) if direction == "forward" else jax.jit(lambda g, x: jax.vjp(f, x)[1](g)[0])
     cache = {}
 
@@ -184,6 +137,7 @@ def jax_impl(jax, kernel, direction, params):
             cache.clear() if len(cache) > 4 else None
             cache[key] = jax.device_put(a)
         return cache[key]
+
     return lambda a, out: run(*map(on_device, a)).block_until_ready()
 
 
@@ -197,35 +151,28 @@ def load_onnxruntime():
 
 
 def onnx_model(kernel, params, dtype):
-    """A one-node ONNX model of kernel (two nodes for silu: x * Sigmoid(x)), or None."""
+    """The kernel record's ONNX equivalent as a model (a chain of nodes from x to y), or None."""
     from onnx import TensorProto, helper
+
     elem = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
     elem = elem[np.dtype(dtype)]
-    p = tuple(params)
-    ops = {"relu": ("Relu", {}), "gelu": ("Gelu", {}),
-           "gelu_tanh": ("Gelu", {"approximate": "tanh"}), "mish": ("Mish", {}),
-           "selu": ("Selu", {}), "hardsigmoid": ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}),
-           "hardswish": ("HardSwish", {}), "sigmoid": ("Sigmoid", {}), "tanh": ("Tanh", {})}
-    if p:
-        ops.update({"leaky_relu": ("LeakyRelu", {"alpha": p[0]}), "elu": ("Elu", {"alpha": p[0]}),
-                    "celu": ("Celu", {"alpha": p[0]})})
-    if kernel == "softplus" and p == (1.0, 20.0):
-        ops["softplus"] = ("Softplus", {})
+    make = KERNELS[kernel].onnx
+    chain = make(tuple(params)) if make is not None else None
+    if not chain:
+        return None
+    nodes, inits, prev = [], [], "x"
+    for i, (op, extra, attrs) in enumerate(chain):
+        inputs = [prev]
+        for j, v in enumerate(extra):  # a name ("x") or a constant
+            if isinstance(v, str):
+                inputs.append(v)
+            else:
+                inputs.append(f"c{i}_{j}")
+                inits.append(helper.make_tensor(inputs[-1], elem, [], [v]))
+        prev = "y" if i == len(chain) - 1 else f"t{i}"
+        nodes.append(helper.make_node(op, inputs, [prev], **attrs))
     x = helper.make_tensor_value_info("x", elem, ["n"])
     y = helper.make_tensor_value_info("y", elem, ["n"])
-    inits = []
-    if kernel == "silu":
-        nodes = [helper.make_node("Sigmoid", ["x"], ["s"]),
-                 helper.make_node("Mul", ["x", "s"], ["y"])]
-    elif kernel in ("hardtanh", "relu6"):
-        lo, hi = p if kernel == "hardtanh" else (0.0, 6.0)
-        inits = [helper.make_tensor("lo", elem, [], [lo]), helper.make_tensor("hi", elem, [], [hi])]
-        nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["y"])]
-    elif kernel in ops:
-        op, attrs = ops[kernel]
-        nodes = [helper.make_node(op, ["x"], ["y"], **attrs)]
-    else:
-        return None
     graph = helper.make_graph(nodes, kernel, [x], [y], initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
     model.ir_version = 9
@@ -246,7 +193,7 @@ def onnxruntime_impl(ort, kernel, direction, params, dtype, threads):
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-    except Exception:          # no kernel for this type (some ops are float32 only)
+    except Exception:  # no kernel for this type (some ops are float32 only)
         return None
     binding = sess.io_binding()
     state = {}
@@ -258,6 +205,7 @@ def onnxruntime_impl(ort, kernel, direction, params, dtype, threads):
             binding.bind_output("y", "cpu", 0, out.dtype, list(out.shape), out.ctypes.data)
             state["key"] = key
         sess.run_with_iobinding(binding)
+
     return run
 
 

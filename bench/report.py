@@ -13,6 +13,7 @@ prints machine facts, a table of Gelem/s with fastact's speedup over each peer, 
 tables as .md and bench/results/<machine>-<date>.png from that JSON (float32, in place:
 throughput against size, one panel per function, the copy line as the roofline).
 """
+
 import argparse
 import datetime
 import json
@@ -31,9 +32,9 @@ import numpy as np
 # runs each library in a process of its own.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import CASES, load_jax, load_onnxruntime, load_torch  # noqa: E402  (bench/, the script's directory)
+
 import fastact  # noqa: E402
-from peers import CASES, load_jax, load_onnxruntime, load_torch  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -49,16 +50,25 @@ def machine_facts(torch):
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "fastact": fastact.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "fastact": fastact.__version__,
+    }
     for mod in ("scipy", "numba", "jax", "onnxruntime"):
         try:
             versions[mod] = __import__(mod).__version__
         except ImportError:
             versions[mod] = None
     versions["torch"] = torch.__version__ if torch is not None else None
-    return {"host": socket.gethostname(), "cpu": cpu, "cores": os.cpu_count(), "isa": fastact.isa(),
-            "threads": threads(), "versions": versions}
+    return {
+        "host": socket.gethostname(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "isa": fastact.isa(),
+        "threads": threads(),
+        "versions": versions,
+    }
 
 
 def _work_arrays(case, n, dtype, inplace):
@@ -72,7 +82,7 @@ def _work_arrays(case, n, dtype, inplace):
 def time_case(case, n, dtype, inplace, impls, rounds, target_s):
     """Median seconds per call of each implementation, timed in interleaved rounds."""
     orig, work, out = _work_arrays(case, n, dtype, inplace)
-    for impl in impls.values():           # warm-up: caches, lazy initialisation, page faults
+    for impl in impls.values():  # warm-up: caches, lazy initialisation, page faults
         impl(work, out)
     t0 = time.perf_counter()
     impls["fastact"](work, out)
@@ -81,7 +91,7 @@ def time_case(case, n, dtype, inplace, impls, rounds, target_s):
     samples = {label: [] for label in impls}
     for _ in range(rounds):
         for label, impl in impls.items():
-            for w, o in zip(work, orig):   # in place, each round starts from the same data
+            for w, o in zip(work, orig):  # in place, each round starts from the same data
                 np.copyto(w, o)
             t0 = time.perf_counter()
             for _ in range(number):
@@ -121,27 +131,46 @@ def run(args):
     cases = [c for c in CASES if not args.only or c.name in args.only]
     plan = [(c, d, n, m) for c in cases for d in dtypes for n in sizes for m in ("in place", "out")]
     facts = machine_facts(torch)
-    print(f"machine: {facts['cpu']}, {facts['cores']} cores, fastact ISA {facts['isa']}, "
-          f"{facts['threads']} thread(s) for every implementation")
+    print(
+        f"machine: {facts['cpu']}, {facts['cores']} cores, fastact ISA {facts['isa']}, "
+        f"{facts['threads']} thread(s) for every implementation"
+    )
     print("versions: " + ", ".join(f"{k} {v}" for k, v in facts["versions"].items() if v))
     records = []
     start = time.perf_counter()
     for i, (case, dtype, n, mode) in enumerate(plan):
-        sys.stderr.write(f"\r[{i + 1}/{len(plan)}] {case.name} {dtype} n={n} {mode} "
-                         f"({time.perf_counter() - start:.0f} s)".ljust(78))
+        sys.stderr.write(
+            f"\r[{i + 1}/{len(plan)}] {case.name} {dtype} n={n} {mode} "
+            f"({time.perf_counter() - start:.0f} s)".ljust(78)
+        )
         sys.stderr.flush()
-        impls = case.implementations(torch, inplace=mode == "in place", jax=jax, ort=ort,
-                                     threads=threads(), dtype=dtype)
+        impls = case.implementations(
+            torch, inplace=mode == "in place", jax=jax, ort=ort, threads=threads(), dtype=dtype
+        )
         medians = time_case(case, n, dtype, mode == "in place", impls, rounds, target)
         alloc = allocated_bytes(case, dtype, mode == "in place", impls) if n == 65536 else {}
         for label, t in medians.items():
-            records.append({"function": case.name, "dtype": dtype, "n": n, "mode": mode,
-                            "impl": label, "median_s": t, "gelem_s": n / t / 1e9,
-                            "alloc_bytes_65536": alloc.get(label)})
+            records.append(
+                {
+                    "function": case.name,
+                    "dtype": dtype,
+                    "n": n,
+                    "mode": mode,
+                    "impl": label,
+                    "median_s": t,
+                    "gelem_s": n / t / 1e9,
+                    "alloc_bytes_65536": alloc.get(label),
+                }
+            )
     sys.stderr.write("\r" + " " * 78 + "\r")
-    return {"machine": facts, "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "command": " ".join(["python", "bench/report.py"] + sys.argv[1:]),
-            "rounds": rounds, "statistic": "median", "records": records}
+    return {
+        "machine": facts,
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(["python", "bench/report.py"] + sys.argv[1:]),
+        "rounds": rounds,
+        "statistic": "median",
+        "records": records,
+    }
 
 
 def table(report):
@@ -149,17 +178,27 @@ def table(report):
     recs = report["records"]
     impls = list(dict.fromkeys(r["impl"] for r in recs))
     peers = [p for p in impls if p != "fastact"]
-    lines = ["| function | dtype | n | mode | " + " | ".join(f"{p} Gelem/s" for p in impls)
-             + " | " + " | ".join(f"vs {p}" for p in peers) + " |",
-             "|---" * (4 + len(impls) + len(peers)) + "|"]
+    lines = [
+        "| function | dtype | n | mode | "
+        + " | ".join(f"{p} Gelem/s" for p in impls)
+        + " | "
+        + " | ".join(f"vs {p}" for p in peers)
+        + " |",
+        "|---" * (4 + len(impls) + len(peers)) + "|",
+    ]
     keys = list(dict.fromkeys((r["function"], r["dtype"], r["n"], r["mode"]) for r in recs))
     for key in keys:
         row = {r["impl"]: r for r in recs if (r["function"], r["dtype"], r["n"], r["mode"]) == key}
         fa = row["fastact"]["median_s"]
         cells = [f"{row[p]['gelem_s']:.3g}" if p in row else "" for p in impls]
         ratios = [f"{row[p]['median_s'] / fa:.2f}x" if p in row else "" for p in peers]
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]:,} | {key[3]} | " + " | ".join(cells)
-                     + " | " + " | ".join(ratios) + " |")
+        lines.append(
+            f"| {key[0]} | {key[1]} | {key[2]:,} | {key[3]} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(ratios)
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -169,14 +208,21 @@ def summary(report, dtype="float32", mode="in place"):
     recs = [r for r in report["records"] if r["dtype"] == dtype and r["mode"] == mode]
     sizes = sorted({r["n"] for r in recs})
     cell = {(r["function"], r["n"], r["impl"]): r["median_s"] for r in recs}
-    lines = [f"| {dtype}, {mode} | " + " | ".join(f"n = {n:,}" for n in sizes) + " |",
-             "|---" * (1 + len(sizes)) + "|"]
+    lines = [
+        f"| {dtype}, {mode} | " + " | ".join(f"n = {n:,}" for n in sizes) + " |",
+        "|---" * (1 + len(sizes)) + "|",
+    ]
     for fn in dict.fromkeys(r["function"] for r in recs):
         cells = []
         for n in sizes:
             fa = cell[(fn, n, "fastact")]
-            peers = [(name, cell.get((fn, n, impl))) for name, impl in
-                     (("torch", "torch"), ("numpy", "numpy.maximum" if fn == "relu" else "numpy formula"))]
+            peers = [
+                (name, cell.get((fn, n, impl)))
+                for name, impl in (
+                    ("torch", "torch"),
+                    ("numpy", "numpy.maximum" if fn == "relu" else "numpy formula"),
+                )
+            ]
             ratios = ", ".join(f"{name} {t / fa:.2f}x" for name, t in peers if t)
             cells.append(f"{n / fa / 1e9:.2f} ({ratios})")
         lines.append(f"| {fn} | " + " | ".join(cells) + " |")
@@ -187,21 +233,32 @@ def allocations(report):
     """Bytes allocated per out= call at 65,536 elements."""
     recs = [r for r in report["records"] if r["alloc_bytes_65536"] is not None]
     impls = list(dict.fromkeys(r["impl"] for r in recs))
-    lines = ["| function | dtype | mode | " + " | ".join(impls) + " |", "|---" * (3 + len(impls)) + "|"]
+    lines = [
+        "| function | dtype | mode | " + " | ".join(impls) + " |",
+        "|---" * (3 + len(impls)) + "|",
+    ]
     keys = list(dict.fromkeys((r["function"], r["dtype"], r["mode"]) for r in recs))
     for key in keys:
-        row = {r["impl"]: r["alloc_bytes_65536"] for r in recs
-               if (r["function"], r["dtype"], r["mode"]) == key}
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | "
-                     + " | ".join(f"{row.get(i, '')}" for i in impls) + " |")
+        row = {
+            r["impl"]: r["alloc_bytes_65536"]
+            for r in recs
+            if (r["function"], r["dtype"], r["mode"]) == key
+        }
+        lines.append(
+            f"| {key[0]} | {key[1]} | {key[2]} | "
+            + " | ".join(f"{row.get(i, '')}" for i in impls)
+            + " |"
+        )
     return "\n".join(lines)
 
 
 def plot(report, path):
     """Throughput against size for float32 in place, one panel per function, copy as roofline."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     recs = [r for r in report["records"] if r["dtype"] == "float32" and r["mode"] == "in place"]
     functions = list(dict.fromkeys(r["function"] for r in recs))
     cols = 4
@@ -211,10 +268,15 @@ def plot(report, path):
     colors = {impl: f"C{i}" for i, impl in enumerate(impls)}
     for ax, fn in zip(axes.flat, functions):
         for impl in impls:
-            pts = sorted((r["n"], r["gelem_s"]) for r in recs if r["function"] == fn and r["impl"] == impl)
+            pts = sorted(
+                (r["n"], r["gelem_s"]) for r in recs if r["function"] == fn and r["impl"] == impl
+            )
             if pts:
-                style = dict(ls="--", color="gray") if impl == "copy" else \
-                    dict(marker="o", color=colors[impl])
+                style = (
+                    dict(ls="--", color="gray")
+                    if impl == "copy"
+                    else dict(marker="o", color=colors[impl])
+                )
                 ax.plot(*zip(*pts), label=impl, **style)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -222,11 +284,13 @@ def plot(report, path):
         ax.set_xlabel("elements")
         ax.set_ylabel("Gelem/s")
         ax.grid(True, which="both", alpha=0.3)
-    for ax in list(axes.flat)[len(functions):]:
+    for ax in list(axes.flat)[len(functions) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
     m = report["machine"]
-    fig.suptitle(f"float32, in place, {m['threads']} thread(s): {m['cpu']} ({m['isa']})", fontsize=11)
+    fig.suptitle(
+        f"float32, in place, {m['threads']} thread(s): {m['cpu']} ({m['isa']})", fontsize=11
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -252,19 +316,29 @@ def main(argv=None):
     else:
         report = run(args)
         os.makedirs(RESULTS, exist_ok=True)
-        stamp = datetime.date.today().isoformat() + ("-quick" if args.quick else "") + \
-            (f"-{args.tag}" if args.tag else "")
+        stamp = (
+            datetime.date.today().isoformat()
+            + ("-quick" if args.quick else "")
+            + (f"-{args.tag}" if args.tag else "")
+        )
         base = os.path.join(RESULTS, f"{report['machine']['host']}-{stamp}")
         with open(base + ".json", "w") as f:
             json.dump(report, f, indent=1)
     m = report["machine"]
-    text = (f"`{report['command']}` on {m['cpu']} ({m['cores']} cores, ISA {m['isa']}, "
-            f"{m['threads']} thread(s) for every implementation), {report['date']}; "
-            + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v) + ".\n\n"
-            f"Gelem/s (median of {report['rounds']} interleaved rounds); 'vs X' is X's time over "
-            f"fastact's (above 1: fastact is faster).\n\n" + summary(report) + "\n\n" + table(report)
-            + "\n\nBytes allocated by one out= call, 65,536 elements (tracemalloc):\n\n"
-            + allocations(report) + "\n")
+    text = (
+        f"`{report['command']}` on {m['cpu']} ({m['cores']} cores, ISA {m['isa']}, "
+        f"{m['threads']} thread(s) for every implementation), {report['date']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+        + ".\n\n"
+        f"Gelem/s (median of {report['rounds']} interleaved rounds); 'vs X' is X's time over "
+        f"fastact's (above 1: fastact is faster).\n\n"
+        + summary(report)
+        + "\n\n"
+        + table(report)
+        + "\n\nBytes allocated by one out= call, 65,536 elements (tracemalloc):\n\n"
+        + allocations(report)
+        + "\n"
+    )
     print("\n" + text)
     with open(base + ".md", "w") as f:
         f.write(text)

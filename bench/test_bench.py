@@ -6,12 +6,13 @@ Each group (function, dtype, size, mode) holds fastact and its peers (bench/peer
 pytest-benchmark prints them side by side. bench/report.py runs the same cases interleaved and
 writes the README's table.
 """
+
 import os
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # torch's threads must not spin between calls
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's threads must not spin between calls
 from peers import CASES, load_jax, load_onnxruntime, load_torch  # noqa: E402
 
 TORCH, JAX, ORT = load_torch(1), load_jax(), load_onnxruntime()
@@ -23,8 +24,7 @@ LABELS = ["fastact", "numpy.maximum", "numpy formula", "torch", "jax", "onnxrunt
 @pytest.mark.parametrize("label", LABELS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_throughput(benchmark, case, label, dtype, n, mode):
-    impls = case.implementations(TORCH, inplace=mode == "in place", jax=JAX, ort=ORT,
-                                 dtype=dtype)
+    impls = case.implementations(TORCH, inplace=mode == "in place", jax=JAX, ort=ORT, dtype=dtype)
     if label not in impls:
         pytest.skip(f"no {label} peer for {case.name}")
     inputs = case.inputs(n, dtype)

@@ -10,6 +10,7 @@ a separate array, median of 15 calls on every thread:
 and, for scale, fastact's serial C loop on one thread. Also printed: whether the layer is
 thread-safe and fork-safe according to Numba's documentation.
 """
+
 import json
 import os
 import subprocess
@@ -68,15 +69,25 @@ def main():
             print(f"{layer}: unavailable ({r.stderr.strip().splitlines()[-1]})")
             continue
         rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
-    print(f"2**22 float32, out= a separate array, Gelem/s (median of 15), "
-          f"{rows[0]['threads'] if rows else '?'} threads\n")
-    cols = ["serial C relu", "vectorize relu", "prange+C relu",
-            "serial C gelu", "vectorize gelu", "prange+C gelu"]
+    print(
+        f"2**22 float32, out= a separate array, Gelem/s (median of 15), "
+        f"{rows[0]['threads'] if rows else '?'} threads\n"
+    )
+    cols = [
+        "serial C relu",
+        "vectorize relu",
+        "prange+C relu",
+        "serial C gelu",
+        "vectorize gelu",
+        "prange+C gelu",
+    ]
     print("| layer | thread-safe | fork-safe | " + " | ".join(cols) + " |")
     print("|---" * (3 + len(cols)) + "|")
     for r in rows:
         safe, fork = SAFETY.get(r["layer"], ("?", "?"))
-        print(f"| {r['layer']} | {safe} | {fork} | " + " | ".join(f"{r[c]:.2f}" for c in cols) + " |")
+        print(
+            f"| {r['layer']} | {safe} | {fork} | " + " | ".join(f"{r[c]:.2f}" for c in cols) + " |"
+        )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ Each worker times every case after a warm-up, `--rounds` rounds of repeated call
 median round. The parent writes bench/results/peers-<host>-<date>.json and .md: Gelem/s per
 library, and fastact's ratio to the fastest peer (above 1: fastact is faster).
 """
+
 import argparse
 import datetime
 import json
@@ -35,10 +36,11 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-sys.path[:0] = [HERE, os.path.join(HERE, "..", "tests")]
 LIBS = ["fastact", "fastact-accurate", "torch", "jax", "onnxruntime"]
-DATA = {"normal": lambda rng, n: rng.standard_normal(n),
-        "uniform10": lambda rng, n: rng.uniform(-10, 10, n)}
+DATA = {
+    "normal": lambda rng, n: rng.standard_normal(n),
+    "uniform10": lambda rng, n: rng.uniform(-10, 10, n),
+}
 
 
 def cases(only=None):
@@ -46,21 +48,29 @@ def cases(only=None):
     direction: "forward", "backward" (from x) or "from_output" (the backward from y = f(x), where
     the table allows it)."""
     from fastact._table import ACTIVATIONS
+
     out = []
     for act in ACTIVATIONS:
         for choice, kernel in act.kernels.items():
             for direction in ("forward", "backward", "from_output"):
-                if direction == "from_output" and act.from_output is None:
+                if direction == "from_output" and act.from_output_when is None:
                     continue
-                label = kernel + {"forward": "", "backward": "_backward",
-                                  "from_output": "_backward_from_output"}[direction]
+                label = (
+                    kernel
+                    + {
+                        "forward": "",
+                        "backward": "_backward",
+                        "from_output": "_backward_from_output",
+                    }[direction]
+                )
                 if only and not any(o == kernel or o == label for o in only):
                     continue
                 out.append((label, act, kernel, choice, direction))
     return out
 
 
-# ---- one library per process -----------------------------------------------------------------------
+# ---- one library per process ---------------------------------------------------------------------
+
 
 def _fastact_impl(precision):
     import fastact
@@ -78,22 +88,27 @@ def _fastact_impl(precision):
             return lambda a, out: f(a[0], a[1], out=out, **kw)
         f = getattr(fastact, act.name)
         return lambda a, out: f(a[0], out=out, **kw)
+
     return make
 
 
 def _peer_impl(lib, threads):
     import peers
+
     if lib == "torch":
         torch = peers.load_torch(threads)
         return lambda act, kernel, choice, direction, params: peers.torch_impl(
-            torch, kernel, direction, params)
+            torch, kernel, direction, params
+        )
     if lib == "jax":
         jax = peers.load_jax()
         return lambda act, kernel, choice, direction, params: peers.jax_impl(
-            jax, kernel, direction, params)
+            jax, kernel, direction, params
+        )
     ort = peers.load_onnxruntime()
     return lambda act, kernel, choice, direction, params: peers.onnxruntime_impl(
-        ort, kernel, direction, params, np.float32, threads)
+        ort, kernel, direction, params, np.float32, threads
+    )
 
 
 def worker(lib, threads, sizes, only, rounds, target_s):
@@ -101,17 +116,19 @@ def worker(lib, threads, sizes, only, rounds, target_s):
     if threads == 1:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import fastact
-    from reference import PARAMS
+    from fastact.testing import KERNELS
+
     fastact.set_num_threads(threads)
-    make = {"fastact": lambda: _fastact_impl("fast"),
-            "fastact-accurate": lambda: _fastact_impl("accurate")}.get(
-                lib, lambda: _peer_impl(lib, threads))()
+    make = {
+        "fastact": lambda: _fastact_impl("fast"),
+        "fastact-accurate": lambda: _fastact_impl("accurate"),
+    }.get(lib, lambda: _peer_impl(lib, threads))()
     results = []
     for label, act, kernel, choice, direction in cases(only):
         backward = direction != "forward"
         try:
-            impl = make(act, kernel, choice, direction, PARAMS[kernel][0])
-        except Exception as e:          # a peer without this function or argument
+            impl = make(act, kernel, choice, direction, KERNELS[kernel].params[0])
+        except Exception as e:  # a peer without this function or argument
             print(f"{lib} {label}: {type(e).__name__}: {e}", file=sys.stderr)
             impl = None
         if impl is None:
@@ -121,7 +138,7 @@ def worker(lib, threads, sizes, only, rounds, target_s):
                 rng = np.random.default_rng(n)
                 x = gen(rng, n).astype(np.float32)
                 g = rng.uniform(-2, 2, n).astype(np.float32)
-                if direction == "from_output":   # the output y = f(x) instead of x
+                if direction == "from_output":  # the output y = f(x) instead of x
                     x = getattr(fastact, act.name)(x, **dict(act.params))
                 inplace = n >= 1 << 24 and lib.startswith("fastact")
                 out = (g if backward else x) if inplace else np.empty(n, np.float32)
@@ -129,15 +146,27 @@ def worker(lib, threads, sizes, only, rounds, target_s):
                 # in place, every round starts from the same data (a kernel applied to its own
                 # output drifts into subnormals, which no user's data does)
                 saved = [a.copy() for a in args] if inplace else None
-                reset = (lambda: [np.copyto(a, s) for a, s in zip(args, saved)]) if inplace \
+                reset = (
+                    (lambda: [np.copyto(a, s) for a, s in zip(args, saved)])
+                    if inplace
                     else _no_reset
+                )
                 try:
                     seconds = _time(impl, args, out, rounds, target_s, reset)
                 except Exception as e:
                     print(f"{lib} {label}: {type(e).__name__}: {e}", file=sys.stderr)
                     break
-                results.append({"lib": lib, "case": label, "n": n, "data": data,
-                                "threads": threads, "inplace": inplace, "seconds": seconds})
+                results.append(
+                    {
+                        "lib": lib,
+                        "case": label,
+                        "n": n,
+                        "data": data,
+                        "threads": threads,
+                        "inplace": inplace,
+                        "seconds": seconds,
+                    }
+                )
     json.dump(results, sys.stdout)
 
 
@@ -155,7 +184,7 @@ def _time(impl, args, out, rounds, target_s, reset):
     once = max(time.perf_counter() - t0, 1e-7)
     number = max(1, min(20000, int(target_s / once)))
     if reset is not _no_reset:
-        number = 1            # one in-place call per round, each on the original data
+        number = 1  # one in-place call per round, each on the original data
     samples = []
     for _ in range(rounds):
         reset()
@@ -166,16 +195,28 @@ def _time(impl, args, out, rounds, target_s, reset):
     return statistics.median(samples)
 
 
-# ---- the parent: one process per library and thread count -------------------------------------------
+# ---- the parent: one process per library and thread count ----------------------------------------
+
 
 def run_all(args):
     libs = [lib for lib in LIBS if lib in args.libs]
     runs = []
     for threads in args.threads:
         for lib in libs:
-            cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib,
-                   "--threads", str(threads), "--sizes", ",".join(map(str, args.sizes)),
-                   "--rounds", str(args.rounds), "--target", str(args.target)]
+            cmd = [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--worker",
+                lib,
+                "--threads",
+                str(threads),
+                "--sizes",
+                ",".join(map(str, args.sizes)),
+                "--rounds",
+                str(args.rounds),
+                "--target",
+                str(args.target),
+            ]
             if args.k:
                 cmd += ["-k", ",".join(args.k)]
             t0 = time.time()
@@ -185,8 +226,10 @@ def run_all(args):
                 continue
             got = json.loads(r.stdout or "[]")
             runs += got
-            print(f"  {lib}, {threads} thread(s): {len(got)} timings in {time.time() - t0:.0f} s",
-                  file=sys.stderr)
+            print(
+                f"  {lib}, {threads} thread(s): {len(got)} timings in {time.time() - t0:.0f} s",
+                file=sys.stderr,
+            )
     return runs
 
 
@@ -200,10 +243,13 @@ def table(runs):
     ncases = sorted({(r["case"], r["n"]) for r in runs}, key=lambda c: (_order(c[0]), c[1]))
     peers = [lib for lib in LIBS if not lib.startswith("fastact")]
     for threads, data in keys:
-        lines += [f"\n### {threads} thread(s), {data} data, float32, Gelem/s\n",
-                  "| function | n | fastact (fast) | fastact (accurate) | " + " | ".join(peers)
-                  + " | fast / fastest peer | fast / torch | fast / JAX | fast / onnxruntime |",
-                  "|---|---|" + "---|" * (2 + len(peers) + 4)]
+        lines += [
+            f"\n### {threads} thread(s), {data} data, float32, Gelem/s\n",
+            "| function | n | fastact (fast) | fastact (accurate) | "
+            + " | ".join(peers)
+            + " | fast / fastest peer | fast / torch | fast / JAX | fast / onnxruntime |",
+            "|---|---|" + "---|" * (2 + len(peers) + 4),
+        ]
         for case, n in ncases:
             v = {lib: by.get((threads, data, case, n, lib)) for lib in LIBS}
             if v["fastact"] is None:
@@ -215,9 +261,13 @@ def table(runs):
 
             def ratio(p):
                 return "—" if not p else f"{v['fastact'] / p:.2f}x"
-            lines.append(f"| {case} | {n:,} | " + " | ".join(cell(v[lib]) for lib in LIBS)
-                         + f" | {ratio(best)} | {ratio(v['torch'])} | {ratio(v['jax'])} | "
-                         f"{ratio(v['onnxruntime'])} |")
+
+            lines.append(
+                f"| {case} | {n:,} | "
+                + " | ".join(cell(v[lib]) for lib in LIBS)
+                + f" | {ratio(best)} | {ratio(v['torch'])} | {ratio(v['jax'])} | "
+                f"{ratio(v['onnxruntime'])} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -231,20 +281,30 @@ def summary(runs):
     threads = sorted({r["threads"] for r in runs})
     sizes = sorted({r["n"] for r in runs})
     head = [f"{t} thr, {n:,}" for t in threads for n in sizes]
-    lines = ["| function | " + " | ".join(head) + " | worst vs torch / JAX / onnxruntime |",
-             "|---|" + "---|" * (len(head) + 1)]
+    lines = [
+        "| function | " + " | ".join(head) + " | worst vs torch / JAX / onnxruntime |",
+        "|---|" + "---|" * (len(head) + 1),
+    ]
     for case in sorted({r["case"] for r in runs}, key=_order):
         cells = []
         for t in threads:
             for n in sizes:
                 fa = by.get((t, "normal", case, n, "fastact"))
                 best = max(((by.get((t, "normal", case, n, p)) or 0, p) for p in peers))
-                cells.append("—" if fa is None else f"{fa:.2f}" if not best[0] else
-                             f"{fa:.2f} ({fa / best[0]:.2f}x {best[1]})")
+                cells.append(
+                    "—"
+                    if fa is None
+                    else f"{fa:.2f}"
+                    if not best[0]
+                    else f"{fa:.2f} ({fa / best[0]:.2f}x {best[1]})"
+                )
         worst = []
         for p in peers:
-            ratios = [v / by[(t, d, c, n, p)] for (t, d, c, n, lib), v in by.items()
-                      if lib == "fastact" and c == case and (t, d, c, n, p) in by]
+            ratios = [
+                v / by[(t, d, c, n, p)]
+                for (t, d, c, n, lib), v in by.items()
+                if lib == "fastact" and c == case and (t, d, c, n, p) in by
+            ]
             worst.append(f"{min(ratios):.2f}x" if ratios else "—")
         lines.append(f"| {case} | " + " | ".join(cells) + " | " + " / ".join(worst) + " |")
     return "\n".join(lines) + "\n"
@@ -258,18 +318,29 @@ def _order(case):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="65,536 and 1,048,576, one thread")
-    ap.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")],
-                    default=[1000, 65536, 1 << 20, 1 << 24])
+    ap.add_argument(
+        "--sizes",
+        type=lambda s: [int(v) for v in s.split(",")],
+        default=[1000, 65536, 1 << 20, 1 << 24],
+    )
     ap.add_argument("--threads", type=lambda s: [int(v) for v in s.split(",")], default=None)
     ap.add_argument("--libs", type=lambda s: s.split(","), default=LIBS)
-    ap.add_argument("-k", type=lambda s: s.split(","), default=None,
-                    help="kernels or cases, e.g. sigmoid,gelu_backward")
+    ap.add_argument(
+        "-k",
+        type=lambda s: s.split(","),
+        default=None,
+        help="kernels or cases, e.g. sigmoid,gelu_backward",
+    )
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--target", type=float, default=0.02, help="seconds per round")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None, help="results file stem")
-    ap.add_argument("--table", default=None, metavar="JSON",
-                    help="print the tables of an earlier run's JSON and exit")
+    ap.add_argument(
+        "--table",
+        default=None,
+        metavar="JSON",
+        help="print the tables of an earlier run's JSON and exit",
+    )
     args = ap.parse_args()
     if args.worker:
         worker(args.worker, args.threads[0], args.sizes, args.k, args.rounds, args.target)
@@ -283,20 +354,31 @@ def main():
         args.sizes, args.threads = [65536, 1 << 20], args.threads or [1]
     args.threads = args.threads or sorted({1, cores})
     import fastact
+
     print(f"fastact {fastact.__version__}, ISA {fastact.isa()}, {cores} cores", file=sys.stderr)
     runs = run_all(args)
-    facts = {"host": socket.gethostname(), "isa": fastact.isa(), "cores": cores,
-             "date": datetime.date.today().isoformat(),
-             "fastact_isa_env": os.environ.get("FASTACT_ISA", "")}
-    stem = args.out or os.path.join(RESULTS, f"peers-{facts['host']}-{facts['date']}"
-                                    + (f"-{facts['fastact_isa_env']}" if facts["fastact_isa_env"] else "")
-                                    + ("-quick" if args.quick else ""))
+    facts = {
+        "host": socket.gethostname(),
+        "isa": fastact.isa(),
+        "cores": cores,
+        "date": datetime.date.today().isoformat(),
+        "fastact_isa_env": os.environ.get("FASTACT_ISA", ""),
+    }
+    stem = args.out or os.path.join(
+        RESULTS,
+        f"peers-{facts['host']}-{facts['date']}"
+        + (f"-{facts['fastact_isa_env']}" if facts["fastact_isa_env"] else "")
+        + ("-quick" if args.quick else ""),
+    )
     os.makedirs(os.path.dirname(stem), exist_ok=True)
     with open(stem + ".json", "w") as f:
         json.dump({"facts": facts, "runs": runs}, f, indent=1)
-    text = (f"fastact {fastact.__version__}, ISA {facts['isa']}, {cores} cores, {facts['date']}\n\n"
-            "### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
-            + summary(runs) + table(runs))
+    text = (
+        f"fastact {fastact.__version__}, ISA {facts['isa']}, {cores} cores, {facts['date']}\n\n"
+        "### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
+        + summary(runs)
+        + table(runs)
+    )
     with open(stem + ".md", "w") as f:
         f.write(text)
     print(text)

@@ -6,6 +6,7 @@
 The same loop then runs with the activations written as NumPy formulas, and the script prints the
 time each spent in activations (forward + backward) and the test accuracy of both.
 """
+
 import argparse
 import time
 
@@ -67,6 +68,7 @@ class Timed:
 
 def load_digits(seed=0):
     from sklearn.datasets import load_digits as sk_load
+
     data = sk_load()
     x = (data.data / 16.0).astype(np.float32)
     y = data.target
@@ -81,8 +83,10 @@ def train(data, act1, act2, epochs, seed=0, batch=32, lr=0.05, momentum=0.9, log
     (xtr, ytr), (xte, yte) = data
     rng = np.random.default_rng(seed)
     sizes = [64, 256, 128, 10]
-    W = [(rng.standard_normal((a, b)) * np.sqrt(2.0 / a)).astype(np.float32)
-         for a, b in zip(sizes, sizes[1:])]
+    W = [
+        (rng.standard_normal((a, b)) * np.sqrt(2.0 / a)).astype(np.float32)
+        for a, b in zip(sizes, sizes[1:])
+    ]
     B = [np.zeros(b, np.float32) for b in sizes[1:]]
     vel = [np.zeros_like(p) for p in W + B]
     acts = [act1, act2]
@@ -99,7 +103,7 @@ def train(data, act1, act2, epochs, seed=0, batch=32, lr=0.05, momentum=0.9, log
         order = rng.permutation(len(ytr))
         total = 0.0
         for s in range(0, len(order), batch):
-            idx = order[s:s + batch]
+            idx = order[s : s + batch]
             hs = forward(xtr[idx])
             logits = hs[-1]
             p = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -133,8 +137,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data = load_digits()
     results = {}
-    for label, make in (("fastact.nn", lambda: (nn.GELU(), nn.PReLU(128))),
-                        ("NumPy formulas", lambda: (NumpyGELU(), NumpyPReLU(128)))):
+    for label, make in (
+        ("fastact.nn", lambda: (nn.GELU(), nn.PReLU(128))),
+        ("NumPy formulas", lambda: (NumpyGELU(), NumpyPReLU(128))),
+    ):
         clock = [0.0]
         layers = make()
         # One untimed call per layer at the test-set size: fastact's first large call starts
@@ -145,13 +151,16 @@ def main(argv=None):
         a1, a2 = (Timed(a, clock) for a in layers)
         t0 = time.perf_counter()
         print(f"-- {label}")
-        _, acc = train(data, a1, a2, args.epochs,
-                       log=print if label == "fastact.nn" else lambda s: None)
+        _, acc = train(
+            data, a1, a2, args.epochs, log=print if label == "fastact.nn" else lambda s: None
+        )
         results[label] = (time.perf_counter() - t0, clock[0], acc)
     print()
     for label, (total, in_act, acc) in results.items():
-        print(f"{label:15s} total {total:6.2f} s, in activations {in_act:6.3f} s, "
-              f"test accuracy {acc:.4f}")
+        print(
+            f"{label:15s} total {total:6.2f} s, in activations {in_act:6.3f} s, "
+            f"test accuracy {acc:.4f}"
+        )
     fa, npf = results["fastact.nn"][1], results["NumPy formulas"][1]
     print(f"time in activations: fastact {speedup_text(npf / fa)} than the NumPy formulas")
 

@@ -8,6 +8,7 @@ writes a file that takes precedence), or FASTACT_PARALLEL_THRESHOLD, or
 set_parallel_threshold(n) for every kernel; set_parallel_threshold(None) goes back to the
 measured values.
 """
+
 import contextlib
 import json
 import numbers
@@ -34,7 +35,7 @@ def _cores():
 
 
 def _positive_int(where, name, value):
-    """value as a positive int: an integer (not bool), or a string of digits from the environment."""
+    """value as a positive int: an integer (not bool), or a string of digits (the environment)."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
@@ -42,9 +43,11 @@ def _positive_int(where, name, value):
     return int(value)
 
 
-_default_threads = _positive_int("fastact", "FASTACT_NUM_THREADS",
-                 os.environ["FASTACT_NUM_THREADS"]) \
-    if os.environ.get("FASTACT_NUM_THREADS") else _cores()
+_default_threads = (
+    _positive_int("fastact", "FASTACT_NUM_THREADS", os.environ["FASTACT_NUM_THREADS"])
+    if os.environ.get("FASTACT_NUM_THREADS")
+    else _cores()
+)
 _local = threading.local()
 
 
@@ -52,6 +55,7 @@ def pool_size():
     """The most threads Numba's pool can give: NUMBA_NUM_THREADS, by default every core this
     process may use (read without importing Numba until it is imported)."""
     import sys
+
     numba = sys.modules.get("numba")
     if numba is not None:
         return numba.config.NUMBA_NUM_THREADS
@@ -85,17 +89,20 @@ def num_threads(n):
         _local.threads = before
 
 
-# ---- precision level -------------------------------------------------------------------------------
+# ---- precision level -----------------------------------------------------------------------------
 # The level lives in the C extension (a process-wide value and a C thread-local one), because the
 # ufunc twins read it on every call, on whichever thread runs them.
+
 
 def level_index(name, value, none_ok=False):
     """The index of precision level `value`, else a ValueError naming fastact.<name>."""
     if isinstance(value, str) and value in _kernels.LEVELS:
         return _kernels.LEVELS.index(value)
-    raise ValueError(f"fastact.{name}: precision must be one of "
-                     f"{', '.join(map(repr, _kernels.LEVELS))}{' or None' if none_ok else ''}, "
-                     f"got {value!r}")
+    raise ValueError(
+        f"fastact.{name}: precision must be one of "
+        f"{', '.join(map(repr, _kernels.LEVELS))}{' or None' if none_ok else ''}, "
+        f"got {value!r}"
+    )
 
 
 def get_precision():
@@ -123,8 +130,9 @@ def precision(level):
 if os.environ.get("FASTACT_PRECISION"):
     _wanted = os.environ["FASTACT_PRECISION"].strip().lower()
     if _wanted not in _kernels.LEVELS:
-        raise ValueError(f"fastact: FASTACT_PRECISION={_wanted!r} is not one of "
-                         f"{', '.join(_kernels.LEVELS)}")
+        raise ValueError(
+            f"fastact: FASTACT_PRECISION={_wanted!r} is not one of {', '.join(_kernels.LEVELS)}"
+        )
     set_precision(_wanted)
 
 
@@ -157,13 +165,17 @@ def _read_measured():
             table, why = None, f"{type(e).__name__}: {e}"
         if table is not None:
             return table, path
-        warnings.warn(f"fastact: ignoring the thresholds file {path}: {why}; "
-                      f"{'using the packaged thresholds' if path != PACKAGED else 'serial only'}"
-                      f" (python -m fastact.tune rewrites it)", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"fastact: ignoring the thresholds file {path}: {why}; "
+            f"{'using the packaged thresholds' if path != PACKAGED else 'serial only'}"
+            f" (python -m fastact.tune rewrites it)",
+            UserWarning,
+            stacklevel=2,
+        )
     return {}, None
 
 
-_measured = _read_measured()   # read once; python -m fastact.tune calls reload_measured()
+_measured = _read_measured()  # read once; python -m fastact.tune calls reload_measured()
 
 
 def measured_thresholds():
@@ -183,7 +195,7 @@ _override = None
 
 def thresholds():
     """{(kernel index, is_double): elements} in force now; a kernel missing never goes parallel."""
-    names = [kernel[0] for kernel in _kernels.KERNELS]
+    names = [kernel.name for kernel in _kernels.KERNELS]
     if _override is not None:
         return {(k, d): _override for k in range(len(names)) for d in (0, 1)}
     table, _ = measured_thresholds()
@@ -208,6 +220,7 @@ def _parallel_forward(k, level, is_double, n, x, y, p0, p1):
     if threads < 2:
         return False
     from . import _parallel
+
     return _parallel.forward(k, level, is_double, n, x, y, p0, p1, threads)
 
 
@@ -216,6 +229,7 @@ def _parallel_backward(k, level, from_output, is_double, n, g, x, y, p0, p1):
     if threads < 2:
         return False
     from . import _parallel
+
     return _parallel.backward(k, level, from_output, is_double, n, g, x, y, p0, p1, threads)
 
 
@@ -224,29 +238,41 @@ def _install():
 
 
 if os.environ.get("FASTACT_PARALLEL_THRESHOLD"):
-    _override = _positive_int("fastact", "FASTACT_PARALLEL_THRESHOLD",
-                             os.environ["FASTACT_PARALLEL_THRESHOLD"])
+    _override = _positive_int(
+        "fastact", "FASTACT_PARALLEL_THRESHOLD", os.environ["FASTACT_PARALLEL_THRESHOLD"]
+    )
 _install()
 
 
 def show_config():
     """Print what this process runs with: version, instruction set, Numba, threads, thresholds."""
-    from . import __version__, _parallel
     import numpy
+
+    from . import __version__, _parallel
+
     table, source = measured_thresholds()
     print(f"fastact {__version__}, numpy {numpy.__version__}")
-    print(f"serial kernels: {_kernels.isa()} (built: {', '.join(_kernels.built_isas())}; "
-          f"FASTACT_ISA={os.environ.get('FASTACT_ISA', '')!r})")
-    print(f"precision: {get_precision()} (process: {_kernels.LEVELS[_kernels.get_process_level()]}"
-          f", FASTACT_PRECISION={os.environ.get('FASTACT_PRECISION', '')!r})")
-    print(f"numba {_parallel.numba.__version__}, threading layer: {_parallel.threading_layer()}"
-          f" (libtbb: {_parallel.TBB_PATH or 'not found'})")
-    print(f"threads: {get_num_threads()} (cores available: {_cores()}, Numba's pool: "
-          f"{pool_size()})")
+    print(
+        f"serial kernels: {_kernels.isa()} (built: {', '.join(_kernels.built_isas())}; "
+        f"FASTACT_ISA={os.environ.get('FASTACT_ISA', '')!r})"
+    )
+    print(
+        f"precision: {get_precision()} (process: {_kernels.LEVELS[_kernels.get_process_level()]}"
+        f", FASTACT_PRECISION={os.environ.get('FASTACT_PRECISION', '')!r})"
+    )
+    print(
+        f"numba {_parallel.numba.__version__}, threading layer: {_parallel.threading_layer()}"
+        f" (libtbb: {_parallel.TBB_PATH or 'not found'})"
+    )
+    print(
+        f"threads: {get_num_threads()} (cores available: {_cores()}, Numba's pool: {pool_size()})"
+    )
     if _override is not None:
         print(f"parallel threshold: {_override:,} elements for every kernel (override)")
     else:
         print(f"parallel thresholds, elements ({source or 'none measured: serial only'}):")
         for name, by_dtype in sorted(table.items()):
-            cells = ", ".join(f"{d} {'never' if v is None else f'{v:,}'}" for d, v in by_dtype.items())
+            cells = ", ".join(
+                f"{d} {'never' if v is None else f'{v:,}'}" for d, v in by_dtype.items()
+            )
             print(f"  {name:12s} {cells}")

@@ -13,9 +13,6 @@
  * branch-free (selects only) so gcc vectorizes the loops, use FMA only through fa32_fma (one
  * rounding on every instruction set), and never an approximate reciprocal, so every
  * instruction set gives the same bits.
- *
- * STAGING: the bodies below still compute in double through the float64 formulas; they are
- * being replaced by float32 SIMD math.
  */
 #ifndef FASTACT_F32_EXP_H
 #define FASTACT_F32_EXP_H
@@ -24,7 +21,7 @@
  *
  * Everything is plain float32 IEEE arithmetic plus fa32_fma, always inlined, branch-free.
  * What a caller gets:
- *   fa32_fma, fa32_abs, fa32_copysign, fa32_min, fa32_max        basic, bit-exact helpers
+ *   fa32_fma, fa32_abs, fa32_min, fa32_max, fa32_negabs(_clamp)   basic, bit-exact helpers
  *   fa32_two_prod(a, b)        a*b = hi + lo exactly (FMA)
  *   fa32_fast2sum(a, b)        a+b = hi + lo exactly, requires |a| >= |b| (or a = 0)
  *   fa32_div_fix(q0, n, n_lo, d, d_lo, inv)
@@ -34,9 +31,11 @@
  *   fa32_exp_core(x, x_lo, acc)
  *                              e^(x + x_lo) = (1 + t) * 2^n, parts kept apart (fa32_exp_t), so that
  *                              a caller multiplies first and scales last, rounding once
- *   fa32_pow2(E) / fa32_scale(m, E) / fa32_ldexp(m, n)
+ *   fa32_pow2(E) / fa32_scale(m, E)
  *                              2^n; m * 2^n rounded once, also into the subnormal range
- *   fa32_exp(x, acc), fa32_expm1_neg(x, x_lo, acc)   (expm1 as an unevaluated hi + lo pair)
+ *   fa32_expm1_neg(x, x_lo, acc)   expm1 as an unevaluated hi + lo pair
+ *   fa32_exp_lean(w, w_lo), fa32_sig_lean(L)
+ *                              the fast level's exp for w <= 0 and sigmoid(w) from it
  * acc = 0: degree-6 polynomial, t single; acc = 1: degree-7, r and t carried as hi + lo.
  */
 #include <stdint.h>
@@ -49,10 +48,6 @@ FA_INLINE uint32_t fa32_to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u);
  * baseline build. Everything else stays unfused (-ffp-contract=off). */
 FA_INLINE float fa32_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 FA_INLINE float fa32_abs(float x) { return fa32_from_bits(fa32_to_bits(x) & 0x7fffffffu); }
-FA_INLINE float fa32_copysign(float mag, float sign)
-{
-    return fa32_from_bits((fa32_to_bits(mag) & 0x7fffffffu) | (fa32_to_bits(sign) & 0x80000000u));
-}
 /* NaN-preserving clamps (a comparison with NaN is false) */
 FA_INLINE float fa32_min(float x, float hi) { return x > hi ? hi : x; }
 FA_INLINE float fa32_max(float x, float lo) { return x < lo ? lo : x; }
@@ -102,31 +97,9 @@ FA_INLINE float fa32_div_fix(float q0, float n, float n_lo, float d, float d_lo,
  * have results below FLT_MIN; callers that clamp must clamp at these, never at a round -87. */
 #define FA32_LN_FLT_MIN -0x1.5d589ep+6f   /* -87.33654 */
 
-/* expm1(r) = r + r^2 P(r), |r| <= 0.346589, P of degree 4 (total 6), Lawson minimax for relative error, float32 coefficients: max rel. error 1.36e-08 (expm1), 5.62e-09 (exp); tools/fit_f32.py */
-#define FA32_EXPF_P0 0x1.fffffep-2f   /* 0.4999999701976776 */
-#define FA32_EXPF_P1 0x1.5554b4p-3f   /* 0.1666654646396637 */
-#define FA32_EXPF_P2 0x1.5556f6p-5f   /* 0.04166744276881218 */
-#define FA32_EXPF_P3 0x1.122536p-7f   /* 0.008366252295672894 */
-#define FA32_EXPF_P4 0x1.6b979cp-10f   /* 0.0013869942631572485 */
-/* expm1(r) = r + r^2 P(r), |r| <= 0.346589, P of degree 5 (total 7), Lawson minimax for relative error, float32 coefficients: max rel. error 4.33e-10 (expm1), 1.79e-10 (exp); tools/fit_f32.py */
-#define FA32_EXPA_P0 0x1p-1f   /* 0.5 */
-#define FA32_EXPA_P1 0x1.555554p-3f   /* 0.1666666567325592 */
-#define FA32_EXPA_P2 0x1.5554f8p-5f   /* 0.04166649281978607 */
-#define FA32_EXPA_P3 0x1.1112dcp-7f   /* 0.008333547040820122 */
-#define FA32_EXPA_P4 0x1.6d3a2ap-10f   /* 0.0013932312140241265 */
-#define FA32_EXPA_P5 0x1.9e6af6p-13f   /* 0.00019760981376748532 */
-/* log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree 3, Lawson minimax for relative error, float32 coefficients: max rel. error 4.48e-09; tools/fit_f32.py */
-#define FA32_LOG1PF_R0 0x1.555502p-2f   /* 0.3333320915699005 */
-#define FA32_LOG1PF_R1 0x1.99d1ccp-3f   /* 0.20010718703269958 */
-#define FA32_LOG1PF_R2 0x1.1ec042p-3f   /* 0.1400151401758194 */
-#define FA32_LOG1PF_R3 0x1.1eca06p-3f   /* 0.1400337666273117 */
-/* log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree 4, Lawson minimax for relative error, float32 coefficients: max rel. error 1.14e-10; tools/fit_f32.py */
-#define FA32_LOG1PA_R0 0x1.555558p-2f   /* 0.3333333730697632 */
-#define FA32_LOG1PA_R1 0x1.9996d8p-3f   /* 0.1999947428703308 */
-#define FA32_LOG1PA_R2 0x1.250514p-3f   /* 0.143076092004776 */
-#define FA32_LOG1PA_R3 0x1.b72ad8p-4f   /* 0.10721859335899353 */
-#define FA32_LOG1PA_R4 0x1.f090acp-4f   /* 0.12123171985149384 */
-
+/* FA32_EXPF_P0..4 (fast, degree 6 in all), FA32_EXPA_P0..5 (accurate, degree 7), FA32_LOG1PF_R0..3
+ * and FA32_LOG1PA_R0..4: written by tools/fit_f32.py, with their ranges and errors */
+#include "_f32_exp_coef.h"
 
 /* a literal 0.0f argument: its additions are dropped (r + 0.0f is not foldable in IEEE) */
 #define FA32_IS_ZERO(v) (__builtin_constant_p(v) && (v) == 0.0f)
@@ -223,7 +196,7 @@ FA_INLINE float fa32_recip12(float d)
     return fa32_fma(fa32_fma(d, 0x1.50fbfp-2f, -0x1.78faf0p+0f), d, 0x1.11348cp+1f);
 }
 
-/* 2^n for n in [-126, 127] (outside: garbage; use fa32_scale or fa32_ldexp) */
+/* 2^n for n in [-126, 127] (outside: garbage; use fa32_scale) */
 FA_INLINE float fa32_pow2(fa32_exp_t E) { return fa32_from_bits(fa32_to_bits(E.tm) << 23); }
 
 /* m * 2^n rounded once, for n <= 63 (every caller with x <= 0) and 2^-60 <= |m| <= 2^60:
@@ -233,25 +206,6 @@ FA_INLINE float fa32_scale(float m, fa32_exp_t E)
 {
     float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
     return (m * s64) * 0x1p-64f;
-}
-
-/* m * 2^n rounded once for an integer-valued float n in [-190, 190] and 2^-60 <= |m| <= 2^60,
- * two steps of at most 2^127 each (select-only; cheaper callers use fa32_scale). */
-FA_INLINE float fa32_ldexp(float m, float n)
-{
-    float k2 = n < 0.0f ? -64.0f : 64.0f;
-    float s2 = n < 0.0f ? 0x1p-64f : 0x1p64f;
-    float s1 = fa32_from_bits(fa32_to_bits((n - k2) + FA32_MAGIC) << 23);
-    return (m * s1) * s2;
-}
-
-/* e^x over the whole float32 range: 0 below the subnormals, inf above 88.7228, correct gradual
- * underflow. Fast ~1-2 ulp, accurate < 1 ulp (rounding of p + p_lo, then one scaling). */
-FA_INLINE float fa32_exp(float x, const int acc)
-{
-    fa32_exp_t E = fa32_exp_core(x, 0.0f, acc);
-    float m = acc ? E.p + E.p_lo : E.p;
-    return fa32_ldexp(m, E.n);
 }
 
 /* expm1(x + x_lo) for x <= 0 (positive x is treated as 0) as hi + lo, hi already within ~1 ulp:
@@ -310,18 +264,75 @@ FA_INLINE float fa32_a_expm1(float a, float a_lo, float x, float x_lo, const int
     return x == 0.0f ? x : r;
 }
 
-#define FA_VIA_DOUBLE_FWD32(name)                                                                  \
-    FA_INLINE float name##_fwd32(float x, float p0, float p1, const int acc)                      \
-    { (void)acc; return (float)name##_fwd(x, p0, p1, 0); }
-#define FA_VIA_DOUBLE_BWD32(name)                                                                  \
-    FA_INLINE float name##_bwd32(float g, float x, float p0, float p1, const int acc)             \
-    { (void)acc; return (float)name##_bwd(g, x, p0, p1, 0); }
-#define FA_VIA_DOUBLE_BWO32(name)                                                                  \
-    FA_INLINE float name##_bwo32(float g, float y, float p0, float p1, const int acc)             \
-    { (void)acc; return (float)name##_bwo(g, y, p0, p1, 0); }
+/* ---- the fast level's lean exp (sigmoid, silu, their backwards, softplus') ------------------
+ * The same reduction and degree-6 polynomial as fa32_exp_core at acc = 0 (the same t, bit for
+ * bit), cut to what a sigmoid needs: w <= 0 only, no p, and 2^(n+64) straight from the magic
+ * sum (bias 191 = 127 + 64 in place of 127: the shift gives 2^(n+64) for n in [-190, 63], one
+ * integer add fewer than fa32_scale's). E = e^w is kept as E64 = E 2^64 = fma(t, s64, s64), a
+ * normal float down to w = -112 (n = -162), so that a quotient or product with E rounds once,
+ * into the subnormal range where the result lies there. */
+#define FA32_MAGIC64 0x1.80017ep23f
+typedef struct { float t, s64; } fa32_lean_t;
 
+/* m 2^n from s64 = 2^(n+64): one rounding (the last multiply), into the subnormal range too */
+FA_INLINE float fa32_scale_s(float m, float s64) { return (m * s64) * 0x1p-64f; }
 
-/* sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
+/* -min(|x|, -lo) for lo < 0 in two integer operations (or, unsigned min): the bits of negative
+ * floats order like their magnitudes. fa32_max(fa32_negabs(x), lo) compiled to five operations
+ * with k-mask traffic on AVX-512 (NaN-exact select fused with the loop's NaN test) and cost
+ * sigmoid ~20% of its speed. A NaN x gives lo (the loop returns the NaN anyway). */
+FA_INLINE float fa32_negabs_clamp(float x, float lo)
+{
+    uint32_t b = fa32_to_bits(x) | 0x80000000u, l = fa32_to_bits(lo);
+    return fa32_from_bits(b < l ? b : l);
+}
+/* e^(w + w_lo) = (1 + t) 2^n for w in [FA32_EXP_XMIN, 0]; w_lo as in fa32_exp_core_ (0.0f when
+ * there is none: it folds away) */
+FA_INLINE fa32_lean_t fa32_exp_lean(float w, float w_lo)
+{
+    fa32_lean_t L;
+    float tm = fa32_fma(w, FA32_LOG2E, FA32_MAGIC64);
+    float n = tm - FA32_MAGIC64;
+    float r = fa32_fma(n, -FA32_LN2_LO, fa32_fma(n, -FA32_LN2_HI, w)), r_lo = 0.0f;
+    if (!FA32_IS_ZERO(w_lo)) {
+        /* as in fa32_exp_core_: r + w_lo = r' + r_lo exactly (Fast2Sum), and t = r' + (r'^2 P
+         * + r_lo (1 + r')) rounded once */
+        float rr = r + w_lo;
+        r_lo = (r - rr) + w_lo;
+        r = rr;
+    }
+    float P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
+                       FA32_EXPF_P1);
+    P = fa32_fma(P, r, FA32_EXPF_P0);
+    if (FA32_IS_ZERO(w_lo))
+        L.t = fa32_fma(r * r, P, r);
+    else
+        L.t = r + fa32_fma(r * r, P, fa32_fma(r_lo, r, r_lo));
+    L.s64 = fa32_from_bits(fa32_to_bits(tm) << 23);
+    return L;
+}
+/* f = sigmoid(w) = E/(1 + E) for w <= 0 (f <= 1/2), to ~E's own error plus the last rounding.
+ * f0 = E64/(2^64 + E64) is E/d with d = 1 + E rounded (the scaling cancels, and the division
+ * rounds once, subnormal f included). The exact remainder against the UNROUNDED 1 + E needs no
+ * low part of d: E - f0 (1 + E) = (E - f0) - f0 E, where E - f0 is exact (Sterbenz: f0 is in
+ * [E/2, E]), so one FMA gives it to one rounding (in units 2^64: E64 - f0 2^64 exact too).
+ * f = f0 + rem/(1 + E), 1/(1 + E) = 1 - f0 to ~2^-24 (all the correction needs).
+ * Measured (sigmoid over all 2^32 inputs): 1.50 ulp; without the correction 2.34 (sampled).
+ * It replaced d + d_lo by Fast2Sum and a quadratic 1/d (5 FMAs -> 3, 2 additions fewer). */
+FA_INLINE float fa32_sig_lean(fa32_lean_t L)
+{
+    float E64 = fa32_fma(L.t, L.s64, L.s64);
+    float f0 = E64 / (0x1p64f + E64);
+    float rem = fa32_fma(-f0, E64, fa32_fma(f0, -0x1p64f, E64));   /* 2^64 (E - f0 (1 + E)) */
+    return fa32_fma(rem, fa32_fma(f0, -0x1p-64f, 0x1p-64f), f0);    /* (1 - f0) 2^-64 */
+}
+/* -1/d for d in [1, 2] to 5.9% (linear minimax for relative error, equioscillating at 1, 3/2
+ * and 2: 1/d ~ 24/17 - 8/17 d): enough for a remainder correction of ~1 ulp (it adds < 0.06
+ * ulp). Negative so that callers need no negation (see silu_fwd32). */
+FA_INLINE float fa32_neg_recip_lin(float d) { return fa32_fma(d, 0x1.e1e1e2p-2f, -0x1.696968p+0f); }
+
+/* ---- accurate level (acc = 1) --------------------------------------------------------------
+ * sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
  * for w < 0 (no cancellation either way). d = 1 + E is carried as d + d_lo (Fast2Sum) and the
  * division corrected (q0 + qf), since the rounding of 1 + E alone costs up to 1 ulp. E is also
  * kept as (p + p_lo) * 2^n so products with E are scaled last, subnormal-correct.
@@ -333,115 +344,68 @@ typedef struct {
     float q0, qf;   /* 1/(1 + E) = q0 + qf */
 } fa32_sig_t;
 
-FA_INLINE float fa32_scale_s(float m, float s64) { return (m * s64) * 0x1p-64f; }
 
-FA_INLINE fa32_sig_t fa32_sigmoid_parts(float w, float w_lo, const int acc)
+FA_INLINE fa32_sig_t fa32_sigmoid_parts_acc(float w, float w_lo)
 {
     fa32_sig_t S;
     float xl = FA32_IS_ZERO(w_lo) ? 0.0f : (w < 0.0f ? w_lo : -w_lo);
     if (FA32_IS_ZERO(w_lo))
-        S.E = fa32_exp_core(-fa32_abs(w), 0.0f, acc);
+        S.E = fa32_exp_core(-fa32_abs(w), 0.0f, 1);
     else
-        S.E = fa32_exp_core(-fa32_abs(w), xl, acc);
+        S.E = fa32_exp_core(-fa32_abs(w), xl, 1);
     S.s64 = fa32_from_bits((fa32_to_bits(S.E.tm) + 64u) << 23);
     S.Ev = fa32_scale_s(S.E.p, S.s64);
     float d = 1.0f + S.Ev;
-    float d_lo = (1.0f - d) + S.Ev;                        /* Fast2Sum: 1 >= E */
-    if (acc)
-        d_lo += fa32_scale_s(S.E.p_lo, S.s64);
+    float d_lo = ((1.0f - d) + S.Ev) + fa32_scale_s(S.E.p_lo, S.s64);   /* Fast2Sum: 1 >= E */
     S.q0 = 1.0f / d;
     S.qf = fa32_div_fix(S.q0, 1.0f, 0.0f, d, d_lo, S.q0);
     return S;
 }
-
-/* E * q * 2^-n... i.e. sigmoid(-|w|) before scaling: p*q rounded once (acc adds p_lo) */
-FA_INLINE float fa32_sig_neg_m(fa32_sig_t S, const int acc)
+/* E q 2^-n, i.e. sigmoid(-|w|) before its scaling: p q rounded once, with p_lo */
+FA_INLINE float fa32_sig_neg_m_acc(fa32_sig_t S)
 {
-    if (!acc) {
-        float q = S.q0 + S.qf;
-        return fa32_fma(S.E.t, q, q);
-    }
     return fa32_fma(S.E.p, S.q0, fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0));
 }
 
-/* Fast level, the lean form (one division, ~30 operations): with E = e^-|x|, d = 1 + E
- * carried as d + d_lo (Fast2Sum), sigmoid = N/(d + d_lo), N = E (x < 0) or 1, as
- * y0 = N/d corrected by its remainder (N - y0 d - y0 d_lo)/d (1/d to 1%). E = (1 + t) 2^n is formed as
- * fma(t, 2^(n+64), 2^(n+64)) * 2^-64, one rounding, gradual underflow right.
- * N = x E for silu (x < 0), again one rounding: fma(t, x 2^(n+64), x 2^(n+64)) * 2^-64. */
-typedef struct { float E, d, d_lo, t, s64; } fa32_lean_t;
-FA_INLINE fa32_lean_t fa32_sig_lean(float x, float x_lo)
-{
-    fa32_lean_t L;
-    fa32_exp_t X;
-    if (FA32_IS_ZERO(x_lo))
-        X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 0);
-    else
-        X = fa32_exp_core_neg(fa32_negabs(x), x < 0.0f ? x_lo : -x_lo, 0);
-    L.t = X.t;
-    L.s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
-    L.E = fa32_fma(X.t, L.s64, L.s64) * 0x1p-64f;
-    L.d = 1.0f + L.E;
-    L.d_lo = (1.0f - L.d) + L.E;
-    return L;
-}
-FA_INLINE float fa32_div_lean(float N, fa32_lean_t L)
-{
-    float y0 = N / L.d;
-    float rem = fa32_fma(-y0, L.d_lo, fa32_fma(-y0, L.d, N));   /* N - y0 (d + d_lo), exact */
-    return fa32_fma(rem, fa32_recip12(L.d), y0);
-}
-
+/* sigmoid: fast, f = sigmoid(-|x|) (fa32_sig_lean), and 1 - f for x >= 0: f's error halves
+ * there (f <= 1/2 sits a binade or more below the result) and 1 - f is exact for f >= 1/4. */
 FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc) {
-        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
-        return fa32_div_lean(x < 0.0f ? L.E : 1.0f, L);
-    } else {
-        /* Accurate, the same lean form with every rounding before the last one exact: the
-         * numerator N 2^64 = fma(t, s64, s64) + N_lo (its residual exact: s64 - N64 is exact
-         * by Sterbenz) + t_lo s64, d_lo takes N_lo too, and the quotient is corrected by its
-         * exact remainder, then scaled by 2^-64 (one rounding, gradual underflow right). */
-        fa32_exp_t X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 1);
-        float s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
-        float N64 = fa32_fma(X.t, s64, s64);
-        float N_lo = fa32_fma(X.t, s64, s64 - N64) + X.t_lo * s64;
-        float E = N64 * 0x1p-64f;
-        float d = 1.0f + E;
-        float d_lo = ((1.0f - d) + E) + N_lo * 0x1p-64f;
-        float Nn = x < 0.0f ? N64 : 0x1p64f, Nl = x < 0.0f ? N_lo : 0.0f;
-        float y0 = Nn / d;
-        float rem = fa32_fma(-y0, d_lo, fa32_fma(-y0, d, Nn)) + Nl;
-        return fa32_fma(rem, fa32_recip12(d), y0) * 0x1p-64f;
+        float f = fa32_sig_lean(fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f));
+        return x < 0.0f ? f : 1.0f - f;
     }
-    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
-    float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
-    return x < 0.0f ? neg : S.q0 + S.qf;
+    /* Accurate, the same lean form with every rounding before the last one exact: the
+     * numerator N 2^64 = fma(t, s64, s64) + N_lo (its residual exact: s64 - N64 is exact
+     * by Sterbenz) + t_lo s64, d_lo takes N_lo too, and the quotient is corrected by its
+     * exact remainder, then scaled by 2^-64 (one rounding, gradual underflow right). */
+    fa32_exp_t X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 1);
+    float s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
+    float N64 = fa32_fma(X.t, s64, s64);
+    float N_lo = fa32_fma(X.t, s64, s64 - N64) + X.t_lo * s64;
+    float E = N64 * 0x1p-64f;
+    float d = 1.0f + E;
+    float d_lo = ((1.0f - d) + E) + N_lo * 0x1p-64f;
+    float Nn = x < 0.0f ? N64 : 0x1p64f, Nl = x < 0.0f ? N_lo : 0.0f;
+    float y0 = Nn / d;
+    float rem = fa32_fma(-y0, d_lo, fa32_fma(-y0, d, Nn)) + Nl;
+    return fa32_fma(rem, fa32_recip12(d), y0) * 0x1p-64f;
 }
-/* sigmoid' = E q^2 for either sign, scaled last */
+/* sigmoid' = f (1 - f) with f = sigmoid(-|x|) for either sign (the function is even) */
 FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc) {
-        /* e = sigmoid(-|x|) (lean, corrected), f' = e (1 - e) = e - e^2 in one FMA */
-        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
-        float e = fa32_div_lean(L.E, L);
-        return g * fa32_fma(-e, e, e);
+        /* f - f^2 in one FMA: no cancellation (f <= 1/2), and subnormal f is right as it is */
+        float f = fa32_sig_lean(fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f));
+        return g * fa32_fma(-f, f, f);
     }
-    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
-    float m;
-    if (!acc) {
-        /* (1 + t)(Q + q2lo) = Q + (t Q + q2lo), rounded once at the end: q and q^2 each
-         * rounded would cost 3.6 ulp near x = 0 (q^2 ~ 1/4 sits on a binade edge) */
-        fa32_pair Q = fa32_two_prod(S.q0, S.q0);           /* q^2 = Q + 2 q0 qf */
-        float q2lo = fa32_fma(2.0f * S.q0, S.qf, Q.lo);
-        m = Q.hi + fa32_fma(S.E.t, Q.hi, q2lo);
-    } else {
-        fa32_pair Q = fa32_two_prod(S.q0, S.q0);
-        float q2lo = fa32_fma(2.0f * S.q0, S.qf, Q.lo);
-        m = fa32_fma(S.E.p, Q.hi, fa32_fma(S.E.p, q2lo, S.E.p_lo * Q.hi));
-    }
+    /* Accurate: E q^2 for either sign, scaled last */
+    fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
+    fa32_pair Q = fa32_two_prod(S.q0, S.q0);
+    float q2lo = fa32_fma(2.0f * S.q0, S.qf, Q.lo);
+    float m = fa32_fma(S.E.p, Q.hi, fa32_fma(S.E.p, q2lo, S.E.p_lo * Q.hi));
     return g * fa32_scale_s(m, S.s64);
 }
 /* y (1 - y) = y - y^2 in one FMA (exact until the rounding, no cancellation near y = 1); the
@@ -452,87 +416,84 @@ FA_INLINE float sigmoid_bwo32(float g, float y, float p0, float p1, const int ac
     return g * fa32_fma(-y, y, fa32_min(y, 0x1.fffffep127f));
 }
 
-/* silu(x) = x sigmoid(x): x q for x >= 0, x E q for x < 0, where x E q is formed as
- * (x p q) * 2^n: near x = -89 E is subnormal but x E is not, so 2^n is applied last (in two
- * halves, fa32_scale). */
+/* silu(x) = x sigmoid(x) = N/(1 + E), E = e^-|x|, N = x (x >= 0) or x E (x < 0), one division
+ * corrected by its exact remainder N - y0 (1 + E) = (N - y0) - y0 E (N - y0 exact: y0 is in
+ * [N/2, N]), as fa32_sig_lean does. For x < 0 N = x E 2^64 = fma(t, x s64, x s64), one
+ * rounding, and the quotient is scaled by 2^-64 last: near x = -90 E is subnormal but x E is
+ * not. (The scaling's select tests the sign bit, not x < 0: with the same condition as the
+ * numerator's, gcc threaded the two and ran the division twice.) */
 FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc) {
-        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
-        float xs = fa32_max(x, FA32_EXP_XMIN) * L.s64;
-        float N = x < 0.0f ? fa32_fma(L.t, xs, xs) * 0x1p-64f : x;
-        float y = fa32_div_lean(N, L);
-        /* x = inf: inf * 0 in the fix; x = -0: the quotient's correction would make it +0 */
-        return x < 0x1p100f && x != 0.0f ? y : x;
+        float w = fa32_negabs_clamp(x, FA32_EXP_XMIN);      /* = x for x in [-112, 0] */
+        fa32_lean_t L = fa32_exp_lean(w, 0.0f);
+        float E = fa32_fma(L.t, L.s64, L.s64) * 0x1p-64f;
+        float xs = w * L.s64;
+        float N = x < 0.0f ? fa32_fma(L.t, xs, xs) : x;
+        float d = 1.0f + E;
+        float y0 = N / d;
+        /* rem = y0 (1 + E) - N and y = y0 + rem (-1/d): for x = -0 that is -0 + (+0 * -1/d)
+         * = -0. (Written as fma(-rem, 1/d, y0), gcc folds the negation into the FMA that
+         * makes rem, which turns the +0 correction into -0 - ... = +0 on AVX-512 only.) */
+        float rem = fa32_fma(y0, E, y0 - N);
+        float y = fa32_fma(rem, fa32_neg_recip_lin(d), y0);
+        y = (int32_t)fa32_to_bits(x) < 0 ? y * 0x1p-64f : y;
+        return x < __builtin_inff() ? y : x;                /* +inf: inf - inf in rem */
     }
-    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
-    float xc = fa32_max(x, -128.0f), m, pos;
-    if (!acc) {
-        /* x q (1 + t) = X + (t X + c) with x q0 = X + X_lo exact, rounded once at the end:
-         * x q rounded first would cost up to 1 ulp more when x q and the result sit at
-         * opposite ends of their binades */
-        fa32_pair X = fa32_two_prod(xc, S.q0);
-        float c = fa32_fma(xc, S.qf, X.lo);
-        m = X.hi + fa32_fma(S.E.t, X.hi, c);
-        pos = fa32_fma(x, S.qf, x * S.q0);
-        pos = x < 0x1p100f ? pos : x;                      /* q = 1; x = inf: inf * 0 */
-    } else {
-        fa32_pair XP = fa32_two_prod(xc, S.E.p);
-        float lo = fa32_fma(XP.hi, S.qf, fa32_fma(xc, S.E.p_lo, XP.lo) * S.q0);
-        m = fa32_fma(XP.hi, S.q0, lo);
-        pos = fa32_fma(x, S.q0, x * S.qf);
-        pos = x < 0x1p100f ? pos : x;
-    }
+    fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
+    float xc = fa32_max(x, -128.0f);
+    fa32_pair XP = fa32_two_prod(xc, S.E.p);
+    float lo = fa32_fma(XP.hi, S.qf, fa32_fma(xc, S.E.p_lo, XP.lo) * S.q0);
+    float m = fa32_fma(XP.hi, S.q0, lo);
+    float pos = fa32_fma(x, S.q0, x * S.qf);
+    pos = x < 0x1p100f ? pos : x;                          /* q = 1; x = inf: inf * 0 */
     return x < 0.0f ? fa32_scale_s(m, S.s64) : pos;
 }
-/* silu' = sigmoid (1 + x (1 - sigmoid)): x >= 0: q (1 + x E q); x < 0: E q (1 + x q).
- * 1 + x q vanishes at x = -1.2785 and is formed in FMAs (rounded once before its zero). */
+/* silu' = sigmoid (1 + x (1 - sigmoid)): with f = sigmoid(-|x|), f (1 + x (1 - f)) for x < 0
+ * and (1 - f)(1 + x f) for x >= 0; 1 + x c in one FMA (it vanishes at the root, x = -1.2785). */
 FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc) {
-        /* e = sigmoid(-|x|), w = 1 - e: silu' = s (1 + x c) with (s, c) = (e, w) for x < 0 and
-         * (w, e) for x >= 0; 1 + x c in one FMA (it vanishes at the root, x = -1.2785) */
-        fa32_lean_t L = fa32_sig_lean(x, 0.0f);
-        /* e kept as e 2^64 for x < 0 and scaled last: below -87 e is subnormal, e x is not */
-        float e64 = fa32_div_lean(fa32_fma(L.t, L.s64, L.s64), L);
-        float e = e64 * 0x1p-64f, w = 1.0f - e;
-        float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);
-        float neg = (e64 * fa32_fma(xc, w, 1.0f)) * 0x1p-64f;
-        float pos = w * fa32_fma(xc, e, 1.0f);
+        /* f as f64 = f 2^64 (x < 0 scales last: below -87 f is subnormal, f x is not): f064 =
+         * E64/(1 + E) corrected by its exact remainder as in fa32_sig_lean. w = -|x| (clamped
+         * at -112, where f = 0) serves as x in both branches, so no clamp of x is needed for
+         * x = +-inf (inf * 0). */
+        float w = fa32_negabs_clamp(x, FA32_EXP_XMIN);
+        fa32_lean_t L = fa32_exp_lean(w, 0.0f);
+        float E64 = fa32_fma(L.t, L.s64, L.s64);
+        float E = E64 * 0x1p-64f;
+        float f064 = E64 / (1.0f + E);
+        float rem = fa32_fma(-f064, E, E64 - f064);
+        float f64 = fa32_fma(rem, fa32_fma(f064, -0x1p-64f, 1.0f), f064);
+        float f = f64 * 0x1p-64f, c = 1.0f - f;
+        float neg = (f64 * fa32_fma(w, c, 1.0f)) * 0x1p-64f;
+        float pos = c * fa32_fma(w, -f, 1.0f);
         return g * (x < 0.0f ? neg : pos);
     }
-    fa32_sig_t S = fa32_sigmoid_parts(x, 0.0f, acc);
+    fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
     float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);
     float q = S.q0 + S.qf;
     /* x < 0: E q (1 + x q) with m = E q and x q = X + xq_lo exact (two-product): 1 + x q or
      * x q rounded first costs 2.4-3 ulp for x < -8, where the result sits low in its binade */
     fa32_pair X = fa32_two_prod(xc, S.q0);
     float xq_lo = fa32_fma(xc, S.qf, X.lo);
-    float neg, pos;
-    if (!acc) {
-        float m = fa32_sig_neg_m(S, 0);
-        neg = fa32_scale_s(fa32_fma(m, X.hi, fa32_fma(m, xq_lo, m)), S.s64);
-        pos = q * fa32_fma(xc * S.Ev, q, 1.0f);
-    } else {
-        /* Accurate: f' as an unevaluated hi + lo, and g * f' rounded once at the end (with a
-         * random g in [-2, 2], f' rounded first would double its error where g f' falls low
-         * in its binade). 1 + X = u + u_lo by 2Sum (|X| crosses 1); m = E q = M + m_lo. */
-        float u = 1.0f + X.hi, bv = u - 1.0f;
-        float u_lo = ((1.0f - (u - bv)) + (X.hi - bv)) + xq_lo;
-        fa32_pair M = fa32_two_prod(S.E.p, S.q0);
-        float m_lo = M.lo + fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0);
-        fa32_pair P = fa32_two_prod(M.hi, u);
-        float lo = P.lo + fa32_fma(M.hi, u_lo, m_lo * u);
-        float nh = fa32_scale_s(P.hi, S.s64), nl = fa32_scale_s(lo, S.s64);
-        float v = xc * S.Ev * q;                                    /* x E q <= 0.28 */
-        float ph = S.q0, pl = fa32_fma(S.q0, v, S.qf);              /* q (1 + v) */
-        float hi = x < 0.0f ? nh : ph, lo2 = x < 0.0f ? nl : pl;
-        float r = fa32_fma(g, hi, g * lo2);
-        return fa32_abs(g) <= 0x1.fffffep127f ? r : g * hi;   /* g = inf: inf * 0 in lo */
-    }
-    return g * (x < 0.0f ? neg : pos);
+    /* Accurate: f' as an unevaluated hi + lo, and g * f' rounded once at the end (with a
+     * random g in [-2, 2], f' rounded first would double its error where g f' falls low
+     * in its binade). 1 + X = u + u_lo by 2Sum (|X| crosses 1); m = E q = M + m_lo. */
+    float u = 1.0f + X.hi, bv = u - 1.0f;
+    float u_lo = ((1.0f - (u - bv)) + (X.hi - bv)) + xq_lo;
+    fa32_pair M = fa32_two_prod(S.E.p, S.q0);
+    float m_lo = M.lo + fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0);
+    fa32_pair P = fa32_two_prod(M.hi, u);
+    float lo = P.lo + fa32_fma(M.hi, u_lo, m_lo * u);
+    float nh = fa32_scale_s(P.hi, S.s64), nl = fa32_scale_s(lo, S.s64);
+    float v = xc * S.Ev * q;                                    /* x E q <= 0.28 */
+    float ph = S.q0, pl = fa32_fma(S.q0, v, S.qf);              /* q (1 + v) */
+    float hi = x < 0.0f ? nh : ph, lo2 = x < 0.0f ? nl : pl;
+    float r = fa32_fma(g, hi, g * lo2);
+    return fa32_abs(g) <= 0x1.fffffep127f ? r : g * hi;   /* g = inf: inf * 0 in lo */
 }
 
 /* elu: x > 0 ? x : alpha * expm1(x), expm1 from the shared core (hi + lo at acc = 1). */
@@ -543,12 +504,17 @@ FA_INLINE float elu_fwd32(float x, float alpha, float p1, const int acc)
     return x > 0.0f ? x : neg;
 }
 /* elu' = alpha e^x for x <= 0: (alpha p) * 2^n, scaled last (alpha e^x may be normal where e^x
- * is not) */
+ * is not). Fast: the lean exp (the same t and 2^(n+64) as fa32_exp_core's, so the same bits)
+ * with its two-operation clamp; the x > 0 lanes, where it computes e^-x, are discarded. */
 FA_INLINE float elu_bwd32(float g, float x, float alpha, float p1, const int acc)
 {
     (void)p1;
-    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, acc);
-    float m = acc ? fa32_fma(alpha, E.p, alpha * E.p_lo) : fa32_fma(alpha, E.t, alpha);
+    if (!acc) {
+        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f);
+        return x > 0.0f ? g : g * fa32_scale_s(fa32_fma(alpha, L.t, alpha), L.s64);
+    }
+    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, 1);
+    float m = fa32_fma(alpha, E.p, alpha * E.p_lo);
     return x > 0.0f ? g : g * fa32_scale(m, E);
 }
 FA_INLINE float elu_bwo32(float g, float y, float alpha, float p1, const int acc)
@@ -581,10 +547,16 @@ FA_INLINE float selu_fwd32(float x, float p0, float p1, const int acc)
 FA_INLINE float selu_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
-    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, acc);
-    float m = fa32_fma(FA32_SELU_SA, E.t, fa32_fma(FA32_SELU_SA_LO, E.p, FA32_SELU_SA));
-    if (acc)
-        m = fa32_fma(FA32_SELU_SA, E.p, fa32_fma(FA32_SELU_SA, E.p_lo, FA32_SELU_SA_LO * E.p));
+    if (!acc) {
+        /* Fast: the float32 SCALE and SCALE*ALPHA without their low parts (relative 3.3e-8 and
+         * 1.3e-8: under 0.6 ulp on top of the roundings; the bound is 4), and the lean exp as
+         * in elu_bwd32 */
+        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f);
+        float m = fa32_fma(FA32_SELU_SA, L.t, FA32_SELU_SA);
+        return x > 0.0f ? g * FA32_SELU_S : g * fa32_scale_s(m, L.s64);
+    }
+    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, 1);
+    float m = fa32_fma(FA32_SELU_SA, E.p, fa32_fma(FA32_SELU_SA, E.p_lo, FA32_SELU_SA_LO * E.p));
     float gs = fa32_selu_s(g);
     return x > 0.0f ? gs : g * fa32_scale(m, E);
 }
@@ -627,9 +599,15 @@ FA_INLINE float celu_bwd32(float g, float x, float alpha, float p1, const int ac
 {
     (void)p1;
     fa32_pair Z = fa32_celu_z(x, alpha);
-    fa32_exp_t E = fa32_exp_core(Z.hi, Z.lo, acc);
-    float m = acc ? E.p + E.p_lo : E.p;
-    return x > 0.0f ? g : g * fa32_scale(m, E);
+    if (!acc) {
+        /* Z.hi >= XMIN already; the fast level forms (1 + t) 2^(n+64) in one FMA, not 1 + t
+         * rounded first */
+        fa32_exp_t E = fa32_exp_core_(fa32_min(Z.hi, FA32_EXP_XMAX), Z.lo, 0);
+        float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+        return x > 0.0f ? g : g * (fa32_fma(E.t, s64, s64) * 0x1p-64f);
+    }
+    fa32_exp_t E = fa32_exp_core(Z.hi, Z.lo, 1);
+    return x > 0.0f ? g : g * fa32_scale(E.p + E.p_lo, E);
 }
 /* y/alpha + 1 = (y + alpha)/alpha: y + alpha is exact where it cancels (y near -alpha, Sterbenz);
  * the quotient is corrected by its exact remainder */
@@ -707,8 +685,20 @@ FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int a
 {
     fa32_pair B = fa32_softplus_b(x, beta);
     float xl = B.hi < 0.0f ? fa32_softplus_lo(B) : -fa32_softplus_lo(B);
-    fa32_exp_t E = fa32_exp_core(-fa32_abs(B.hi), xl, acc);
-    float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+    fa32_exp_t E;
+    float s64;
+    if (!acc) {
+        /* the lean exp: its clamp and its 2^(n+64), the same t and s64 as fa32_exp_core's
+         * (same bits), fewer operations */
+        fa32_lean_t Ln = fa32_exp_lean(fa32_negabs_clamp(B.hi, FA32_EXP_XMIN), xl);
+        E.t = Ln.t;
+        E.p = 1.0f + Ln.t;
+        E.n = E.tm = E.t_lo = E.p_lo = 0.0f;                 /* unused at acc = 0 */
+        s64 = Ln.s64;
+    } else {
+        E = fa32_exp_core(-fa32_abs(B.hi), xl, acc);
+        s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+    }
     fa32_pair L = fa32_log1p_exp(E, s64, acc);
     /* log1p(E)/beta = 2^n (q0 + (L - q0 beta)/beta), the remainder exact */
     float inv = 1.0f / beta;
@@ -724,6 +714,8 @@ FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int a
     float pos = h + ((small - (h - big)) + f);
     float y = B.hi > 0.0f ? pos : neg;
     y = B.hi > 0x1p100f ? x : y;           /* log1p(e^b)/beta is b/beta = x; inf - inf above */
+    if (!acc)
+        y = B.hi == B.hi ? y : B.hi;       /* a NaN product: the lean clamp made it -112 */
     return fa32_softplus_linear(B, threshold, x) ? x : y;
 }
 /* softplus' = sigmoid(beta x), through the sigmoid parts with the product's low part */
@@ -731,12 +723,19 @@ FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, co
 {
     fa32_pair B = fa32_softplus_b(x, beta);
     if (!acc) {
-        fa32_lean_t L = fa32_sig_lean(B.hi, fa32_softplus_lo(B));
-        float sg = fa32_div_lean(B.hi < 0.0f ? L.E : 1.0f, L);
+        /* f = sigmoid(-|b + b_lo|), the low part entering the exp with the sign of -|b| */
+        float lo = fa32_softplus_lo(B);
+        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(B.hi, FA32_EXP_XMIN),
+                                      B.hi < 0.0f ? lo : -lo);
+        float f = fa32_sig_lean(L);
+        float sg = B.hi < 0.0f ? f : 1.0f - f;
+        /* a NaN product (beta = +-inf, x = 0; beta = 0, x = +-inf) gives NaN, as sigmoid(NaN):
+         * the clamp above turned it into -112 */
+        sg = B.hi == B.hi ? sg : B.hi;
         return fa32_softplus_linear(B, threshold, x) ? g : g * sg;
     }
-    fa32_sig_t S = fa32_sigmoid_parts(B.hi, fa32_softplus_lo(B), acc);
-    float neg = fa32_scale_s(fa32_sig_neg_m(S, acc), S.s64);
+    fa32_sig_t S = fa32_sigmoid_parts_acc(B.hi, fa32_softplus_lo(B));
+    float neg = fa32_scale_s(fa32_sig_neg_m_acc(S), S.s64);
     float sg = B.hi < 0.0f ? neg : S.q0 + S.qf;
     return fa32_softplus_linear(B, threshold, x) ? g : g * sg;
 }

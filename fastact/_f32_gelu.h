@@ -18,6 +18,12 @@
  * conversion to float32 is the single rounding, correct into the subnormal range.
  * Measured (all 2^32 inputs, see the commit message): fast 0.69 ulp forward, 0.67 backward;
  * accurate 0.506 / 0.507.
+ * A second float32 forward (session 3: x/2 + x^2 E(x^2) for |x| <= 0.75, beyond it
+ * A exp(-a^2/2 + L) with L = ln(4R) in a up to 3 and ln(4aR) in 1/a beyond, L joined to the
+ * exact -a^2/2 inside the exp argument) held 1.69 ulp (every 7th input) but ran 1.50 Gelem/s
+ * against 1.26-1.44 for this one in the same runs (2^16 and 2^20, one Zen 4 core): 91 AVX-512
+ * instructions per 16 lanes, 37 of them FMA/multiply (the exp core with a low part, two
+ * polynomial pieces selected per lane, the small-|x| polynomial). Not worth 2.5x the error.
  *
  * Levels: fast = exp polynomial of degree 6 (_f32_exp.h's FA32_EXPF_*, 5.6e-9) and R of
  * degree 9 (9.5e-9); accurate = degree 7 (FA32_EXPA_*, 1.8e-10) and degree 11 (2.8e-10).
@@ -28,15 +34,9 @@
 /* Beyond 14.6, a Phi(-a) and a phi(a) are below 2^-150: both round to 0 (forward -0.0). */
 #define FA32G_AMAX 14.6f
 
-/* tools/fit_f32_gelu.py: Lawson minimax for relative error, Chebyshev nodes, 40-digit mpmath.
- * R(t), t = 3/(3+a), a in [0, 14.6], s = t - MID, degree 9: max rel. error 9.48e-09 */
-#define FA32G_FK 3.0
-#define FA32G_FMID 0.5852272727272727
-static const double FA32G_FR[10] = {0.16051009318909604, 0.5050954599316297, 0.5910823901701114, 0.39570961664247556, 0.05268310557204488, -0.11766004732557991, -0.032473233344076195, 0.056334395145807674, 0.008577793452771274, -0.027168165426401335};
-/* R(t), t = 4/(4+a), a in [0, 14.6], s = t - MID, degree 11: max rel. error 2.80e-10 */
-#define FA32G_AK 4.0
-#define FA32G_AMID 0.6075268817204301
-static const double FA32G_AR[12] = {0.13759076767445405, 0.47032565032350643, 0.7202439219763627, 0.8178720034769897, 0.6416157069248862, 0.26999635280254747, -0.04140285678931332, -0.10933388926009885, -0.012957686159849312, 0.04338406872452404, 0.007544549604744287, -0.015864430019219358};
+/* R(t) at both levels, fitted and written by tools/fit_f32_gelu.py (range, degree, measured
+ * error and method are in that header) */
+#include "_f32_gelu_coef.h"
 
 typedef struct {
     double a;  /* |x| clamped to FA32G_AMAX */

@@ -118,17 +118,8 @@ FA_INLINE float fa32t_gdiv(float g, float n, float n_lo, float D, float D_lo, co
 
 /* ---- tanh ----------------------------------------------------------------------------------- */
 
-/* tanh(x) - x = x^3 P(x^2) for |x| <= atanh(1/2); tools/fit_f32_tanh.py (Lawson minimax of the
- * relative error of tanh, float32 coefficients). P3: 3.65e-08 (2^-24.7), P4: 1.14e-09 (2^-29.7). */
-#define FA32T_TANH_P3_0 -0.333329499f
-#define FA32T_TANH_P3_1 0.133208051f
-#define FA32T_TANH_P3_2 -0.0526772216f
-#define FA32T_TANH_P3_3 0.0164483245f
-#define FA32T_TANH_P4_0 -0.333333164f
-#define FA32T_TANH_P4_1 0.133325443f
-#define FA32T_TANH_P4_2 -0.0538475476f
-#define FA32T_TANH_P4_3 0.021050714f
-#define FA32T_TANH_P4_4 -0.00624284893f
+/* tanh(x) - x = x^3 P(x^2) for |x| <= atanh(1/2): FA32T_TANH_P3_* (fast), FA32T_TANH_P4_* (accurate) */
+#include "_f32_tanh_coef.h"
 #define FA32T_ATANH_HALF 0.549306154f   /* atanh(1/2), rounded down */
 
 /* tanh x = x + x^3 P(x^2) for |x| < atanh(1/2), where tanh < 1/2 (an expm1-based form there

@@ -1,10 +1,10 @@
 /* fastact kernel source: the activation formulas and the table that stamps out their loops.
  *
  * Adding an activation: write its forward and backward below (a native-type expression, kind
- * NATIVE; or, kind MATH, a double function with the `f64` flag for float64, see _math.h, plus its
- * float32 NAME_fwd32/bwd32 at both precision levels in an _f32_*.h header, see _f32_exp.h), add
- * one line to FASTACT_KERNELS, then describe its Python face in fastact/_table.py and its
- * reference in tests/reference.py.
+ * NATIVE; or, kind MATH, a double function for float64 built from _math.h, plus its float32
+ * NAME_fwd32/bwd32 at both precision levels in an _f32_*.h header, see _f32_exp.h), add one line
+ * to FASTACT_KERNELS, then describe its Python face in fastact/_table.py and its record (float64
+ * reference, derivative, test parameters, peers) in fastact/testing.py. README: Contributing.
  *
  * Conventions shared by every kernel:
  *   - fwd(x, p0, p1) and bwd(grad_output, x, p0, p1); p0, p1 are the scalar parameters in
@@ -48,55 +48,55 @@
 #define leaky_relu_FWD(T, x, p0, p1) ((x) > 0 ? (x) : (x) * (p0))
 #define leaky_relu_BWD(T, g, x, p0, p1) ((x) > 0 ? (g) : (g) * (p0))
 
-/* Formulas computed in double; float32 results use the shorter polynomials (f64 = 0). */
-FA_INLINE double elu_fwd(double x, double alpha, double unused, const int f64)
+/* float64 formulas (kind MATH; float32 has its own, _f32_*.h), each forward beside its derivative. */
+FA_INLINE double elu_fwd(double x, double alpha, double unused)
 {
     (void)unused;
-    return x > 0 ? x : alpha * fa_expm1_neg(x, f64);
+    return x > 0 ? x : alpha * fa_expm1_neg(x);
 }
 /* g * alpha * exp(x) with exp(x) = m * 2^k scaled last: alpha * exp(x) alone may be subnormal
  * (x = -712) while the product with a large alpha or g is normal (it lost 30 ulp that way). */
-FA_INLINE double elu_bwd(double g, double x, double alpha, double unused, const int f64)
+FA_INLINE double elu_bwd(double g, double x, double alpha, double unused)
 {
     (void)unused;
-    double k, m = fa_exp_split(fa_min(x, 0.0), &k, f64);
-    return x > 0 ? g : fa_scale((g * alpha) * m, k, f64);
+    double k, m = fa_exp_split(fa_min(x, 0.0), &k);
+    return x > 0 ? g : fa_scale((g * alpha) * m, k);
 }
 
 /* gelu(x) = x * Phi(x); Phi(x) = 1 - Phi(-x) for x >= 0. For x < 0 the whole product is scaled
  * by 2^k last, so a normal result is never built from a subnormal Phi. */
-FA_INLINE double gelu_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_tail T = fa_normal_tail(x, f64);
-    double lead = x < 0 ? fa_max(x, -FA_TAIL_XMAX(f64)) : 1.0;
-    double s = fa_scale(lead * 0.5 * T.tF * T.m, T.k, f64);
+    fa_tail T = fa_normal_tail(x);
+    double lead = x < 0 ? fa_max(x, -FA_TAIL_XMAX) : 1.0;
+    double s = fa_scale(lead * 0.5 * T.tF * T.m, T.k);
     return x < 0 ? s : x * (1.0 - s);
 }
 /* gelu'(x) = Phi(x) + x*phi(x). With a = |x|: x < 0 gives Phi(-a) - a*phi(a), x >= 0 gives
  * 1 - (Phi(-a) - a*phi(a)); both share exp(-a*a/2). */
-FA_INLINE double gelu_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_bwd(double g, double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_tail T = fa_normal_tail(x, f64);
+    fa_tail T = fa_normal_tail(x);
     double d = (0.5 * T.tF - T.a * FA_INV_SQRT_2PI) * T.m;
-    return x < 0 ? fa_scale(g * d, T.k, f64) : g * (1.0 - fa_scale(d, T.k, f64));
+    return x < 0 ? fa_scale(g * d, T.k) : g * (1.0 - fa_scale(d, T.k));
 }
 
 /* gelu_tanh(x) = x * sigmoid(w), sigmoid through fa_sigmoid_parts. */
-FA_INLINE double gelu_tanh_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_tanh_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_tanh_form P = fa_gelu_tanh_parts(x, f64);
-    return P.w < 0 ? fa_scale(P.xc * P.S.m * P.S.q, P.S.k, f64) : x * P.S.q;
+    fa_tanh_form P = fa_gelu_tanh_parts(x);
+    return P.w < 0 ? fa_scale(P.xc * P.S.m * P.S.q, P.S.k) : x * P.S.q;
 }
 /* d/dx x*sigmoid(w) = sigmoid(w) * (1 + x * (1 - sigmoid(w)) * dw/dx) */
-FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_tanh_form P = fa_gelu_tanh_parts(x, f64);
+    fa_tanh_form P = fa_gelu_tanh_parts(x);
     double E = P.S.E, q = P.S.q;
-    return P.w < 0 ? fa_scale(g * (P.S.m * q * (1.0 + P.xc * q * P.dw)), P.S.k, f64)
+    return P.w < 0 ? fa_scale(g * (P.S.m * q * (1.0 + P.xc * q * P.dw)), P.S.k)
                    : g * (q * (1.0 + P.xc * E * q * P.dw));
 }
 
@@ -119,80 +119,80 @@ FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1, const i
 /* SELU's constants, as torch.nn.functional writes them. */
 #define FA_SELU_ALPHA 1.6732632423543772848170429916717
 #define FA_SELU_SCALE 1.0507009873554804934193349852946
-FA_INLINE double selu_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double selu_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    return x > 0 ? FA_SELU_SCALE * x : (FA_SELU_SCALE * FA_SELU_ALPHA) * fa_expm1_neg(x, f64);
+    return x > 0 ? FA_SELU_SCALE * x : (FA_SELU_SCALE * FA_SELU_ALPHA) * fa_expm1_neg(x);
 }
-FA_INLINE double selu_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double selu_bwd(double g, double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    double k, m = fa_exp_split(fa_min(x, 0.0), &k, f64);
-    return x > 0 ? g * FA_SELU_SCALE : fa_scale((g * (FA_SELU_SCALE * FA_SELU_ALPHA)) * m, k, f64);
+    double k, m = fa_exp_split(fa_min(x, 0.0), &k);
+    return x > 0 ? g * FA_SELU_SCALE : fa_scale((g * (FA_SELU_SCALE * FA_SELU_ALPHA)) * m, k);
 }
 
 /* celu(x) = x if x > 0 else alpha * expm1(x / alpha) */
-FA_INLINE double celu_fwd(double x, double alpha, double unused, const int f64)
+FA_INLINE double celu_fwd(double x, double alpha, double unused)
 {
     (void)unused;
-    return x > 0 ? x : alpha * fa_expm1_neg(x / alpha, f64);
+    return x > 0 ? x : alpha * fa_expm1_neg(x / alpha);
 }
-FA_INLINE double celu_bwd(double g, double x, double alpha, double unused, const int f64)
+FA_INLINE double celu_bwd(double g, double x, double alpha, double unused)
 {
     (void)unused;
     /* x / alpha = q + lo exactly (the FMA gives the division's remainder): exp multiplies the
      * quotient's rounding error by |q|, 6 ulp at celu'(-58) with alpha = 3 */
     double q = x / alpha;
     double lo = fa_abs(q) < 1e300 ? FA_MULADD(-q, alpha, x) / alpha : 0.0;
-    double k, m = fa_exp_split(fa_min(q, 0.0), &k, f64);
-    return x > 0 ? g : fa_scale(g * (m + m * lo), k, f64);
+    double k, m = fa_exp_split(fa_min(q, 0.0), &k);
+    return x > 0 ? g : fa_scale(g * (m + m * lo), k);
 }
 
 /* sigmoid'(x) = E/(1+E)^2 for either sign, scaled last. In every backward below the 2^k of a
  * tail is applied after the multiply by grad_output: the derivative alone may be subnormal where
  * g * f'(x) is normal (tanh'(68) * 357 lost 20 ulp in float64 that way). */
-FA_INLINE double sigmoid_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double sigmoid_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
-    return x < 0 ? fa_scale(S.m * S.q, S.k, f64) : S.q;
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0);
+    return x < 0 ? fa_scale(S.m * S.q, S.k) : S.q;
 }
-FA_INLINE double sigmoid_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double sigmoid_bwd(double g, double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
-    return fa_scale(g * (S.m * S.q * S.q), S.k, f64);
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0);
+    return fa_scale(g * (S.m * S.q * S.q), S.k);
 }
 
 /* silu(x) = x * sigmoid(x); silu' = sigmoid(x) * (1 + x * (1 - sigmoid(x))). */
-FA_INLINE double silu_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double silu_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
-    return x < 0 ? fa_scale(fa_max(x, -1400.0) * S.m * S.q, S.k, f64) : x * S.q;
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0);
+    return x < 0 ? fa_scale(fa_max(x, -FA_EXP_XMAX) * S.m * S.q, S.k) : x * S.q;
 }
-FA_INLINE double silu_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double silu_bwd(double g, double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    fa_sigmoid S = fa_sigmoid_parts(x, 0.0, f64);
-    double xc = fa_max(fa_min(x, 1400.0), -1400.0);
-    return x < 0 ? fa_scale(g * (S.m * S.q * (1.0 + xc * S.q)), S.k, f64)
+    fa_sigmoid S = fa_sigmoid_parts(x, 0.0);
+    double xc = fa_max(fa_min(x, FA_EXP_XMAX), -FA_EXP_XMAX);
+    return x < 0 ? fa_scale(g * (S.m * S.q * (1.0 + xc * S.q)), S.k)
                  : g * (S.q * (1.0 + xc * S.E * S.q));
 }
 
 /* tanh(x) = -em/(2 + em) with em = expm1(-2|x|), the sign of x; tanh' = 4E/(1+E)^2, E = exp(-2|x|). */
-FA_INLINE double tanh_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double tanh_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    double em = fa_expm1_neg(-2.0 * fa_abs(x), f64);
+    double em = fa_expm1_neg(-2.0 * fa_abs(x));
     return fa_copysign(-em / (2.0 + em), x);
 }
-FA_INLINE double tanh_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double tanh_bwd(double g, double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    double k, m = fa_exp_split(-2.0 * fa_abs(x), &k, f64);
-    double E = fa_scale(m, k, f64);
-    return fa_scale(g * (4.0 * m / ((1.0 + E) * (1.0 + E))), k, f64);
+    double k, m = fa_exp_split(-2.0 * fa_abs(x), &k);
+    double E = fa_scale(m, k);
+    return fa_scale(g * (4.0 * m / ((1.0 + E) * (1.0 + E))), k);
 }
 
 /* mish(x) = x * tanh(softplus(x)). With E = exp(-|x|) <= 1 and D the denominator:
@@ -200,22 +200,22 @@ FA_INLINE double tanh_bwd(double g, double x, double p0, double p1, const int f6
  *   x >  0: tanh(softplus(x)) = (1+2E) / (1 + 2E + 2E^2)
  * and mish'(x) = tanh(softplus(x)) + x * sech^2(softplus(x)) * sigmoid(x), which is
  *   x <= 0: E(2+E)/D + 4x(1+E)E/D^2,   x > 0: (1+2E)/D + 4x(1+E)E^2/D^2. */
-FA_INLINE double mish_fwd(double x, double p0, double p1, const int f64)
+FA_INLINE double mish_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    double k, m = fa_exp_split(-fa_abs(x), &k, f64);
-    double E = fa_scale(m, k, f64);
-    double neg = fa_scale(fa_max(x, -1400.0) * m * (2.0 + E) / (2.0 + 2.0 * E + E * E), k, f64);
+    double k, m = fa_exp_split(-fa_abs(x), &k);
+    double E = fa_scale(m, k);
+    double neg = fa_scale(fa_max(x, -FA_EXP_XMAX) * m * (2.0 + E) / (2.0 + 2.0 * E + E * E), k);
     return x <= 0 ? neg : x * (1.0 + 2.0 * E) / (1.0 + 2.0 * E + 2.0 * E * E);
 }
-FA_INLINE double mish_bwd(double g, double x, double p0, double p1, const int f64)
+FA_INLINE double mish_bwd(double g, double x, double p0, double p1)
 {
     (void)p0; (void)p1;
-    double k, m = fa_exp_split(-fa_abs(x), &k, f64);
-    double E = fa_scale(m, k, f64);
-    double xc = fa_max(fa_min(x, 1400.0), -1400.0);
+    double k, m = fa_exp_split(-fa_abs(x), &k);
+    double E = fa_scale(m, k);
+    double xc = fa_max(fa_min(x, FA_EXP_XMAX), -FA_EXP_XMAX);
     double Dn = 2.0 + 2.0 * E + E * E, Dp = 1.0 + 2.0 * E + 2.0 * E * E;
-    double neg = fa_scale(g * (m * ((2.0 + E) / Dn + 4.0 * xc * (1.0 + E) / (Dn * Dn))), k, f64);
+    double neg = fa_scale(g * (m * ((2.0 + E) / Dn + 4.0 * xc * (1.0 + E) / (Dn * Dn))), k);
     double pos = (1.0 + 2.0 * E) / Dp + 4.0 * xc * (1.0 + E) * E * E / (Dp * Dp);
     return x <= 0 ? neg : g * pos;
 }
@@ -230,46 +230,46 @@ FA_INLINE int fa_softplus_linear(double b, double x, double threshold)
     int overflow = (fa_abs(b) == __builtin_inf()) & (fa_abs(x) != __builtin_inf());
     return (b > threshold) | (overflow & ((b > 0) | (threshold == -__builtin_inf())));
 }
-FA_INLINE double softplus_fwd(double x, double beta, double threshold, const int f64)
+FA_INLINE double softplus_fwd(double x, double beta, double threshold)
 {
     double b = beta * x;
-    fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
-    double lp = fa_log1p_unit(S.E, f64);
+    fa_sigmoid S = fa_sigmoid_parts(b, 0.0);
+    double lp = fa_log1p_unit(S.E);
     return fa_softplus_linear(b, x, threshold) ? x : ((b > 0 ? b : 0.0) + lp) / beta;
 }
-FA_INLINE double softplus_bwd(double g, double x, double beta, double threshold, const int f64)
+FA_INLINE double softplus_bwd(double g, double x, double beta, double threshold)
 {
     double b = beta * x;
-    fa_sigmoid S = fa_sigmoid_parts(b, 0.0, f64);
+    fa_sigmoid S = fa_sigmoid_parts(b, 0.0);
     return fa_softplus_linear(b, x, threshold) ? g
-           : (b < 0 ? fa_scale(g * (S.m * S.q), S.k, f64) : g * S.q);
+           : (b < 0 ? fa_scale(g * (S.m * S.q), S.k) : g * S.q);
 }
 
 /* Backward from the output y = f(x), for training loops that overwrite x with f(x). Where f'(x)
  * is a function of y alone; the table marks these OWN. SAME: the x-formula applied to y gives the
  * same result (relu, leaky_relu with a positive slope, hardtanh, relu6). */
-FA_INLINE double elu_bwo(double g, double y, double alpha, double unused, const int f64)
-{ (void)unused; (void)f64; return y > 0 ? g : g * (y + alpha); }
-FA_INLINE double celu_bwo(double g, double y, double alpha, double unused, const int f64)
-{ (void)unused; (void)f64; return y > 0 ? g : g * (y / alpha + 1.0); }
-FA_INLINE double selu_bwo(double g, double y, double p0, double p1, const int f64)
+FA_INLINE double elu_bwo(double g, double y, double alpha, double unused)
+{ (void)unused; return y > 0 ? g : g * (y + alpha); }
+FA_INLINE double celu_bwo(double g, double y, double alpha, double unused)
+{ (void)unused; return y > 0 ? g : g * (y / alpha + 1.0); }
+FA_INLINE double selu_bwo(double g, double y, double p0, double p1)
 {
-    (void)p0; (void)p1; (void)f64;
+    (void)p0; (void)p1;
     return y > 0 ? g * FA_SELU_SCALE : g * (y + FA_SELU_SCALE * FA_SELU_ALPHA);
 }
-FA_INLINE double hardsigmoid_bwo(double g, double y, double p0, double p1, const int f64)
-{ (void)p0; (void)p1; (void)f64; return (y > 0.0 && y < 1.0) ? g * (1.0 / 6.0) : 0.0; }
-FA_INLINE double sigmoid_bwo(double g, double y, double p0, double p1, const int f64)
-{ (void)p0; (void)p1; (void)f64; return g * (y * (1.0 - y)); }
-FA_INLINE double tanh_bwo(double g, double y, double p0, double p1, const int f64)
-{ (void)p0; (void)p1; (void)f64; return g * ((1.0 - y) * (1.0 + y)); }
+FA_INLINE double hardsigmoid_bwo(double g, double y, double p0, double p1)
+{ (void)p0; (void)p1; return (y > 0.0 && y < 1.0) ? g * (1.0 / 6.0) : 0.0; }
+FA_INLINE double sigmoid_bwo(double g, double y, double p0, double p1)
+{ (void)p0; (void)p1; return g * (y * (1.0 - y)); }
+FA_INLINE double tanh_bwo(double g, double y, double p0, double p1)
+{ (void)p0; (void)p1; return g * ((1.0 - y) * (1.0 + y)); }
 /* sigmoid(beta*x) = 1 - exp(-beta*y), since exp(beta*y) = 1 + exp(beta*x). The curve reaches
  * beta*y = log1p(exp(threshold)) before the linear part takes over, so above that y is x itself;
  * below it, a y from the linear part's first e^-threshold is read as the curve's. */
-FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold, const int f64)
+FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold)
 {
-    double top = fa_max(threshold, 0.0) + fa_log1p_unit(fa_exp(-fa_abs(threshold), f64), f64);
-    return beta * y > top ? g : -g * fa_expm1_neg(-beta * y, f64);
+    double top = fa_max(threshold, 0.0) + fa_log1p_unit(fa_exp(-fa_abs(threshold)));
+    return beta * y > top ? g : -g * fa_expm1_neg(-beta * y);
 }
 
 /* float32 formulas, at two precision levels (see _f32_exp.h) */
@@ -325,13 +325,13 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
     FA_INLINE float name##_fwd_ff(float x, float p0, float p1)                                   \
     { return name##_fwd32(x, p0, p1, 0); }                                                      \
     FA_INLINE double name##_fwd_d(double x, double p0, double p1)                                \
-    { return name##_fwd(x, p0, p1, 1); }                                                        \
+    { return name##_fwd(x, p0, p1); }                                                        \
     FA_INLINE float name##_bwd_f(float g, float x, float p0, float p1)                           \
     { return name##_bwd32(g, x, p0, p1, 1); }                                                   \
     FA_INLINE float name##_bwd_ff(float g, float x, float p0, float p1)                          \
     { return name##_bwd32(g, x, p0, p1, 0); }                                                   \
     FA_INLINE double name##_bwd_d(double g, double x, double p0, double p1)                      \
-    { return name##_bwd(g, x, p0, p1, 1); }
+    { return name##_bwd(g, x, p0, p1); }
 #define FA_BWO_SCALARS_NATIVE_SAME(name)                                                         \
     FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                           \
     { return name##_bwd_f(g, y, p0, p1); }                                                      \
@@ -339,16 +339,16 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold,
     { return name##_bwd_d(g, y, p0, p1); }
 #define FA_BWO_SCALARS_NATIVE_OWN(name)                                                          \
     FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                           \
-    { return (float)name##_bwo(g, y, p0, p1, 0); }                                              \
+    { return (float)name##_bwo(g, y, p0, p1); }                                              \
     FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                      \
-    { return name##_bwo(g, y, p0, p1, 1); }
+    { return name##_bwo(g, y, p0, p1); }
 #define FA_BWO_SCALARS_MATH_OWN(name)                                                            \
     FA_INLINE float name##_bwo_f(float g, float y, float p0, float p1)                           \
     { return name##_bwo32(g, y, p0, p1, 1); }                                                   \
     FA_INLINE float name##_bwo_ff(float g, float y, float p0, float p1)                          \
     { return name##_bwo32(g, y, p0, p1, 0); }                                                   \
     FA_INLINE double name##_bwo_d(double g, double y, double p0, double p1)                      \
-    { return name##_bwo(g, y, p0, p1, 1); }
+    { return name##_bwo(g, y, p0, p1); }
 #define FA_BWO_SCALARS_NATIVE_NONE(name)
 #define FA_BWO_SCALARS_WIDE_NONE(name)
 #define FA_BWO_SCALARS_MATH_NONE(name)
@@ -406,7 +406,7 @@ typedef struct {
     const char *name;
     int nparams;
     int keeps_int;
-    int from_output; /* 1: bwo_* compute the backward from the output y (SAME or OWN) */
+    int has_backward_from_output; /* bwo_* compute the backward from the output y (SAME or OWN) */
     fa_fwd_f_t fwd_f[FA_NLEVELS][FA_NISA];
     fa_fwd_d_t fwd_d[FA_NISA];
     fa_bwd_f_t bwd_f[FA_NLEVELS][FA_NISA];

@@ -6,6 +6,7 @@ selects the instruction set, registers one ufunc per kernel and direction, and g
 functions a call path that skips the ufunc machinery when it can.
 """
 import os
+from collections import namedtuple
 
 cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
@@ -29,7 +30,7 @@ cdef extern from "_kernels.h" nogil:
         const char *name
         int nparams
         int keeps_int
-        int from_output
+        int has_backward_from_output
     fa_kernel FA_KERNELS[]
     int FA_NKERNELS
     int FA_NISA
@@ -44,10 +45,14 @@ cdef extern from "_kernels.h" nogil:
     void fa_set_thread_level(int level)
     int fa_get_process_level()
     void fa_set_process_level(int level)
-    void fa_forward_f(const fa_kernel *K, int level, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
-    void fa_forward_d(const fa_kernel *K, int level, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_backward_f(const fa_kernel *K, int level, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_backward_d(const fa_kernel *K, int level, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    void fa_forward_f(const fa_kernel *K, int level, cnp.npy_intp n, const float *x, float *y,
+                      float p0, float p1)
+    void fa_forward_d(const fa_kernel *K, int level, cnp.npy_intp n, const double *x, double *y,
+                      double p0, double p1)
+    void fa_backward_f(const fa_kernel *K, int level, int from_output, cnp.npy_intp n,
+                       const float *g, const float *x, float *y, float p0, float p1)
+    void fa_backward_d(const fa_kernel *K, int level, int from_output, cnp.npy_intp n,
+                       const double *g, const double *x, double *y, double p0, double p1)
     cnp.PyUFuncGenericFunction FA_INT_RELU_LOOPS[]
     const char FA_INT_RELU_TYPES[]
     int FA_N_INT_RELU
@@ -56,10 +61,14 @@ cdef extern from "_kernels.h" nogil:
     cnp.PyUFuncGenericFunction FA_BWO_LOOPS[]
     const char FA_FLOAT_TYPES[]
     const char FA_PARAM_TYPES[]
-    void fa_run_fwd_f(int k, int level, cnp.npy_intp n, const float *x, float *y, float p0, float p1)
-    void fa_run_fwd_d(int k, int level, cnp.npy_intp n, const double *x, double *y, double p0, double p1)
-    void fa_run_bwd_f(int k, int level, int from_output, cnp.npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-    void fa_run_bwd_d(int k, int level, int from_output, cnp.npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
+    void fa_run_fwd_f(int k, int level, cnp.npy_intp n, const float *x, float *y, float p0,
+                      float p1)
+    void fa_run_fwd_d(int k, int level, cnp.npy_intp n, const double *x, double *y, double p0,
+                      double p1)
+    void fa_run_bwd_f(int k, int level, int from_output, cnp.npy_intp n, const float *g,
+                      const float *x, float *y, float p0, float p1)
+    void fa_run_bwd_d(int k, int level, int from_output, cnp.npy_intp n, const double *g,
+                      const double *x, double *y, double p0, double p1)
 
 # Below this many elements a call keeps the GIL: releasing and re-taking it costs about as much
 # as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
@@ -68,7 +77,7 @@ cdef enum:
     MAX_KERNELS = 64     # size of the per-kernel threshold table below
 
 
-# ---- instruction set --------------------------------------------------------------------------
+# ---- instruction set -----------------------------------------------------------------------------
 
 def _select_isa():
     """Use the widest instruction set the CPU has, or the lower one FASTACT_ISA asks for."""
@@ -103,7 +112,7 @@ def built_isas():
 
 _select_isa()
 
-# ---- precision level ----------------------------------------------------------------------------
+# ---- precision level -----------------------------------------------------------------------------
 
 LEVELS = tuple(FA_LEVEL_NAMES[i].decode() for i in range(FA_NLEVELS))
 """Precision level names by index: ('fast', 'accurate')."""
@@ -137,15 +146,22 @@ def set_process_level(int level):
         raise ValueError(f"fastact: precision level {level} out of range")
     fa_set_process_level(level)
 
-# ---- the kernel table, as Python sees it --------------------------------------------------------
-
-KERNELS = tuple((FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams, bool(FA_KERNELS[k].keeps_int),
-                 bool(FA_KERNELS[k].from_output)) for k in range(FA_NKERNELS))
-"""(name, number of scalar parameters, integer inputs keep their dtype, has a backward from the
-output) per C kernel, by index."""
+# ---- the kernel table, as Python sees it ---------------------------------------------------------
 
 
-# ---- ufunc twins ----------------------------------------------------------------------------------
+Kernel = namedtuple("Kernel", ["name", "nparams", "keeps_int", "has_backward_from_output"])
+Kernel.__doc__ = """One row of FASTACT_KERNELS (_kernels.h): the kernel's name, its number of scalar
+parameters (p0, p1), whether its forward takes integer and bool inputs in their own dtype (relu),
+and whether a backward that starts from the output y exists (SAME or OWN in the table)."""
+
+
+KERNELS = tuple(Kernel(FA_KERNELS[k].name.decode(), FA_KERNELS[k].nparams,
+                       bool(FA_KERNELS[k].keeps_int), bool(FA_KERNELS[k].has_backward_from_output))
+                for k in range(FA_NKERNELS))
+"""The C kernels, by index."""
+
+
+# ---- ufunc twins ---------------------------------------------------------------------------------
 
 cdef object _make_ufunc(int k, int direction, str name, str doc):
     """One ufunc: direction 0 (x, params...) -> y; 1 (grad_output, x, params...) -> grad_input;
@@ -191,9 +207,10 @@ cdef object _make_ufunc(int k, int direction, str name, str doc):
 def make_ufuncs(docs):
     """{name: ufunc} for every kernel and direction; docs maps those names to docstrings."""
     out = {}
-    for k, (name, _, _, from_output) in enumerate(KERNELS):
+    for k, kernel in enumerate(KERNELS):
+        name = kernel.name
         directions = [(0, name), (1, name + "_backward")]
-        if from_output:
+        if kernel.has_backward_from_output:
             directions.append((2, name + "_backward_from_output"))
         for direction, uname in directions:
             out[uname] = _make_ufunc(k, direction, uname, docs.get(uname, ""))
@@ -219,16 +236,16 @@ def keeping_fp_flags(f, *args):
         fesetexceptflag(&saved, FE_ALL_EXCEPT)
 
 
-# ---- the fast path --------------------------------------------------------------------------------
+# ---- the fast path -------------------------------------------------------------------------------
 
 # Called with the same arguments (the level resolved to its index) when the fast path does not
 # apply, and with (k, the value) when `precision` is not a plain str naming a level (it returns
 # the level of a str subclass such as numpy.str_, else raises); set by
-# fastact._dispatch.
+# fastact._ufunc_path.
 cdef object _slow_forward = None
 cdef object _slow_backward = None
 cdef object _bad_precision = None
-# Parameter checks, set by fastact._dispatch: called as (k, backward, is_float32, v0, v1) for the
+# Parameter checks, set by fastact._ufunc_path: called as (k, backward, is_float32, v0, v1) for the
 # kernels with a domain (hardtanh's min_val <= max_val, celu's alpha != 0) and for a float32 call
 # whose parameter overflows float32; raises the named ValueError, or returns.
 cdef object _check_values = None
@@ -412,7 +429,7 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
     cdef cnp.npy_intp n
     cdef fa_kernel *K = &FA_KERNELS[k]
     cdef int level = _level_of(k, precision)
-    if from_output and not K.from_output:    # its bwo loops are NULL
+    if from_output and not K.has_backward_from_output:    # its bwo loops are NULL
         raise ValueError(f"fastact: kernel {K.name.decode()} has no backward from the output")
     if type(x) is cnp.ndarray and type(grad_output) is cnp.ndarray:
         a = <cnp.ndarray>x

@@ -13,6 +13,7 @@ NUMBA_THREADING_LAYER you chose is respected. If the layer in use is workqueue (
 concurrent calls take turns on the parallel path, and a call that finds it busy runs serially.
 This module is imported on the first call large enough to use it, never by `import fastact`.
 """
+
 import ctypes
 import os
 import sys
@@ -43,17 +44,39 @@ from . import _kernels  # noqa: E402
 # Block boundaries fall on multiples of this many elements (whole cache lines and vectors).
 ALIGN = 1024
 
-_P = ctypes.c_ssize_t        # pointers are passed as addresses
+_P = ctypes.c_ssize_t  # pointers are passed as addresses
 _SIG = {
     "fwd_f": (ctypes.c_int, ctypes.c_int, _P, _P, _P, ctypes.c_float, ctypes.c_float),
     "fwd_d": (ctypes.c_int, ctypes.c_int, _P, _P, _P, ctypes.c_double, ctypes.c_double),
-    "bwd_f": (ctypes.c_int, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, ctypes.c_float,
-              ctypes.c_float),
-    "bwd_d": (ctypes.c_int, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, ctypes.c_double,
-              ctypes.c_double),
+    "bwd_f": (
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        _P,
+        _P,
+        _P,
+        _P,
+        ctypes.c_float,
+        ctypes.c_float,
+    ),
+    "bwd_d": (
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        _P,
+        _P,
+        _P,
+        _P,
+        ctypes.c_double,
+        ctypes.c_double,
+    ),
 }
-_ENTRY = {key: ctypes.CFUNCTYPE(None, *sig)(addr) for key, (sig, addr) in
-          ((key, (_SIG[key], addr)) for key, addr in _kernels.entry_points().items())}
+_ENTRY = {
+    key: ctypes.CFUNCTYPE(None, *sig)(addr)
+    for key, (sig, addr) in (
+        (key, (_SIG[key], addr)) for key, addr in _kernels.entry_points().items()
+    )
+}
 
 
 @njit(parallel=True, nogil=True)
@@ -73,8 +96,17 @@ def _backward_blocks(entry, k, level, from_output, n, g, x, y, itemsize, p0, p1,
         i0 = b * per
         i1 = min(n, i0 + per)
         if i0 < i1:
-            entry(k, level, from_output, i1 - i0, g + i0 * itemsize, x + i0 * itemsize,
-                  y + i0 * itemsize, p0, p1)
+            entry(
+                k,
+                level,
+                from_output,
+                i1 - i0,
+                g + i0 * itemsize,
+                x + i0 * itemsize,
+                y + i0 * itemsize,
+                p0,
+                p1,
+            )
 
 
 def _enable_caching():
@@ -83,13 +115,16 @@ def _enable_caching():
     compiled in each process instead, with one warning."""
     try:
         for blocks in (_forward_blocks, _backward_blocks):
-            if hasattr(blocks, "enable_caching"):       # not under NUMBA_DISABLE_JIT=1
+            if hasattr(blocks, "enable_caching"):  # not under NUMBA_DISABLE_JIT=1
                 blocks.enable_caching()
-    except RuntimeError as e:       # "cannot cache function ...: no locator available"
-        warnings.warn(f"fastact: Numba found no writable cache directory ({e}); the parallel "
-                      f"path compiles on its first call in each process (about a second). Set "
-                      f"NUMBA_CACHE_DIR to a writable directory to keep the compiled code",
-                      UserWarning, stacklevel=2)
+    except RuntimeError as e:  # "cannot cache function ...: no locator available"
+        warnings.warn(
+            f"fastact: Numba found no writable cache directory ({e}); the parallel "
+            f"path compiles on its first call in each process (about a second). Set "
+            f"NUMBA_CACHE_DIR to a writable directory to keep the compiled code",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 _enable_caching()
@@ -103,26 +138,28 @@ def forward(k, level, is_double, n, x, y, p0, p1, threads):
     """Run kernel k at precision level `level` on n contiguous elements at address x into y on
     `threads` threads."""
     entry = _ENTRY["fwd_d" if is_double else "fwd_f"]
-    return _run(_forward_blocks, (entry, k, level, n, x, y, 8 if is_double else 4, p0, p1),
-                threads)
+    return _run(_forward_blocks, (entry, k, level, n, x, y, 8 if is_double else 4, p0, p1), threads)
 
 
 def backward(k, level, from_output, is_double, n, g, x, y, p0, p1, threads):
     entry = _ENTRY["bwd_d" if is_double else "bwd_f"]
-    return _run(_backward_blocks, (entry, k, level, int(from_output), n, g, x, y,
-                                   8 if is_double else 4, p0, p1), threads)
+    return _run(
+        _backward_blocks,
+        (entry, k, level, int(from_output), n, g, x, y, 8 if is_double else 4, p0, p1),
+        threads,
+    )
 
 
 def _run(blocks, args, threads):
     global _thread_safe
     threads = min(threads, numba.config.NUMBA_NUM_THREADS)
-    if threads < 2 or numba.config.DISABLE_JIT:   # no JIT: no thread pool, so run serially
+    if threads < 2 or numba.config.DISABLE_JIT:  # no JIT: no thread pool, so run serially
         return False
     if _thread_safe:
         blocks(*args, threads)
         return True
     if not _turns.acquire(blocking=False):
-        return False          # another thread is on the parallel path: run serially
+        return False  # another thread is on the parallel path: run serially
     try:
         blocks(*args, threads)
         _thread_safe = numba.threading_layer() != "workqueue"

@@ -14,20 +14,25 @@ One class per activation of the table, with torch.nn's name and constructor argu
 backward(grad_output) writes into grad_output when it is a writeable array of the result's dtype
 and shape, else into a new array, and returns it.
 """
+
 import inspect
 import numbers
 
 import numpy as np
 
-from . import _dispatch
+from . import _functions, _prelu, _ufunc_path
 from ._table import ACTIVATIONS, PRELU
 
 __all__ = [a.layer for a in ACTIVATIONS] + [PRELU.layer]
 
 
 def _writable_like(a, like):
-    return (type(a) is np.ndarray and a.flags.writeable and a.shape == like.shape
-            and a.dtype == like.dtype)
+    return (
+        type(a) is np.ndarray
+        and a.flags.writeable
+        and a.shape == like.shape
+        and a.dtype == like.dtype
+    )
 
 
 class _Layer:
@@ -50,8 +55,10 @@ class _Layer:
     def backward(self, grad_output):
         saved = getattr(self, "_saved", None)
         if saved is None:
-            raise RuntimeError(f"fastact.nn.{type(self).__name__}: backward without a forward "
-                               f"(or a second backward for one forward)")
+            raise RuntimeError(
+                f"fastact.nn.{type(self).__name__}: backward without a forward "
+                f"(or a second backward for one forward)"
+            )
         self._saved = None
         g = np.asarray(grad_output)
         out = g if _writable_like(g, saved) else None
@@ -72,8 +79,10 @@ class _Activation(_Layer):
         if act.choice:
             defaults[act.choice[0]] = act.choice[1]
         if len(args) > len(names):
-            raise TypeError(f"fastact.nn.{type(self).__name__}: takes at most {len(names)} positional "
-                            f"arguments ({', '.join(names)})")
+            raise TypeError(
+                f"fastact.nn.{type(self).__name__}: takes at most {len(names)} positional "
+                f"arguments ({', '.join(names)})"
+            )
         values = dict(defaults, **dict(zip(names, args)))
         for k, v in kwargs.items():
             if k not in defaults:
@@ -81,11 +90,12 @@ class _Activation(_Layer):
             values[k] = v
         self.kwargs = values
         self.inplace = bool(inplace)
-        self._forward = _dispatch.FUNCTIONS[act.name]
-        self._backward = _dispatch.FUNCTIONS[act.name + "_backward"]
-        params = _dispatch.check_layer_params(f"nn.{type(self).__name__}", act,
-                                              tuple(values[p] for p, _ in act.params))
-        self._output_ok = _dispatch.output_allowed(act, params) is None
+        self._forward = _functions.FUNCTIONS[act.name]
+        self._backward = _functions.FUNCTIONS[act.name + "_backward"]
+        params = _ufunc_path.check_layer_params(
+            f"nn.{type(self).__name__}", act, tuple(values[p] for p, _ in act.params)
+        )
+        self._output_ok = _functions.output_allowed(act, params) is None
         self._saved = None
 
     def _repr_args(self):
@@ -103,7 +113,7 @@ class _Activation(_Layer):
         return self._backward(g, saved, **self.kwargs, out=out)
 
 
-_INIT = PRELU._replace(params=(("init", 0.25),))   # for checking PReLU's init like a parameter
+_INIT = PRELU._replace(params=(("init", 0.25),))  # for checking PReLU's init like a parameter
 
 
 class PReLU(_Layer):
@@ -115,19 +125,23 @@ class PReLU(_Layer):
 
     def __init__(self, num_parameters=1, init=0.25, inplace=False, dtype=np.float32):
         if not isinstance(num_parameters, numbers.Integral) or isinstance(num_parameters, bool):
-            raise TypeError(f"fastact.nn.PReLU: num_parameters must be an integer, got "
-                            f"{num_parameters!r}")
+            raise TypeError(
+                f"fastact.nn.PReLU: num_parameters must be an integer, got {num_parameters!r}"
+            )
         if num_parameters < 1:
-            raise ValueError(f"fastact.nn.PReLU: num_parameters must be >= 1, got "
-                             f"{num_parameters!r}")
-        init, = _dispatch.check_layer_params("nn.PReLU", _INIT, (init,))
+            raise ValueError(
+                f"fastact.nn.PReLU: num_parameters must be >= 1, got {num_parameters!r}"
+            )
+        (init,) = _ufunc_path.check_layer_params("nn.PReLU", _INIT, (init,))
         self.weight = np.full(int(num_parameters), init, dtype=dtype)
         self.grad_weight = np.zeros(int(num_parameters), dtype=np.float64)
         self.inplace = bool(inplace)
         self._saved = None
 
     def _repr_args(self):
-        return [("num_parameters", self.weight.size)] + ([("inplace", True)] if self.inplace else [])
+        return [("num_parameters", self.weight.size)] + (
+            [("inplace", True)] if self.inplace else []
+        )
 
     def zero_grad(self):
         self.grad_weight[...] = 0
@@ -136,15 +150,16 @@ class PReLU(_Layer):
         return bool(np.all(self.weight > 0))
 
     def _run_forward(self, x, out):
-        self._weight_used = self.weight.copy()   # an optimizer step may come before backward
-        return _dispatch.prelu(x, self.weight, out=out)
+        self._weight_used = self.weight.copy()  # an optimizer step may come before backward
+        return _prelu.prelu(x, self.weight, out=out)
 
     def _run_backward(self, g, saved, out):
         if self._from_output:
-            grad_input, grad_weight = _dispatch.prelu_backward(
-                g, weight=self._weight_used, out=out, output=saved)
+            grad_input, grad_weight = _prelu.prelu_backward(
+                g, weight=self._weight_used, out=out, output=saved
+            )
         else:
-            grad_input, grad_weight = _dispatch.prelu_backward(g, saved, self._weight_used, out=out)
+            grad_input, grad_weight = _prelu.prelu_backward(g, saved, self._weight_used, out=out)
         self.grad_weight += grad_weight
         return grad_input
 
@@ -153,15 +168,21 @@ def _make_layer(act):
     params = "".join(f", {p}={d!r}" for p, d in act.params)
     if act.choice:
         params += f", {act.choice[0]}={act.choice[1]!r}"
-    doc = (f"{act.layer}({params[2:]}{', ' if params else ''}inplace=False): fastact.{act.name} "
-           f"as a layer: {act.formula}.")
+    doc = (
+        f"{act.layer}({params[2:]}{', ' if params else ''}inplace=False): fastact.{act.name} "
+        f"as a layer: {act.formula}."
+    )
     P = inspect.Parameter
     sig = inspect.Signature(
         [P(p, P.POSITIONAL_OR_KEYWORD, default=d) for p, d in act.params]
         + ([P(act.choice[0], P.POSITIONAL_OR_KEYWORD, default=act.choice[1])] if act.choice else [])
-        + [P("inplace", P.KEYWORD_ONLY, default=False)])
-    return type(act.layer, (_Activation,), {"_act": act, "__doc__": doc, "__module__": __name__,
-                                            "__signature__": sig})
+        + [P("inplace", P.KEYWORD_ONLY, default=False)]
+    )
+    return type(
+        act.layer,
+        (_Activation,),
+        {"_act": act, "__doc__": doc, "__module__": __name__, "__signature__": sig},
+    )
 
 
 for _act in ACTIVATIONS:

@@ -1,15 +1,16 @@
 """Measure where the parallel path starts to pay, per kernel and dtype, on this machine.
 
-    python -m fastact.tune            # writes ~/.cache/fastact/thresholds.json (about 70 s on 2 cores)
+    python -m fastact.tune            # writes ~/.cache/fastact/thresholds.json (~70 s, 2 cores)
     python -m fastact.tune --package  # writes fastact/thresholds.json, the shipped defaults
 
 For each kernel and dtype, the serial path (1 thread) and the parallel path (every thread) run
 forward in place on sizes from 2**12 to 2**23 elements, with its default parameters at the
 precision level in force (fast, unless FASTACT_PRECISION says otherwise), interleaved, 15
-rounds, median. The
-threshold is the smallest size at which the parallel path is at least 20% faster, both there and
-in the median over every larger size; None where there is none. The dispatcher reads the file at import.
+rounds, median. The threshold is the smallest size at which the parallel path is at least 20%
+faster, both there and in the median over every larger size; None where there is none. The
+dispatcher reads the file at import.
 """
+
 import argparse
 import datetime
 import json
@@ -21,25 +22,26 @@ import time
 import numpy as np
 
 from . import _config, _kernels
-from ._dispatch import KERNEL_INDEX
 from ._table import ACTIVATIONS
+from ._ufunc_path import KERNEL_INDEX
 
 # Each kernel runs with its function's default parameters (as p0, p1).
-DEFAULTS = {KERNEL_INDEX[kname]: (tuple(d for _, d in act.params) + (0.0, 0.0))[:2]
-            for act in ACTIVATIONS for kname in act.kernels.values()}
+DEFAULTS = {
+    KERNEL_INDEX[kname]: (tuple(d for _, d in act.params) + (0.0, 0.0))[:2]
+    for act in ACTIVATIONS
+    for kname in act.kernels.values()
+}
 
 SIZES = [1 << p for p in range(12, 24)]
-GAIN = 1.2   # a smaller gain is within the noise of these machines and buys a Numba start-up
+GAIN = 1.2  # a smaller gain is within the noise of these machines and buys a Numba start-up
 
 
-def _median_time(fn, x, number, rounds):
-    ts = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn(x)
-        ts.append((time.perf_counter() - t0) / number)
-    return ts
+def _time_per_call(fn, x, number):
+    """Seconds per call of fn(x), averaged over `number` calls in a row."""
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn(x)
+    return (time.perf_counter() - t0) / number
 
 
 def crossover(k, dtype, threads, rounds=15):
@@ -53,7 +55,7 @@ def crossover(k, dtype, threads, rounds=15):
         p0, p1 = DEFAULTS[k]
 
         def serial(a):
-            _kernels.forward(k, a, a, p0, p1)          # below any threshold in force during tuning
+            _kernels.forward(k, a, a, p0, p1)  # below any threshold in force during tuning
 
         def parallel(a):
             _parallel.forward(k, _kernels.get_level(), is_double, n, addr, addr, p0, p1, threads)
@@ -65,8 +67,8 @@ def crossover(k, dtype, threads, rounds=15):
         number = max(1, int(0.002 / max(time.perf_counter() - t0, 1e-7)))
         s, p = [], []
         for _ in range(rounds):
-            s += _median_time(serial, x, number, 1)
-            p += _median_time(parallel, x, number, 1)
+            s.append(_time_per_call(serial, x, number))  # interleaved: drift hits both
+            p.append(_time_per_call(parallel, x, number))
         sizes_faster.append((n, statistics.median(s) / statistics.median(p)))
     # The smallest size that gains itself and where the sizes from it up gain in the median: one
     # noisy round (these machines are shared) must neither hide a crossover nor invent one.
@@ -83,21 +85,32 @@ def main(argv=None):
     threads = _config.get_num_threads()
     if threads < 2:
         sys.exit("fastact.tune: 1 thread available, so the parallel path is never used")
-    _config.set_parallel_threshold(1 << 62)     # tune the paths directly, not the dispatcher
+    _config.set_parallel_threshold(1 << 62)  # tune the paths directly, not the dispatcher
     table, detail = {}, {}
     for name, k in KERNEL_INDEX.items():
         for dtype in ("float32", "float64"):
             t, speedups = crossover(k, dtype, threads)
             table.setdefault(name, {})[dtype] = t
             detail[f"{name} {dtype}"] = {str(n): round(s, 3) for n, s in speedups}
-            print(f"{name:12s} {dtype}: {'never' if t is None else f'{t:,}'}   speedup "
-                  + " ".join(f"{n >> 10}k:{s:.2f}" for n, s in speedups), flush=True)
+            print(
+                f"{name:12s} {dtype}: {'never' if t is None else f'{t:,}'}   speedup "
+                + " ".join(f"{n >> 10}k:{s:.2f}" for n, s in speedups),
+                flush=True,
+            )
     path = _config.PACKAGED if args.package else _config.tuned_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
-        json.dump({"measured": datetime.datetime.now().isoformat(timespec="seconds"),
-                   "threads": threads, "isa": _kernels.isa(), "thresholds": table,
-                   "speedup_parallel_over_serial": detail}, f, indent=1)
+        json.dump(
+            {
+                "measured": datetime.datetime.now().isoformat(timespec="seconds"),
+                "threads": threads,
+                "isa": _kernels.isa(),
+                "thresholds": table,
+                "speedup_parallel_over_serial": detail,
+            },
+            f,
+            indent=1,
+        )
     _config.set_parallel_threshold(None)
     _config.reload_measured()
     print(f"wrote {path}")

@@ -7,7 +7,8 @@
 They take every ufunc keyword (out=, where=, casting=, dtype=), .reduce aside, and work on any
 object that implements __array_ufunc__ (dask, xarray).
 """
-from ._dispatch import UFUNCS
+
+from ._ufunc_path import UFUNCS
 
 globals().update(UFUNCS)
 __all__ = sorted(UFUNCS)

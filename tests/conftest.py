@@ -6,10 +6,17 @@ from hypothesis import HealthCheck, settings
 # Property tests (tests/test_properties.py): `ci`, the default, is derandomized (the same examples
 # on every run, under a minute here); `long` (--hypothesis-profile=long) is the thorough run.
 _RELAXED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("ci", derandomize=True, max_examples=400, deadline=None,
-                          suppress_health_check=_RELAXED, print_blob=True)
-settings.register_profile("long", max_examples=20_000, deadline=None,
-                          suppress_health_check=_RELAXED, print_blob=True)
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=_RELAXED,
+    print_blob=True,
+)
+settings.register_profile(
+    "long", max_examples=20_000, deadline=None, suppress_health_check=_RELAXED, print_blob=True
+)
 settings.load_profile("ci")
 
 # A pool of 4 threads whatever the machine, so that the parallel tests run 3 and 4 threads for
@@ -17,10 +24,9 @@ settings.load_profile("ci")
 os.environ.setdefault("NUMBA_NUM_THREADS", "4")
 
 import fastact
-from fastact._dispatch import KERNEL_INDEX
 from fastact._table import ACTIVATIONS
-
-from reference import PARAMS
+from fastact._ufunc_path import KERNEL_INDEX
+from fastact.testing import KERNELS
 
 
 class Case:
@@ -44,8 +50,10 @@ class Case:
         return f"{self.kernel}{self.params or ''}"
 
 
-CASES = [Case(a, c, k, p) for a in ACTIVATIONS for c, k in a.kernels.items() for p in PARAMS[k]]
-DEFAULT_CASES = [c for c in CASES if c.params == PARAMS[c.kernel][0]]
+CASES = [
+    Case(a, c, k, p) for a in ACTIVATIONS for c, k in a.kernels.items() for p in KERNELS[k].params
+]
+DEFAULT_CASES = [c for c in CASES if c.params == KERNELS[c.kernel].params[0]]
 assert set(KERNEL_INDEX) <= {c.kernel for c in CASES}, "a kernel has no test case"
 
 

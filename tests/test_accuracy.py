@@ -1,10 +1,20 @@
-"""Accuracy in ulps against tests/reference.py, over the whole float32 range and float64 samples,
+"""Accuracy in ulps against fastact.testing's references, over the whole float32 range and
+float64 samples,
 at both precision levels (float32 and float16; float64 has one)."""
+
 import numpy as np
 import pytest
 
-from reference import EXACT, MPMATH, REFERENCE, ULPS, ULPS_BY_LEVEL, float32_sweep
-from reference import mpmath_reference, near_grad_root, root_ulp, ulp_error
+from fastact.testing import (
+    KERNELS,
+    ULPS,
+    ULPS_BY_LEVEL,
+    float32_sweep,
+    mpmath_reference,
+    near_grad_root,
+    root_ulp,
+    ulp_error,
+)
 
 SWEEP = float32_sweep()
 LEVELS = list(ULPS_BY_LEVEL)
@@ -27,7 +37,7 @@ def _backward_error(case, y, ref, x, dtype):
 @pytest.mark.parametrize("level", LEVELS)
 def test_float32_forward_sweep(case, level):
     """Millions of float32 inputs across every exponent, forward."""
-    ref = REFERENCE[case.kernel][0](SWEEP, *np.float32(case.params))
+    ref = KERNELS[case.kernel].forward(SWEEP, *np.float32(case.params))
     err = ulp_error(case.forward(SWEEP, **case.kwargs, precision=level), ref, np.float32)
     _check(err, ULPS_BY_LEVEL[level]["float32"]["forward"], SWEEP, f"{case} {level} forward")
 
@@ -35,7 +45,7 @@ def test_float32_forward_sweep(case, level):
 @pytest.mark.parametrize("level", LEVELS)
 def test_float32_backward_sweep(case, level):
     g = np.random.default_rng(1).uniform(-2, 2, SWEEP.size).astype(np.float32)
-    ref = REFERENCE[case.kernel][1](g, SWEEP, *np.float32(case.params))
+    ref = KERNELS[case.kernel].backward(g, SWEEP, *np.float32(case.params))
     y = case.backward(g, SWEEP, **case.kwargs, precision=level)
     err = _backward_error(case, y, ref, SWEEP, np.float32)
     _check(err, ULPS_BY_LEVEL[level]["float32"]["backward"], SWEEP, f"{case} {level} backward")
@@ -46,20 +56,30 @@ def test_float16_all_values(case, level):
     """Every finite float16, forward and backward, through float32 at either level."""
     x = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
     x = x[np.isfinite(x)]
-    ref = REFERENCE[case.kernel][0](x, *np.float32(case.params))
-    _check(ulp_error(case.forward(x, **case.kwargs, precision=level), ref, np.float16),
-           ULPS["float16"]["forward"], x, f"{case} {level} float16 forward")
+    ref = KERNELS[case.kernel].forward(x, *np.float32(case.params))
+    _check(
+        ulp_error(case.forward(x, **case.kwargs, precision=level), ref, np.float16),
+        ULPS["float16"]["forward"],
+        x,
+        f"{case} {level} float16 forward",
+    )
     g = np.ones_like(x)
-    ref = REFERENCE[case.kernel][1](g, x, *np.float32(case.params))
-    err = _backward_error(case, case.backward(g, x, **case.kwargs, precision=level), ref, x,
-                          np.float16)
+    ref = KERNELS[case.kernel].backward(g, x, *np.float32(case.params))
+    err = _backward_error(
+        case, case.backward(g, x, **case.kwargs, precision=level), ref, x, np.float16
+    )
     _check(err, ULPS["float16"]["backward"], x, f"{case} {level} float16 backward")
 
 
 def _float64_samples(n=1500, seed=2):
     rng = np.random.default_rng(seed)
-    return np.concatenate([rng.uniform(-40, 12, n), rng.uniform(-3, 3, n // 3),
-                           np.sign(rng.uniform(-1, 1, n // 3)) * 2.0 ** rng.uniform(-1074, 9, n // 3)])
+    return np.concatenate(
+        [
+            rng.uniform(-40, 12, n),
+            rng.uniform(-3, 3, n // 3),
+            np.sign(rng.uniform(-1, 1, n // 3)) * 2.0 ** rng.uniform(-1074, 9, n // 3),
+        ]
+    )
 
 
 @pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
@@ -67,19 +87,28 @@ def test_float64_against_mpmath(default_case, backward):
     """float64 against 50-digit mpmath, including the tails where float64 formulas fail."""
     case = default_case
     x = _float64_samples()
-    assert (case.kernel in EXACT) != (case.kernel in MPMATH), "exact form or mpmath reference"
-    if case.kernel in EXACT:
-        ref = REFERENCE[case.kernel][backward](*((np.ones_like(x),) if backward else ()), x, *case.params)
-        y = case.backward(np.ones_like(x), x, **case.kwargs) if backward else case.forward(x, **case.kwargs)
+    rec = KERNELS[case.kernel]
+    assert rec.exact != (rec.mp_forward is not None), "exact form or mpmath reference"
+    if rec.exact:
+        ref = rec.reference(backward)(*((np.ones_like(x),) if backward else ()), x, *case.params)
+        y = (
+            case.backward(np.ones_like(x), x, **case.kwargs)
+            if backward
+            else case.forward(x, **case.kwargs)
+        )
         assert np.array_equal(y, ref), f"{case} float64 must be exact"
         return
     ref = mpmath_reference(case.kernel, backward, x, case.params)
-    y = case.backward(np.ones_like(x), x, **case.kwargs) if backward else case.forward(x, **case.kwargs)
+    y = (
+        case.backward(np.ones_like(x), x, **case.kwargs)
+        if backward
+        else case.forward(x, **case.kwargs)
+    )
     err = ulp_error(y, ref, np.float64)
     tol = ULPS["float64"]["backward" if backward else "forward"]
     if backward:
         # Around the zero of f'(x) the result is a difference of two O(1) terms, so its error is
         # bounded in absolute terms: there, count ulps of 1/8 (2**-55) instead of ulps of f'(x).
         near = near_grad_root(case.kernel, x, ref)
-        err[near] = np.abs(y - ref)[near] / 2.0 ** -55
+        err[near] = np.abs(y - ref)[near] / 2.0**-55
     _check(err, tol, x, f"{case} float64 {'backward' if backward else 'forward'}")

@@ -1,4 +1,5 @@
 """Bad input raises TypeError or ValueError naming the function, and writes nothing."""
+
 import numpy as np
 import pytest
 
@@ -20,10 +21,17 @@ def _call(case, backward, *args, **kw):
 
 
 @pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
-@pytest.mark.parametrize("bad", [np.array([1 + 2j, 3j]), np.array([1, 2], dtype=object),
-                                 np.array(["a", "b"]), np.array([1, 2], dtype="M8[s]"),
-                                 np.array([1, 2], dtype=np.longdouble)],
-                         ids=["complex", "object", "str", "datetime", "longdouble"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.array([1 + 2j, 3j]),
+        np.array([1, 2], dtype=object),
+        np.array(["a", "b"]),
+        np.array([1, 2], dtype="M8[s]"),
+        np.array([1, 2], dtype=np.longdouble),
+    ],
+    ids=["complex", "object", "str", "datetime", "longdouble"],
+)
 def test_unsupported_dtypes(default_case, backward, bad):
     case = default_case
     name = case.act.name + ("_backward" if backward else "")
@@ -57,7 +65,7 @@ def test_bad_out(default_case, backward):
     with pytest.raises(ValueError, match=f"fastact.{name}: out is read-only"):
         _call(case, backward, *args, out=ro)
 
-    io = np.full((3, 4), 7, np.int32)       # a float result cannot go into integers
+    io = np.full((3, 4), 7, np.int32)  # a float result cannot go into integers
     with pytest.raises(TypeError, match=f"fastact.{name}: "):
         _call(case, backward, *args, out=io)
     assert (io == 7).all()
@@ -70,7 +78,9 @@ def test_bad_parameters(case):
     pname = case.act.params[0][0]
     x = np.ones(4, np.float32)
     for bad in ["0.1", None, 1j, [0.1, 0.2]]:
-        with pytest.raises(TypeError, match=f"fastact.{case.act.name}: {pname} must be a real number"):
+        with pytest.raises(
+            TypeError, match=f"fastact.{case.act.name}: {pname} must be a real number"
+        ):
             case.forward(x, **{pname: bad})
         with pytest.raises(TypeError, match=f"fastact.{case.act.name}_backward: {pname} must be"):
             case.backward(x, x, **{pname: bad})
@@ -79,7 +89,9 @@ def test_bad_parameters(case):
 def test_unknown_approximate():
     x = np.ones(3)
     for bad in ["Tanh", "erf", None, 1]:
-        with pytest.raises(ValueError, match="fastact.gelu: approximate must be one of 'none', 'tanh'"):
+        with pytest.raises(
+            ValueError, match="fastact.gelu: approximate must be one of 'none', 'tanh'"
+        ):
             fastact.gelu(x, approximate=bad)
         with pytest.raises(ValueError, match="fastact.gelu_backward: approximate must be one of"):
             fastact.gelu_backward(x, x, approximate=bad)
@@ -97,5 +109,7 @@ def test_positional_only_and_keywords():
     x = np.ones(3)
     with pytest.raises(TypeError):
         fastact.relu(x=x)
-    with pytest.raises(TypeError, match="fastact.leaky_relu: out must be a numpy.ndarray, got float"):
-        fastact.leaky_relu(x, 0.1, 0.2)     # the third positional argument is out
+    with pytest.raises(
+        TypeError, match="fastact.leaky_relu: out must be a numpy.ndarray, got float"
+    ):
+        fastact.leaky_relu(x, 0.1, 0.2)  # the third positional argument is out

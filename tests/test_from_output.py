@@ -1,10 +1,10 @@
 """Backward from the output: the same gradient as from x, where the math allows it."""
+
 import numpy as np
 import pytest
 
 import fastact
-from fastact._dispatch import output_allowed
-
+from fastact._functions import output_allowed
 
 RNG = np.random.default_rng(9)
 
@@ -15,8 +15,11 @@ def test_matches_backward_from_x(case):
     g = RNG.standard_normal(x.size).astype(np.float32)
     y = case.forward(x, **case.kwargs)
     if not allowed:
-        with pytest.raises(ValueError, match=f"fastact.{case.act.name}_backward: cannot start "
-                                             f"from the output: .+; pass x instead"):
+        with pytest.raises(
+            ValueError,
+            match=f"fastact.{case.act.name}_backward: cannot start "
+            f"from the output: .+; pass x instead",
+        ):
             case.backward(g, output=y, **case.kwargs)
         return
     from_y = case.backward(g, output=y, **case.kwargs)
@@ -28,7 +31,7 @@ def test_matches_backward_from_x(case):
     scale = max([1.0] + [abs(p) for p in case.params if np.isfinite(p) and abs(p) < 100])
     atol = 4 * np.abs(g) * np.finfo(np.float32).eps * np.maximum(np.abs(y), 1) * scale
     bad = np.abs(from_y.astype(np.float64) - from_x) > atol + 4 * np.spacing(np.abs(from_x))
-    if case.kernel == "softplus":   # y cannot tell the curve from the line's first e^-threshold
+    if case.kernel == "softplus":  # y cannot tell the curve from the line's first e^-threshold
         beta, threshold = case.params
         bad &= ~((beta * x > threshold) & (beta * x <= threshold + np.log1p(np.exp(-threshold))))
     assert not bad.any(), (case, x[bad][:5], from_y[bad][:5], from_x[bad][:5])
@@ -42,8 +45,12 @@ def test_matches_backward_from_x(case):
 def test_exact_where_the_derivative_is_piecewise_constant():
     x = RNG.standard_normal(1000).astype(np.float32) * 8
     g = RNG.standard_normal(1000).astype(np.float32)
-    for fn, kw in [("relu", {}), ("leaky_relu", {"negative_slope": 0.3}), ("relu6", {}),
-                   ("hardtanh", {"min_val": -2.0, "max_val": 0.5})]:
+    for fn, kw in [
+        ("relu", {}),
+        ("leaky_relu", {"negative_slope": 0.3}),
+        ("relu6", {}),
+        ("hardtanh", {"min_val": -2.0, "max_val": 0.5}),
+    ]:
         f, b = getattr(fastact, fn), getattr(fastact, fn + "_backward")
         assert np.array_equal(b(g, output=f(x, **kw), **kw), b(g, x, **kw)), fn
 

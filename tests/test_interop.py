@@ -1,4 +1,5 @@
 """Objects that implement __array_ufunc__ (dask, xarray) get the ufunc twins, so they stay lazy."""
+
 import numpy as np
 import pytest
 
@@ -51,8 +52,11 @@ def test_dask_stays_lazy(default_case):
 
 def test_xarray_keeps_dims():
     xr = pytest.importorskip("xarray")
-    a = xr.DataArray(np.linspace(-3, 3, 12).reshape(3, 4), dims=("batch", "feature"),
-                     coords={"batch": [10, 20, 30]})
+    a = xr.DataArray(
+        np.linspace(-3, 3, 12).reshape(3, 4),
+        dims=("batch", "feature"),
+        coords={"batch": [10, 20, 30]},
+    )
     r = fastact.gelu(a)
     assert isinstance(r, xr.DataArray) and r.dims == ("batch", "feature")
     assert list(r.coords["batch"].values) == [10, 20, 30]
@@ -67,11 +71,19 @@ def test_dask_distributed_cluster():
     pytest.importorskip("dask.array")
     distributed = pytest.importorskip("dask.distributed")
     import dask.array as da
+
     x = np.random.default_rng(0).standard_normal((400, 300)).astype(np.float32) * 4
     g = np.random.default_rng(1).standard_normal((400, 300)).astype(np.float32)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         dx, dg = da.from_array(x, chunks=(100, 150)), da.from_array(g, chunks=(100, 150))
         assert dx.npartitions > 1
         y = fastact.gelu(dx, approximate="tanh")

@@ -1,5 +1,6 @@
 """Runtime instruction-set dispatch: every instruction set the CPU has gives the same bits, at both
 precision levels."""
+
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ LEVELS = ["baseline", "avx2", "avx512"]
 
 DIGEST = r"""
 import hashlib, numpy as np, fastact
-from fastact._dispatch import UFUNCS
+from fastact._ufunc_path import UFUNCS
 rng = np.random.default_rng(0)
 x64 = np.concatenate([rng.standard_normal(4099) * 6, rng.uniform(-40, 40, 4099),
                       rng.uniform(-100, 20, 4099), -np.geomspace(1e-30, 1e4, 4099),
@@ -40,8 +41,10 @@ def test_levels_give_identical_bits():
     results = {}
     for level in LEVELS:
         r = _run(level)
-        if ("asks for more than this CPU has" in r.stderr
-                or "is not compiled in this build" in r.stderr):  # -DFASTACT_NO_X86_DISPATCH, aarch64
+        if (
+            "asks for more than this CPU has" in r.stderr
+            or "is not compiled in this build" in r.stderr
+        ):  # -DFASTACT_NO_X86_DISPATCH, aarch64
             continue
         assert r.returncode == 0, r.stderr
         isa, digest = r.stdout.split()
@@ -53,4 +56,6 @@ def test_levels_give_identical_bits():
 
 def test_bad_isa_name_is_an_error():
     r = _run("sse9")
-    assert r.returncode != 0 and "FASTACT_ISA='sse9' is not one of baseline, avx2, avx512" in r.stderr
+    assert (
+        r.returncode != 0 and "FASTACT_ISA='sse9' is not one of baseline, avx2, avx512" in r.stderr
+    )

@@ -1,6 +1,7 @@
 """fastact.nn: layers keep only what backward needs and give the functions' gradients."""
+
 import os
-import sys
+import runpy
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ def test_layer_matches_functions(act, inplace):
     assert np.array_equal(y, y_ref)
     assert (y is xi) == inplace
     grad = layer.backward(gi)
-    assert grad is gi                       # written into grad_output
+    assert grad is gi  # written into grad_output
     np.testing.assert_allclose(grad, g_ref, rtol=1e-5, atol=1e-6)
     with pytest.raises(RuntimeError, match="backward without a forward"):
         layer.backward(g)
@@ -35,15 +36,15 @@ def test_layers_keep_only_what_backward_needs():
     x = RNG.standard_normal((8, 8)).astype(np.float32)
     relu = nn.ReLU(inplace=True)
     y = relu(x)
-    assert relu._saved is x and y is x      # the output, in x's own buffer: nothing extra
+    assert relu._saved is x and y is x  # the output, in x's own buffer: nothing extra
     gelu = nn.GELU()
     gelu(x)
-    assert gelu._saved is x                 # gelu needs x itself
-    elu_neg = nn.ELU(alpha=-1.0)            # alpha <= 0: the output does not determine x
+    assert gelu._saved is x  # gelu needs x itself
+    elu_neg = nn.ELU(alpha=-1.0)  # alpha <= 0: the output does not determine x
     elu_neg(x)
     assert not elu_neg._from_output and elu_neg._saved is x
     relu.backward(np.ones_like(x))
-    assert relu._saved is None              # freed after the backward
+    assert relu._saved is None  # freed after the backward
 
 
 def test_constructor_arguments_follow_torch():
@@ -78,8 +79,10 @@ def test_prelu_layer_accumulates_grad_weight(shape):
 
 def test_mlp_example_learns():
     pytest.importorskip("sklearn")
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
-    import train_mlp
-    data = train_mlp.load_digits()
-    losses, acc = train_mlp.train(data, nn.GELU(), nn.PReLU(128), epochs=3, log=lambda s: None)
+    train_mlp = runpy.run_path(
+        os.path.join(os.path.dirname(__file__), "..", "examples", "train_mlp.py"),
+        run_name="train_mlp",
+    )
+    data = train_mlp["load_digits"]()
+    losses, acc = train_mlp["train"](data, nn.GELU(), nn.PReLU(128), epochs=3, log=lambda s: None)
     assert losses[-1] < losses[0] * 0.5 and acc > 0.9

@@ -1,4 +1,6 @@
-"""The parallel path: same bits as the serial one, safe under threads and fork, settings, laziness."""
+"""The parallel path: same bits as the serial one, safe under threads and fork, settings,
+laziness."""
+
 import os
 import subprocess
 import sys
@@ -6,13 +8,12 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import CASES
 
 import fastact
 from fastact import _config
 
-from conftest import CASES
-
-N = 300_007        # odd, not a multiple of any block size
+N = 300_007  # odd, not a multiple of any block size
 
 
 def _env(**kw):
@@ -24,8 +25,9 @@ def _env(**kw):
 
 
 def _python(code, **env):
-    r = subprocess.run([sys.executable, "-c", code], env=_env(**env), capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=_env(**env), capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -34,6 +36,7 @@ def _python(code, **env):
 def parallel_calls(monkeypatch):
     """Count the calls that ran on the parallel path, with a threshold low enough for N."""
     from fastact import _parallel
+
     calls = []
     for name in ("forward", "backward"):
         real = getattr(_parallel, name)
@@ -42,6 +45,7 @@ def parallel_calls(monkeypatch):
             ran = _real(*args)
             calls.append(ran)
             return ran
+
         monkeypatch.setattr(_parallel, name, counting)
     fastact.set_parallel_threshold(10_000)
     yield calls
@@ -83,10 +87,13 @@ def test_fortran_order_goes_parallel_too(parallel_calls):
 
 
 def test_one_thread_never_takes_the_parallel_path():
-    out = _python("import sys, numpy as np, fastact\n"
-                  "fastact.set_parallel_threshold(1000)\n"
-                  "fastact.gelu(np.ones(100_000, np.float32))\n"
-                  "print('numba' in sys.modules)", FASTACT_NUM_THREADS="1")
+    out = _python(
+        "import sys, numpy as np, fastact\n"
+        "fastact.set_parallel_threshold(1000)\n"
+        "fastact.gelu(np.ones(100_000, np.float32))\n"
+        "print('numba' in sys.modules)",
+        FASTACT_NUM_THREADS="1",
+    )
     assert out.strip() == "False"
 
 
@@ -94,17 +101,17 @@ def test_threads_mixed_calls_are_correct():
     """8 Python threads x 1,000 mixed calls, small and large, every function and dtype."""
     rng = np.random.default_rng(5)
     work = []
-    for i, case in enumerate(CASES):
+    for case in CASES:
         for dtype in (np.float32, np.float64):
             for n in (100, 5_000, 200_001):
                 x = (rng.standard_normal(n) * 5).astype(dtype)
                 with fastact.num_threads(1):
-                    expected = (case.forward(x, **case.kwargs),
-                                case.backward(x, x, **case.kwargs))
+                    expected = (case.forward(x, **case.kwargs), case.backward(x, x, **case.kwargs))
                 work.append((case, x, expected))
     failures = []
     fastact.set_parallel_threshold(50_000)
     try:
+
         def run(seed):
             r = np.random.default_rng(seed)
             for _ in range(1000):
@@ -115,6 +122,7 @@ def test_threads_mixed_calls_are_correct():
                     ok = np.array_equal(case.backward(x, x, **case.kwargs), b_ref, equal_nan=True)
                 if not ok:
                     failures.append(case)
+
         threads = [threading.Thread(target=run, args=(s,)) for s in range(8)]
         for t in threads:
             t.start()
@@ -163,7 +171,7 @@ def test_settings(monkeypatch):
         t = threading.Thread(target=lambda: seen.append(fastact.get_num_threads()))
         t.start()
         t.join()
-        assert seen == [before]              # the context manager is per thread
+        assert seen == [before]  # the context manager is per thread
     assert fastact.get_num_threads() == before
     fastact.set_num_threads(1)
     try:
@@ -184,12 +192,19 @@ def test_settings(monkeypatch):
 
 
 def test_environment_variables():
-    out = _python("import fastact; from fastact import _config\n"
-                  "print(fastact.get_num_threads(), set(_config.thresholds().values()))",
-                  FASTACT_NUM_THREADS="3", FASTACT_PARALLEL_THRESHOLD="4321")
+    out = _python(
+        "import fastact; from fastact import _config\n"
+        "print(fastact.get_num_threads(), set(_config.thresholds().values()))",
+        FASTACT_NUM_THREADS="3",
+        FASTACT_PARALLEL_THRESHOLD="4321",
+    )
     assert out.split(None, 1) == ["3", "{4321}\n"]
-    r = subprocess.run([sys.executable, "-c", "import fastact"], capture_output=True, text=True,
-                       env=_env(FASTACT_NUM_THREADS="many"))
+    r = subprocess.run(
+        [sys.executable, "-c", "import fastact"],
+        capture_output=True,
+        text=True,
+        env=_env(FASTACT_NUM_THREADS="many"),
+    )
     assert r.returncode != 0 and "FASTACT_NUM_THREADS must be a positive integer" in r.stderr
 
 

@@ -1,5 +1,6 @@
 """Precision levels: per call, per process, per thread; the ufunc twins, the parallel path and the
 layers follow the level in force; float64 and the exact kernels have one level."""
+
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastact
-from fastact._dispatch import UFUNCS
+from fastact._ufunc_path import UFUNCS
 
 X32 = np.random.default_rng(0).uniform(-12, 12, 5000).astype(np.float32)
 G32 = np.random.default_rng(1).uniform(-2, 2, 5000).astype(np.float32)
@@ -24,23 +25,31 @@ def _restore_level():
 
 
 def test_default_is_fast():
-    r = subprocess.run([sys.executable, "-c", "import fastact; print(fastact.get_precision())"],
-                       capture_output=True, text=True, env={k: v for k, v in os.environ.items()
-                                                            if k != "FASTACT_PRECISION"})
+    r = subprocess.run(
+        [sys.executable, "-c", "import fastact; print(fastact.get_precision())"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "FASTACT_PRECISION"},
+    )
     assert r.stdout.strip() == "fast", r.stderr
 
 
 def test_environment_sets_the_process_level():
     env = dict(os.environ, FASTACT_PRECISION="accurate")
-    r = subprocess.run([sys.executable, "-c", "import fastact; print(fastact.get_precision())"],
-                       capture_output=True, text=True, env=env)
+    r = subprocess.run(
+        [sys.executable, "-c", "import fastact; print(fastact.get_precision())"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert r.stdout.strip() == "accurate", r.stderr
 
 
 def test_environment_value_is_checked():
     env = dict(os.environ, FASTACT_PRECISION="double")
-    r = subprocess.run([sys.executable, "-c", "import fastact"], capture_output=True, text=True,
-                       env=env)
+    r = subprocess.run(
+        [sys.executable, "-c", "import fastact"], capture_output=True, text=True, env=env
+    )
     assert r.returncode != 0
     assert "fastact: FASTACT_PRECISION='double' is not one of fast, accurate" in r.stderr
 
@@ -63,10 +72,13 @@ def test_per_call_keyword_matches_the_context(case):
 
 def test_str_subclasses_name_levels():
     x = X32[:10]
-    assert np.array_equal(fastact.gelu(x, precision=np.str_("accurate")),
-                          fastact.gelu(x, precision="accurate"))
-    assert np.array_equal(fastact.gelu_backward(x, x, precision=np.str_("fast")),
-                          fastact.gelu_backward(x, x, precision="fast"))
+    assert np.array_equal(
+        fastact.gelu(x, precision=np.str_("accurate")), fastact.gelu(x, precision="accurate")
+    )
+    assert np.array_equal(
+        fastact.gelu_backward(x, x, precision=np.str_("fast")),
+        fastact.gelu_backward(x, x, precision="fast"),
+    )
 
 
 def test_process_level_and_thread_level():
@@ -86,12 +98,12 @@ def test_process_level_and_thread_level():
     t = threading.Thread(target=other)
     t.start()
     barrier.wait()
-    assert fastact.get_precision() == "accurate"   # the other thread's block is its own
+    assert fastact.get_precision() == "accurate"  # the other thread's block is its own
     barrier.wait()
     t.join()
     assert seen == {"before": "accurate", "inside": "fast", "after": "accurate"}
     with fastact.precision("fast"):
-        fastact.set_precision("accurate")          # the thread's block still wins inside it
+        fastact.set_precision("accurate")  # the thread's block still wins inside it
         assert fastact.get_precision() == "fast"
     assert fastact.get_precision() == "accurate"
 
@@ -106,7 +118,7 @@ def test_context_restores_on_error():
 @pytest.mark.parametrize("bad", ["Fast", "", None, 1, "double"])
 def test_bad_level_names(bad):
     x = X32.copy()
-    if bad is not None:     # None is "the level in force" for a call, not a level to set
+    if bad is not None:  # None is "the level in force" for a call, not a level to set
         with pytest.raises(ValueError, match=r"^fastact\.gelu: precision must be one of"):
             fastact.gelu(x, out=x, precision=bad)
         assert np.array_equal(x, X32)
@@ -122,11 +134,16 @@ def test_bad_level_names(bad):
 
 def test_float64_and_exact_kernels_have_one_level(case):
     x64 = X32.astype(np.float64)
-    assert np.array_equal(case.forward(x64, **case.kwargs, precision="fast"),
-                          case.forward(x64, **case.kwargs, precision="accurate"), equal_nan=True)
+    assert np.array_equal(
+        case.forward(x64, **case.kwargs, precision="fast"),
+        case.forward(x64, **case.kwargs, precision="accurate"),
+        equal_nan=True,
+    )
     if case.kernel in ("relu", "leaky_relu", "hardtanh", "relu6", "hardsigmoid"):
-        assert np.array_equal(case.forward(X32, **case.kwargs, precision="fast"),
-                              case.forward(X32, **case.kwargs, precision="accurate"))
+        assert np.array_equal(
+            case.forward(X32, **case.kwargs, precision="fast"),
+            case.forward(X32, **case.kwargs, precision="accurate"),
+        )
 
 
 @pytest.mark.parametrize("level", LEVELS)

@@ -1,10 +1,12 @@
 """PReLU: per-channel leaky_relu with a learned weight, and its weight gradient."""
+
 import numpy as np
 import pytest
 
 import fastact
+from fastact.testing import KERNELS
 
-from reference import leaky_relu, leaky_relu_backward
+leaky_relu, leaky_relu_backward = KERNELS["leaky_relu"].forward, KERNELS["leaky_relu"].backward
 
 RNG = np.random.default_rng(3)
 
@@ -22,8 +24,10 @@ def _reference(g, x, w, axis):
     return y, gi, gw
 
 
-@pytest.mark.parametrize("shape,axis", [((8, 3), 1), ((2, 3, 5, 7), 1), ((4, 6, 5), -1),
-                                        ((5, 4, 3), 0), ((16,), 0), ((), 0)])
+@pytest.mark.parametrize(
+    "shape,axis",
+    [((8, 3), 1), ((2, 3, 5, 7), 1), ((4, 6, 5), -1), ((5, 4, 3), 0), ((16,), 0), ((), 0)],
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("scalar_weight", [False, True])
 def test_prelu_against_reference(shape, axis, dtype, scalar_weight):
@@ -39,16 +43,18 @@ def test_prelu_against_reference(shape, axis, dtype, scalar_weight):
     np.testing.assert_allclose(y, y_ref.astype(dtype), rtol=1e-6 if dtype == np.float32 else 1e-15)
     gi, gw = fastact.prelu_backward(g, x, w, axis=axis)
     assert gi.dtype == dtype and np.shape(gw) == np.shape(w) and gw.dtype == dtype
-    np.testing.assert_allclose(gi, gi_ref.astype(dtype), rtol=1e-6 if dtype == np.float32 else 1e-15)
+    np.testing.assert_allclose(
+        gi, gi_ref.astype(dtype), rtol=1e-6 if dtype == np.float32 else 1e-15
+    )
     np.testing.assert_allclose(gw, gw_ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
 def test_prelu_in_place_and_float64_weight_promotes():
     x = RNG.standard_normal((4, 3, 8)).astype(np.float32)
-    w = np.array([0.1, 0.2, 0.3])                 # float64 weight: promotes, as np.multiply does
+    w = np.array([0.1, 0.2, 0.3])  # float64 weight: promotes, as np.multiply does
     expected = fastact.prelu(x, w)
     assert expected.dtype == np.float64
-    expected = expected.astype(np.float32)        # in place: cast back to x's dtype
+    expected = expected.astype(np.float32)  # in place: cast back to x's dtype
     y = x.copy()
     assert fastact.prelu(y, w, out=y) is y
     assert np.array_equal(y, expected)
@@ -68,7 +74,9 @@ def test_prelu_matches_leaky_relu_per_channel():
 def test_prelu_errors_write_nothing():
     x = np.ones((2, 3, 4), np.float32)
     out = np.zeros_like(x)
-    with pytest.raises(ValueError, match=r"fastact.prelu: weight has 4 elements but x.shape\[1\] is 3"):
+    with pytest.raises(
+        ValueError, match=r"fastact.prelu: weight has 4 elements but x.shape\[1\] is 3"
+    ):
         fastact.prelu(x, np.ones(4), out=out)
     with pytest.raises(ValueError, match="fastact.prelu: weight must be a scalar or 1-D"):
         fastact.prelu(x, np.ones((3, 1)), out=out)

@@ -3,27 +3,28 @@ on arrays NumPy accepts: float16/32/64 in both byte orders and integer dtypes, 0
 (mostly of length 1), positive, negative and zero strides, views with offsets, C and F order,
 broadcasting pairs, out= (fresh, in place, partially overlapping, another dtype), where= (twins),
 every parameter over its domain with its boundaries, and both precision levels. Results are
-checked against tests/reference.py to the accuracy contract (float32 <= 2 ulp forward, <= 8
+checked against fastact.testing to the accuracy contract (float32 <= 2 ulp forward, <= 8
 backward; float16 1 ulp; float64 against 50-digit mpmath as tests/test_accuracy.py does), and
 rejected calls must raise a `fastact.`-named TypeError or ValueError and write nothing.
 
 Profiles (tests/conftest.py): `ci` (the default: derandomized, fixed examples, under a minute)
 and `long` (pytest tests/test_properties.py --hypothesis-profile=long).
 """
+
 import math
 import re
 
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import assume, given, note, strategies as st
+from conftest import Case
+from hypothesis import assume, given, note
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fastact
 from fastact._table import ACTIVATIONS
-
-from conftest import Case
-from reference import EXACT, MPMATH, REFERENCE, ULPS, near_grad_root, ulp_error
+from fastact.testing import KERNELS, ULPS, near_grad_root, ulp_error
 
 KERNEL_CASES = [Case(a, c, k, ()) for a in ACTIVATIONS for c, k in a.kernels.items()]
 FLOATS = [np.float16, np.float32, np.float64]
@@ -32,6 +33,7 @@ NAMED_ERROR = re.compile(r"^fastact\.[A-Za-z0-9_.]+: ")
 
 
 # ---- strategies ---------------------------------------------------------------------------------
+
 
 @st.composite
 def shapes(draw, max_big=3, max_side=4):
@@ -46,14 +48,16 @@ def shapes(draw, max_big=3, max_side=4):
 
 def dtypes(ints=True):
     floats = st.sampled_from(FLOATS).flatmap(
-        lambda d: st.sampled_from([np.dtype(d), np.dtype(d).newbyteorder()]))
+        lambda d: st.sampled_from([np.dtype(d), np.dtype(d).newbyteorder()])
+    )
     return st.one_of(floats, st.sampled_from([np.dtype(d) for d in INTS])) if ints else floats
 
 
 def values(dtype):
     if dtype.kind == "f":
-        return hnp.from_dtype(dtype.newbyteorder("="), allow_nan=True, allow_infinity=True,
-                              allow_subnormal=True)
+        return hnp.from_dtype(
+            dtype.newbyteorder("="), allow_nan=True, allow_infinity=True, allow_subnormal=True
+        )
     return hnp.from_dtype(dtype)
 
 
@@ -75,7 +79,7 @@ def arrays(draw, dtype, shape, elements=None):
         return np.broadcast_to(base, shape)
     if kind != "strided" or not shape:
         a = draw(_filled(dtype, shape, elements))
-        return np.asfortranarray(a) if kind == "F" and a.ndim else a   # (it makes 0-d 1-d)
+        return np.asfortranarray(a) if kind == "F" and a.ndim else a  # (it makes 0-d 1-d)
     steps = [draw(st.sampled_from([1, 2, -1, -2])) if n > 1 else 1 for n in shape]
     offsets = [draw(st.integers(0, 1)) if n > 1 else 0 for n in shape]
     base_shape = tuple(n * abs(s) + o for n, s, o in zip(shape, steps, offsets))
@@ -87,8 +91,10 @@ def arrays(draw, dtype, shape, elements=None):
 
 
 def _float_param(lo=-1e4, hi=1e4):
-    return st.one_of(st.floats(lo, hi, allow_nan=False),
-                     st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-30, -1e-30, 3.4e38, -3.4e38]))
+    return st.one_of(
+        st.floats(lo, hi, allow_nan=False),
+        st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-30, -1e-30, 3.4e38, -3.4e38]),
+    )
 
 
 @st.composite
@@ -100,8 +106,11 @@ def parameters(draw, act):
     if act.name == "softplus":
         # log1p(exp(b x)) / b, either sign of beta (a beta near 0 overflows b x / beta)
         assume(abs(vals["beta"]) >= 1e-3)
-        vals["threshold"] = draw(st.one_of(st.just(vals["threshold"]), st.sampled_from(
-            [0.0, -1.0, 1e4, np.inf, -np.inf])))
+        vals["threshold"] = draw(
+            st.one_of(
+                st.just(vals["threshold"]), st.sampled_from([0.0, -1.0, 1e4, np.inf, -np.inf])
+            )
+        )
     if act.name == "hardtanh" and draw(st.booleans()):
         vals["max_val"] = draw(st.sampled_from([vals["min_val"], abs(vals["min_val"]) + 1.0]))
     if act.name == "celu":
@@ -110,7 +119,7 @@ def parameters(draw, act):
     return vals
 
 
-# ---- expected values ------------------------------------------------------------------------------
+# ---- expected values -----------------------------------------------------------------------------
 
 mp.mp.dps = 50
 
@@ -129,24 +138,30 @@ def _reference(kernel, backward, g, x, params, dtype):
     """float64 reference of the result; 50-digit mpmath for finite float64 results of the
     non-exact kernels (a float64 formula loses up to x*x/2 ulps in gelu's tail)."""
     args = (g, x) if backward else (x,)
-    ref = np.asarray(REFERENCE[kernel][backward](*args, *params), np.float64)
-    if dtype == np.float64 and kernel not in EXACT and kernel in MPMATH:
-        f = MPMATH[kernel][backward]
+    ref = np.asarray(KERNELS[kernel].reference(backward)(*args, *params), np.float64)
+    if dtype == np.float64 and not KERNELS[kernel].exact:
+        f = KERNELS[kernel].mp_reference(backward)
         flat_args = [np.broadcast_to(np.asarray(a, np.float64), ref.shape).ravel() for a in args]
         out = ref.ravel().copy()
-        for i in range(out.size):
-            point = [a[i] for a in flat_args]
-            if all(np.isfinite(point)):
-                try:
-                    out[i] = float(f(*map(mp.mpf, point), *map(mp.mpf, params)))
-                except OverflowError:    # an exponent beyond float64's: 0 or inf, as float64's
-                    pass
+        with mp.workdps(50):
+            _fill_mpmath(f, flat_args, params, out)
         ref = out.reshape(ref.shape)
     return ref
 
 
+def _fill_mpmath(f, flat_args, params, out):
+    """out[i] = f at the i-th finite point, in the caller's mpmath precision."""
+    for i in range(out.size):
+        point = [a[i] for a in flat_args]
+        if all(np.isfinite(point)):
+            try:
+                out[i] = float(f(*map(mp.mpf, point), *map(mp.mpf, params)))
+            except OverflowError:  # an exponent beyond float64's: 0 or inf, as float64's
+                pass
+
+
 def _check_close(kernel, backward, got, ref, x, g, dtype):
-    with np.errstate(all="ignore"):     # infinities and NaNs in the comparison itself
+    with np.errstate(all="ignore"):  # infinities and NaNs in the comparison itself
         _check_close_quiet(kernel, backward, got, ref, x, g, dtype)
 
 
@@ -154,7 +169,7 @@ def _check_close_quiet(kernel, backward, got, ref, x, g, dtype):
     dtype = np.dtype(dtype)
     name = dtype.name
     tol = ULPS[name]["backward" if backward else "forward"]
-    if dtype == np.float64 and kernel in EXACT:
+    if dtype == np.float64 and KERNELS[kernel].exact:
         tol = 0
     err = ulp_error(got, ref, dtype)
     if backward and dtype != np.float32:
@@ -163,16 +178,18 @@ def _check_close_quiet(kernel, backward, got, ref, x, g, dtype):
         gb = np.broadcast_to(np.abs(np.asarray(g, np.float64)), ref.shape)
         with np.errstate(all="ignore"):
             near = near_grad_root(kernel, xb, ref / np.where(gb == 0, 1, gb))
-            unit = gb * (2.0 ** -13 if dtype == np.float16 else 2.0 ** -55)
+            unit = gb * (2.0**-13 if dtype == np.float16 else 2.0**-55)
             err = np.where(near & (unit > 0), np.abs(got - ref) / unit, err)
     worst = np.unravel_index(np.argmax(err), err.shape) if err.size else None
-    assert not err.size or err[worst] <= tol, \
-        f"{kernel} {'backward' if backward else 'forward'} {name}: {err[worst]:.2f} ulp at " \
+    assert not err.size or err[worst] <= tol, (
+        f"{kernel} {'backward' if backward else 'forward'} {name}: {err[worst]:.2f} ulp at "
         f"x={np.broadcast_to(x, ref.shape)[worst]!r}, got {got[worst]!r}, want {ref[worst]!r}"
+    )
 
 
 def _expect_rejected(call, *arrays):
-    """call() must raise a fastact-named TypeError or ValueError and leave the arrays as they were."""
+    """call() must raise a fastact-named TypeError or ValueError and leave the arrays as they
+    were."""
     before = [a.copy() for a in arrays]
     with pytest.raises((TypeError, ValueError)) as info:
         call()
@@ -182,7 +199,8 @@ def _expect_rejected(call, *arrays):
     return info.value
 
 
-# ---- forward and backward of every public function -------------------------------------------------
+# ---- forward and backward of every public function -----------------------------------------------
+
 
 @st.composite
 def calls(draw, backward):
@@ -195,17 +213,23 @@ def calls(draw, backward):
         gshape = list(shape)
         for i in range(len(gshape)):
             if draw(st.integers(0, 4)) == 0:
-                gshape[i] = 1          # broadcasting pairs: either side may be 1
-        gshape = [draw(st.integers(1, 2)) for _ in range(draw(st.integers(0, 2)))] + gshape \
-            if len(gshape) < 62 else gshape
+                gshape[i] = 1  # broadcasting pairs: either side may be 1
+        gshape = (
+            [draw(st.integers(1, 2)) for _ in range(draw(st.integers(0, 2)))] + gshape
+            if len(gshape) < 62
+            else gshape
+        )
         gdtype = draw(st.one_of(st.just(xdtype), dtypes(ints=False)))
         elements = st.one_of(st.floats(-1e3, 1e3, width=16), st.sampled_from([0.0, -0.0, 1.0]))
         if gdtype.kind != "f":
             elements = None
         g = draw(arrays(gdtype, tuple(gshape), elements=elements))
         if draw(st.booleans()):
-            x = np.broadcast_to(x, fastact._dispatch.broadcast_shapes(x.shape, g.shape)) \
-                if max(x.ndim, g.ndim) <= 32 else x
+            x = (
+                np.broadcast_to(x, fastact._ufunc_path.broadcast_shapes(x.shape, g.shape))
+                if max(x.ndim, g.ndim) <= 32
+                else x
+            )
     params = draw(parameters(case.act))
     precision = draw(st.sampled_from([None, "fast", "accurate"]))
     out_kind = draw(st.sampled_from(["none", "fresh", "other dtype", "in place", "overlap"]))
@@ -228,8 +252,11 @@ def _run(case, backward, x, g, params, precision, out_kind):
         kw[case.act.choice[0]] = case.choice
     args = (g, x) if backward else (x,)
     with np.errstate(all="ignore"):
-        shape = np.broadcast_shapes(*(a.shape for a in args)) if max(
-            a.ndim for a in args) <= 32 else fastact._dispatch.broadcast_shapes(*(a.shape for a in args))
+        shape = (
+            np.broadcast_shapes(*(a.shape for a in args))
+            if max(a.ndim for a in args) <= 32
+            else fastact._ufunc_path.broadcast_shapes(*(a.shape for a in args))
+        )
     rdtype = _result_dtype(case, backward, x, g)
     out = None
     if out_kind == "fresh":
@@ -248,13 +275,19 @@ def _run(case, backward, x, g, params, precision, out_kind):
         if x.shape != shape:
             out = None
     x_in, g_in = x.copy(), (None if g is None else g.copy())
-    note(f"{case.kernel} {'backward' if backward else 'forward'} x={x.dtype}{x.shape} "
-         f"strides={x.strides} g={None if g is None else (g.dtype, g.shape)} params={params} "
-         f"precision={precision} out={out_kind}")
-    rejects = case.act.check and case.act.check(*_rounded(params.values(), rdtype)) \
-        if case.act.params else None
+    note(
+        f"{case.kernel} {'backward' if backward else 'forward'} x={x.dtype}{x.shape} "
+        f"strides={x.strides} g={None if g is None else (g.dtype, g.shape)} params={params} "
+        f"precision={precision} out={out_kind}"
+    )
+    rejects = (
+        case.act.check and case.act.check(*_rounded(params.values(), rdtype))
+        if case.act.params
+        else None
+    )
     overflows = rdtype.char in "ef" and any(
-        3.4028234663852886e38 < abs(v) < math.inf for v in params.values())
+        3.4028234663852886e38 < abs(v) < math.inf for v in params.values()
+    )
     if rejects or overflows:
         arrays_ = [a for a in (x, g, out) if a is not None and a.flags.writeable]
         err = _expect_rejected(lambda: fn(*args, **kw, out=out, precision=precision), *arrays_)
@@ -268,7 +301,7 @@ def _run(case, backward, x, g, params, precision, out_kind):
     ps = _rounded(params.values(), rdtype)
     ref = _reference(case.kernel, backward, g_in, x_in, ps, rdtype)
     if out is not None and out.dtype != rdtype:
-        if out.dtype.itemsize < rdtype.itemsize:      # computed in rdtype, rounded into out
+        if out.dtype.itemsize < rdtype.itemsize:  # computed in rdtype, rounded into out
             with np.errstate(all="ignore"):
                 assert (ulp_error(got, ref, out.dtype) <= 1).all()
         else:
@@ -292,7 +325,8 @@ def test_backward(args):
     _run(case, True, x, g, params, precision, out_kind)
 
 
-# ---- the ufunc twins -------------------------------------------------------------------------------
+# ---- the ufunc twins -----------------------------------------------------------------------------
+
 
 @st.composite
 def twin_calls(draw):
@@ -322,15 +356,17 @@ def test_ufunc_twins(args):
     with fastact.precision(precision):
         result = ufunc(*operands, *params.values(), **kw)
     assert result is out
-    ref = _reference(case.kernel, bool(direction), g_in, x_in, _rounded(params.values(), rdtype),
-                     rdtype)
+    ref = _reference(
+        case.kernel, bool(direction), g_in, x_in, _rounded(params.values(), rdtype), rdtype
+    )
     if where is not None:
         assert (out[~where] == 7).all()
         ref = np.where(where, ref, 7.0)
     _check_close(case.kernel, bool(direction), out, ref, x_in, g_in, rdtype)
 
 
-# ---- prelu ------------------------------------------------------------------------------------------
+# ---- prelu ---------------------------------------------------------------------------------------
+
 
 @st.composite
 def prelu_calls(draw):
@@ -382,12 +418,19 @@ def test_prelu(args):
         want_gw = np.asarray(want_gw).astype(gw_dtype)
     eps = np.finfo(gw_dtype).eps
     with np.errstate(all="ignore"):
-        ok = (np.abs(np.asarray(gw, np.float64) - want_gw) <= 4 * eps * np.maximum(scale, np.abs(want_gw))) \
-            | (np.asarray(gw) == want_gw) | (np.isnan(gw) & np.isnan(want_gw))
+        ok = (
+            (
+                np.abs(np.asarray(gw, np.float64) - want_gw)
+                <= 4 * eps * np.maximum(scale, np.abs(want_gw))
+            )
+            | (np.asarray(gw) == want_gw)
+            | (np.isnan(gw) & np.isnan(want_gw))
+        )
     assert ok.all(), (gw, want_gw)
 
 
-# ---- rejected calls write nothing -------------------------------------------------------------------
+# ---- rejected calls write nothing ----------------------------------------------------------------
+
 
 def _first_param(case):
     return case.act.params[0][0] if case.act.params else case.act.choice[0]
@@ -398,24 +441,36 @@ BAD_CALLS = [
     ("object x", lambda c, x, out: c.forward(x.astype(object), out=out)),
     ("int out", lambda c, x, out: c.forward(x, out=np.zeros(x.shape, np.int32))),
     ("list out", lambda c, x, out: c.forward(x, out=[0.0] * x.size)),
-    ("bad out shape", lambda c, x, out: c.forward(
-        x, out=np.zeros(x.shape[:-1] + (x.shape[-1] + 1,), x.dtype))),
+    (
+        "bad out shape",
+        lambda c, x, out: c.forward(x, out=np.zeros(x.shape[:-1] + (x.shape[-1] + 1,), x.dtype)),
+    ),
     ("read-only out", lambda c, x, out: c.forward(x, out=np.broadcast_to(out, x.shape))),
     ("bad precision", lambda c, x, out: c.forward(x, out=out, precision="fastest")),
     ("no x", lambda c, x, out: c.backward(x)),
     ("x and output", lambda c, x, out: c.backward(x, x, output=x, out=out)),
-    ("shapes", lambda c, x, out: c.backward(np.ones(x.shape[:-1] + (x.shape[-1] + 1,)), x,
-                                            out=out)),
+    (
+        "shapes",
+        lambda c, x, out: c.backward(np.ones(x.shape[:-1] + (x.shape[-1] + 1,)), x, out=out),
+    ),
     ("string param", lambda c, x, out: c.forward(x, out=out, **{_first_param(c): "a"})),
     ("list param", lambda c, x, out: c.backward(x, x, out=out, **{_first_param(c): [1.0, 2.0]})),
     ("prelu axis", lambda c, x, out: fastact.prelu(x, 0.5, axis="1", out=out)),
-    ("prelu weight", lambda c, x, out: fastact.prelu(x, np.ones(x.shape[-1] + 2), axis=-1, out=out)),
+    (
+        "prelu weight",
+        lambda c, x, out: fastact.prelu(x, np.ones(x.shape[-1] + 2), axis=-1, out=out),
+    ),
     ("prelu_backward weight", lambda c, x, out: fastact.prelu_backward(x, x, out=out)),
 ]
 
 
-@given(st.sampled_from(KERNEL_CASES), st.sampled_from(BAD_CALLS), dtypes(ints=False), shapes(),
-       st.data())
+@given(
+    st.sampled_from(KERNEL_CASES),
+    st.sampled_from(BAD_CALLS),
+    dtypes(ints=False),
+    shapes(),
+    st.data(),
+)
 def test_rejected_calls(case, bad, dtype, shape, data):
     label, call = bad
     shape = shape if shape else (3,)
@@ -423,10 +478,10 @@ def test_rejected_calls(case, bad, dtype, shape, data):
     x = data.draw(arrays(dtype, shape, elements=st.floats(-10, 10, width=16)))
     if label in ("prelu weight",) and x.ndim < 2:
         x = x.reshape((1,) + x.shape)
-    if label in ("bad out shape", "shapes") and x.shape[-1] < 2:   # so that x cannot broadcast
+    if label in ("bad out shape", "shapes") and x.shape[-1] < 2:  # so that x cannot broadcast
         x = np.zeros(x.shape[:-1] + (3,), x.dtype)
     out = np.full(x.shape, 7, x.dtype.newbyteorder("="))
     if "param" in label and not case.act.params and not case.act.choice:
-        return     # nothing to get wrong
+        return  # nothing to get wrong
     note(label)
     _expect_rejected(lambda: call(case, x, out), *[a for a in (x, out) if a.flags.writeable])

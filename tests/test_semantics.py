@@ -4,13 +4,14 @@ Every path (C fast path, ufunc twin, buffered strided or float16 loop) must give
 as the contiguous fast path; that result is checked against the reference in test_accuracy.py,
 and here against the reference within the float32 tolerance.
 """
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-
-from reference import REFERENCE, ULPS, near_grad_root, root_ulp, ulp_error
+from fastact.testing import KERNELS, ULPS, near_grad_root, root_ulp, ulp_error
 
 RNG = np.random.default_rng(7)
 
@@ -25,11 +26,11 @@ def _params(case, dtype):
 
 
 def _ref_forward(case, x, dtype=np.float64):
-    return REFERENCE[case.kernel][0](x, *_params(case, dtype))
+    return KERNELS[case.kernel].forward(x, *_params(case, dtype))
 
 
 def _ref_backward(case, g, x, dtype=np.float64):
-    return REFERENCE[case.kernel][1](g, x, *_params(case, dtype))
+    return KERNELS[case.kernel].backward(g, x, *_params(case, dtype))
 
 
 def _close(y, ref, dtype, direction, case=None, x=None):
@@ -51,7 +52,8 @@ def _bits(a):
     return a.view(np.uint8).tobytes(), a.dtype, a.shape
 
 
-# ---- dtypes ---------------------------------------------------------------------------------------
+# ---- dtypes --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_float_dtypes_are_kept(case, dtype):
@@ -62,11 +64,19 @@ def test_float_dtypes_are_kept(case, dtype):
     g = _data(257, dtype, 1.0)
     gi = case.backward(g, x, **case.kwargs)
     assert gi.dtype == dtype
-    _close(gi, _ref_backward(case, g.astype(np.float64), x.astype(np.float64), dtype), dtype,
-           "backward", case, x)
+    _close(
+        gi,
+        _ref_backward(case, g.astype(np.float64), x.astype(np.float64), dtype),
+        dtype,
+        "backward",
+        case,
+        x,
+    )
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64, np.bool_])
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64, np.bool_]
+)
 def test_integer_inputs_cast_like_ufuncs(case, dtype):
     x = np.array([-3, -1, 0, 1, 2, 100], dtype=np.int64).astype(dtype)
     y = case.forward(x, **case.kwargs)
@@ -81,10 +91,25 @@ def test_integer_inputs_cast_like_ufuncs(case, dtype):
     assert np.array_equal(gi, case.backward(np.ones(x.shape), x.astype(np.float64), **case.kwargs))
 
 
-# ---- shapes, strides, orders ----------------------------------------------------------------------
+# ---- shapes, strides, orders ---------------------------------------------------------------------
 
-SHAPES = [(), (0,), (1,), (7,), (15,), (16,), (17,), (31,), (33,), (63,), (65,), (1000,),
-          (3, 0, 2), (2, 3, 4, 5), (4, 129)]
+SHAPES = [
+    (),
+    (0,),
+    (1,),
+    (7,),
+    (15,),
+    (16,),
+    (17,),
+    (31,),
+    (33,),
+    (63,),
+    (65,),
+    (1000,),
+    (3, 0, 2),
+    (2, 3, 4, 5),
+    (4, 129),
+]
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -126,7 +151,7 @@ def test_layouts_match_contiguous_bits(default_case, layout, dtype):
     assert _bits(y) == _bits(case.forward(xc, **case.kwargs))
     assert _bits(case.backward(g, x, **case.kwargs)) == _bits(case.backward(gc, xc, **case.kwargs))
     if layout == "F":
-        assert y.flags.f_contiguous      # NumPy's order='K': the result keeps x's layout
+        assert y.flags.f_contiguous  # NumPy's order='K': the result keeps x's layout
 
 
 def test_ufunc_twin_matches_function(case):
@@ -143,8 +168,8 @@ def test_ufunc_twin_broadcasts_parameters(case):
     if not case.params:
         pytest.skip("no parameters")
     x = _data((3, 50), np.float32)
-    p = np.array([case.params[0], 0.5, 2.0], dtype=np.float32)[:, None]   # the first parameter
-    rest = case.params[1:]                                                 # varies along axis 0
+    p = np.array([case.params[0], 0.5, 2.0], dtype=np.float32)[:, None]  # the first parameter
+    rest = case.params[1:]  # varies along axis 0
     y = case.ufunc(x, p, *rest)
     for i in range(3):
         assert _bits(y[i]) == _bits(case.ufunc(x[i], p[i, 0], *rest))
@@ -169,11 +194,12 @@ def test_array_likes(default_case):
     y = case.forward([-1.0, 0.5, 2.0], **case.kwargs)
     assert isinstance(y, np.ndarray) and y.dtype == np.float64
     assert _bits(y) == _bits(case.forward(np.array([-1.0, 0.5, 2.0]), **case.kwargs))
-    s = case.forward(1.5, **case.kwargs)          # 0-d in, NumPy scalar out, as ufuncs do
+    s = case.forward(1.5, **case.kwargs)  # 0-d in, NumPy scalar out, as ufuncs do
     assert np.ndim(s) == 0 and s == case.forward(np.array([1.5]), **case.kwargs)[0]
 
 
-# ---- out=, in place, aliasing ---------------------------------------------------------------------
+# ---- out=, in place, aliasing --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("layout", ["C", "F", "step2", "reversed"])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -203,7 +229,7 @@ def test_out_of_place_into_given_array(default_case):
     out = np.empty((10, 20), np.float32)
     assert case.forward(x, **case.kwargs, out=out) is out
     assert _bits(out) == _bits(case.forward(x, **case.kwargs))
-    out64 = np.empty((10, 20), np.float64)      # out of a wider dtype: computed in float32, cast
+    out64 = np.empty((10, 20), np.float64)  # out of a wider dtype: computed in float32, cast
     case.forward(x, **case.kwargs, out=out64)
     assert np.array_equal(out64, case.forward(x, **case.kwargs).astype(np.float64))
 
@@ -217,7 +243,7 @@ def test_partial_overlap_is_handled(default_case):
     assert _bits(buf[5:]) == _bits(expected)
 
 
-# ---- special values --------------------------------------------------------------------------------
+# ---- special values ------------------------------------------------------------------------------
 
 SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0]
 
@@ -238,8 +264,18 @@ def test_special_values(case, dtype):
 def test_extremes_do_not_overflow(case, dtype):
     """Huge, subnormal and smallest values: finite results stay finite and correct."""
     fi = np.finfo(dtype)
-    x = np.array([fi.max, -fi.max, fi.tiny, -fi.tiny, fi.smallest_subnormal,
-                  -fi.smallest_subnormal, 3e38 if dtype == np.float32 else 1e308], dtype=dtype)
+    x = np.array(
+        [
+            fi.max,
+            -fi.max,
+            fi.tiny,
+            -fi.tiny,
+            fi.smallest_subnormal,
+            -fi.smallest_subnormal,
+            3e38 if dtype == np.float32 else 1e308,
+        ],
+        dtype=dtype,
+    )
     y = case.forward(x, **case.kwargs)
     ref = _ref_forward(case, x.astype(np.float64), dtype)
     with np.errstate(over="ignore"):
@@ -250,21 +286,27 @@ def test_extremes_do_not_overflow(case, dtype):
 def test_nan_payload_stays_nan_without_warnings(case):
     x = np.full(100, np.nan, np.float32)
     x[::3] = 1.0
-    with np.errstate(all="raise"):               # a raised flag would turn into an exception
-        y = case.ufunc(x[::2], *case.params)     # through the ufunc machinery
+    with np.errstate(all="raise"):  # a raised flag would turn into an exception
+        y = case.ufunc(x[::2], *case.params)  # through the ufunc machinery
         case.forward(x, **case.kwargs)
         case.backward(x, x, **case.kwargs)
     assert np.isnan(y[1::3]).all()
 
 
-# ---- hypothesis: random layouts --------------------------------------------------------------------
+# ---- hypothesis: random layouts ------------------------------------------------------------------
+
 
 @st.composite
 def strided_arrays(draw):
     dtype = draw(st.sampled_from([np.float16, np.float32, np.float64]))
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=12))
-    base = draw(hnp.arrays(dtype, tuple(s * 2 + 1 for s in shape),
-                           elements=st.floats(-30, 30, width=np.dtype(dtype).itemsize * 8)))
+    base = draw(
+        hnp.arrays(
+            dtype,
+            tuple(s * 2 + 1 for s in shape),
+            elements=st.floats(-30, 30, width=np.dtype(dtype).itemsize * 8),
+        )
+    )
     index = tuple(slice(None, None, draw(st.sampled_from([1, 2, -1, -2]))) for _ in shape)
     view = base[index]
     return view if draw(st.booleans()) else view.T
@@ -274,6 +316,7 @@ def strided_arrays(draw):
 @given(x=strided_arrays(), which=st.integers(0, 100))
 def test_random_layouts(x, which):
     from conftest import DEFAULT_CASES
+
     case = DEFAULT_CASES[which % len(DEFAULT_CASES)]
     xc = np.ascontiguousarray(x)
     assert _bits(case.forward(x, **case.kwargs)) == _bits(case.forward(xc, **case.kwargs))

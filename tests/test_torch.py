@@ -1,4 +1,6 @@
-"""A second oracle: torch.nn.functional and autograd, when torch is importable (.ci/run installs it)."""
+"""A second oracle: torch.nn.functional and autograd, when torch is importable (.ci/run installs
+it)."""
+
 import numpy as np
 import pytest
 
@@ -6,7 +8,6 @@ import fastact
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
-
 
 
 def _torch_forward(case, t):
@@ -31,7 +32,7 @@ def test_forward_and_backward_match_torch(case, dtype):
     tol = dict(rtol=2e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(y, y_t.detach().numpy(), **tol)
     if case.kernel == "hardsigmoid" and dtype == np.float64:
-        tol = dict(rtol=1e-7, atol=0)   # torch multiplies by 1/6 rounded to float32, in float64 too
+        tol = dict(rtol=1e-7, atol=0)  # torch multiplies by 1/6 rounded to float32, in float64 too
     np.testing.assert_allclose(gi, t.grad.numpy(), **tol)
 
 

@@ -7,28 +7,26 @@
 The exhaustive sweep runs every float32 bit pattern through fastact in chunks of 2**20, with
 progress, against a float64 reference: fastact's float64 kernels (the default; their
 own accuracy is tested against 50-digit mpmath, and they share no code with the float32 math),
-or with --reference numpy the plain NumPy/SciPy formulas of tests/reference.py (slower, and
+or with --reference numpy the plain NumPy/SciPy formulas of fastact.testing (slower, and
 themselves off by up to x*x/2 float64 ulps in gelu's tail, far below a float32 ulp). Errors count
 where the reference is a normal float32; the backward runs with grad_output = 1 and counts ulps of
 1/8 near a zero of f', as the tests do. About a minute per function and direction with
 --reference float64 on one core.
 
-float32: the float32_sweep of tests/reference.py (2.1 million values over every exponent) against
+float32: fastact.testing.float32_sweep (2.1 million values over every exponent) against
 the float64 reference; float16: every finite value; float64: 20,000 samples over [-40, 12] and
 every exponent, against 50-digit mpmath. Errors count where |reference| is a normal number of the
 dtype; near a zero of f' (gelu, gelu_tanh, silu, mish) backward errors are counted in ulps of
 1/8, as tests/test_accuracy.py does. Parameters count as the values the dtype holds.
 """
-import os
+
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import fastact  # noqa: E402
-from fastact._table import ACTIVATIONS  # noqa: E402
-from reference import (MPMATH, PARAMS, REFERENCE, float32_sweep, mpmath_reference,  # noqa: E402
-                       near_grad_root, ulp_error)
+import fastact
+from fastact._table import ACTIVATIONS
+from fastact.testing import KERNELS, float32_sweep, mpmath_reference, near_grad_root, ulp_error
 
 
 def _ufuncs(kernel):
@@ -37,7 +35,7 @@ def _ufuncs(kernel):
 
 def measure(kernel, params, float64=True):
     fwd, bwd = _ufuncs(kernel)
-    rf, rb = REFERENCE[kernel]
+    rf, rb = KERNELS[kernel].forward, KERNELS[kernel].backward
     row = {}
     x = float32_sweep()
     g = np.random.default_rng(1).uniform(-2, 2, x.size).astype(np.float32)
@@ -47,54 +45,64 @@ def measure(kernel, params, float64=True):
     y = bwd(g, x, *params)
     err = ulp_error(y, ref, np.float32)
     near = near_grad_root(kernel, x.astype(np.float64), ref)
-    err[near] = np.abs(y.astype(np.float64) - ref)[near] / 2.0 ** -26
+    err[near] = np.abs(y.astype(np.float64) - ref)[near] / 2.0**-26
     row["float32 bwd"] = err.max()
     h = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
     h = h[np.isfinite(h)]
-    hp = [np.float32(p) for p in params]     # float16 is computed in float32, parameters too
+    hp = [np.float32(p) for p in params]  # float16 is computed in float32, parameters too
     row["float16 fwd"] = ulp_error(fwd(h, *params), rf(h, *hp), np.float16).max()
     ref = rb(np.ones_like(h), h, *hp)
     err = ulp_error(bwd(np.ones_like(h), h, *params), ref, np.float16)
     near = near_grad_root(kernel, h.astype(np.float64), ref)
-    err[near] = np.abs(bwd(np.ones_like(h), h, *params).astype(np.float64) - ref)[near] / 2.0 ** -13
+    err[near] = np.abs(bwd(np.ones_like(h), h, *params).astype(np.float64) - ref)[near] / 2.0**-13
     row["float16 bwd"] = err.max()
     if not float64:
         return row
     rng = np.random.default_rng(2)
-    d = np.concatenate([rng.uniform(-40, 12, 12000), rng.uniform(-3, 3, 4000),
-                        np.sign(rng.uniform(-1, 1, 4000)) * 2.0 ** rng.uniform(-1074, 9, 4000)])
+    d = np.concatenate(
+        [
+            rng.uniform(-40, 12, 12000),
+            rng.uniform(-3, 3, 4000),
+            np.sign(rng.uniform(-1, 1, 4000)) * 2.0 ** rng.uniform(-1074, 9, 4000),
+        ]
+    )
     for direction, f in (("fwd", fwd), ("bwd", bwd)):
         backward = direction == "bwd"
         y = f(np.ones_like(d), d, *params) if backward else f(d, *params)
-        if kernel in MPMATH:
+        if KERNELS[kernel].mp_forward is not None:
             ref = mpmath_reference(kernel, backward, d, params)
         else:
-            ref = (rb(np.ones_like(d), d, *params) if backward else rf(d, *params))
+            ref = rb(np.ones_like(d), d, *params) if backward else rf(d, *params)
         err = ulp_error(y, ref, np.float64)
         if backward:
             near = near_grad_root(kernel, d, ref)
-            err[near] = np.abs(y - ref)[near] / 2.0 ** -55
+            err[near] = np.abs(y - ref)[near] / 2.0**-55
         row[f"float64 {direction}"] = err.max()
     return row
 
 
-CHUNK = 1 << 20     # small enough for the cache, large enough that Python's overhead vanishes
+CHUNK = 1 << 20  # small enough for the cache, large enough that Python's overhead vanishes
 
 
 def sweep(kernel, backward, level, reference="float64", params=None, progress=True):
     """(worst error in ulps, the float32 x where it is) over all 2**32 float32 inputs."""
-    params = PARAMS[kernel][0] if params is None else params
+    params = KERNELS[kernel].params[0] if params is None else params
     p32 = tuple(float(np.float32(p)) for p in params)
     uf = getattr(fastact.ufuncs, kernel + ("_backward" if backward else ""))
-    ref_f = REFERENCE[kernel][backward]
+    ref_f = KERNELS[kernel].reference(backward)
     worst, where = 0.0, None
     tiny, big = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
     base = np.arange(CHUNK, dtype=np.uint32)
     bits = np.empty(CHUNK, np.uint32)
     x = bits.view(np.float32)
     x64, ones32, ones64 = np.empty(CHUNK), np.ones(CHUNK, np.float32), np.ones(CHUNK)
-    y32, y, ref, ulp, err = (np.empty(CHUNK, np.float32), np.empty(CHUNK), np.empty(CHUNK),
-                             np.empty(CHUNK, np.float32), np.empty(CHUNK))
+    y32, y, ref, ulp, err = (
+        np.empty(CHUNK, np.float32),
+        np.empty(CHUNK),
+        np.empty(CHUNK),
+        np.empty(CHUNK, np.float32),
+        np.empty(CHUNK),
+    )
     for c in range(0, 1 << 32, CHUNK):
         np.add(base, np.uint32(c), out=bits)
         np.copyto(x64, x)
@@ -110,12 +118,12 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
             np.copyto(ulp, err, casting="unsafe")
             np.spacing(ulp, out=ulp)
             skip = (err < tiny) | (y == ref) | (np.isnan(y) & np.isnan(ref))
-            skip |= (err > big) & (y == ref.astype(np.float32))   # beyond float32: inf expected
+            skip |= (err > big) & (y == ref.astype(np.float32))  # beyond float32: inf expected
             np.subtract(y, ref, out=err)
             np.abs(err, out=err)
-            if backward:          # near a zero of f': ulps of 1/8
+            if backward:  # near a zero of f': ulps of 1/8
                 near = near_grad_root(kernel, x64, ref)
-                ulp[near] = 2.0 ** -26
+                ulp[near] = 2.0**-26
             np.divide(err, ulp, out=err)
         err[skip] = 0.0
         err[np.isnan(err)] = np.inf
@@ -123,19 +131,24 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
         if err[i] > worst:
             worst, where = float(err[i]), float(x[i])
         if progress and (c // CHUNK) % 256 == 255:
-            print(f"  {kernel}{' backward' if backward else ''} {level}: "
-                  f"{(c + CHUNK) / (1 << 32):4.0%}, worst so far {worst:.3f} ulp at x={where!r}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {kernel}{' backward' if backward else ''} {level}: "
+                f"{(c + CHUNK) / (1 << 32):4.0%}, worst so far {worst:.3f} ulp at x={where!r}",
+                file=sys.stderr,
+                flush=True,
+            )
     return worst, where
 
 
 def exhaustive(names, level, reference):
-    print(f"fastact {fastact.__version__}, ISA {fastact.isa()}, precision {level}, reference "
-          f"{reference}: worst error in ulps over all 2**32 float32 inputs\n")
+    print(
+        f"fastact {fastact.__version__}, ISA {fastact.isa()}, precision {level}, reference "
+        f"{reference}: worst error in ulps over all 2**32 float32 inputs\n"
+    )
     print("| kernel | forward | at x | backward | at x |")
     print("|---|---|---|---|---|")
     for act in ACTIVATIONS:
-        for choice, kernel in act.kernels.items():
+        for kernel in act.kernels.values():
             if names and kernel not in names and act.name not in names:
                 continue
             cells = []
@@ -147,25 +160,41 @@ def exhaustive(names, level, reference):
 
 def main():
     import argparse
+
     ap = argparse.ArgumentParser(description="worst errors in ulps")
-    ap.add_argument("--exhaustive", nargs="*", metavar="FUNC", default=None,
-                    help="sweep all 2**32 float32 inputs (of FUNC ..., default every function)")
+    ap.add_argument(
+        "--exhaustive",
+        nargs="*",
+        metavar="FUNC",
+        default=None,
+        help="sweep all 2**32 float32 inputs (of FUNC ..., default every function)",
+    )
     ap.add_argument("--precision", default="fast", choices=["fast", "accurate"])
     ap.add_argument("--reference", default="float64", choices=["float64", "numpy"])
     args = ap.parse_args()
     if args.exhaustive is not None:
         exhaustive(args.exhaustive, args.precision, args.reference)
         return
-    cols = ["float32 fwd", "float32 bwd", "float16 fwd", "float16 bwd", "float64 fwd", "float64 bwd"]
+    cols = [
+        "float32 fwd",
+        "float32 bwd",
+        "float16 fwd",
+        "float16 bwd",
+        "float64 fwd",
+        "float64 bwd",
+    ]
     print(f"fastact {fastact.__version__}, ISA {fastact.isa()}: worst error in ulps\n")
     print("| kernel | precision | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 2) + "|")
     for act in ACTIVATIONS:
         for choice, kernel in act.kernels.items():
             for level in ("fast", "accurate"):
-                with fastact.precision(level):    # float64 has one level: measured once
-                    row = {**row, **measure(kernel, PARAMS[kernel][0], level == "fast")} \
-                        if level == "accurate" else measure(kernel, PARAMS[kernel][0])
+                params = KERNELS[kernel].params[0]
+                with fastact.precision(level):
+                    if level == "fast":
+                        row = measure(kernel, params)
+                    else:  # float64 has one level: its columns stay the fast row's
+                        row = {**row, **measure(kernel, params, float64=False)}
                 label = act.name + ("" if choice is None else f"(approximate={choice!r})")
                 print(f"| {label} | {level} | " + " | ".join(f"{row[c]:.2f}" for c in cols) + " |")
 

@@ -1,7 +1,8 @@
 """Print the README's table of functions from fastact/_table.py (the one table).
 
-    python tools/api_table.py
+python tools/api_table.py
 """
+
 from fastact._table import ACTIVATIONS, PRELU
 
 
@@ -16,18 +17,22 @@ def signature(act):
 
 
 def from_output(act):
-    if act.from_output is None:
+    if act.from_output_when is None:
         return "no: " + act.no_output
-    return "yes" if act.from_output is True else f"if {act.from_output} > 0"
+    return "yes" if act.from_output_when is True else f"if {act.from_output_when} > 0"
 
 
 def main():
-    print("| function | layer | formula | derivative (the backward returns grad_output times it) "
-          "| backward from the output |")
+    print(
+        "| function | layer | formula | derivative (the backward returns grad_output times it) "
+        "| backward from the output |"
+    )
     print("|---|---|---|---|---|")
     for act in ACTIVATIONS + (PRELU,):
-        print(f"| {signature(act)} | `nn.{act.layer}` | {act.formula} | {act.derivative} "
-              f"| {from_output(act)} |")
+        print(
+            f"| {signature(act)} | `nn.{act.layer}` | {act.formula} | {act.derivative} "
+            f"| {from_output(act)} |"
+        )
 
 
 if __name__ == "__main__":
