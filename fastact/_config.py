@@ -1,4 +1,4 @@
-"""Threads and the serial/parallel crossover: the settings the dispatcher reads.
+"""Threads and the serial/parallel crossover: the settings the fast path (_kernels.pyx) reads.
 
 Thread count: FASTACT_NUM_THREADS, else every core this process may run on; set_num_threads()
 changes it for the process, and the num_threads() context manager for the current thread only.

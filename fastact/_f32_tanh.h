@@ -18,7 +18,7 @@
 /* e^(x + x_lo) = (1 + t + t_lo) 2^n, as fa32_exp_core (_f32_exp.h) computes it, with three
  * differences that this file needs:
  *  - no clamp: callers clamp their own argument (tighter, or further: gelu_tanh's backward
- *    needs n down to -184, which the scaling by 2^(n+64) allows);
+ *    needs n down to -184, which the scaling by 2^(n+k) of fa32t_pow2_k allows);
  *  - x_lo is added to -n*LN2_LO first and then to r once, at any size: gelu_tanh's x_lo reaches
  *    2^-18 (|w| up to 127), where fa32_exp_core's r_lo (1 + r) loses r^2/2 * r_lo, 2^-22
  *    relative, and its fast level rounds r twice;
@@ -120,7 +120,8 @@ FA_INLINE float fa32t_gdiv(float g, float n, float n_lo, float D, float D_lo, co
 
 /* tanh(x) - x = x^3 P(x^2) for |x| <= atanh(1/2): FA32T_TANH_P3_* (fast), FA32T_TANH_P4_* (accurate) */
 #include "_f32_tanh_coef.h"
-#define FA32T_ATANH_HALF 0.549306154f   /* atanh(1/2), rounded down */
+#define FA32T_ATANH_HALF 0.549306154f   /* atanh(1/2) rounded to nearest (up): every float below it
+                                          * is below atanh(1/2) */
 
 /* tanh x = x + x^3 P(x^2) for |x| < atanh(1/2), where tanh < 1/2 (an expm1-based form there
  * reached 2.5 ulp: expm1(2x) is about 2 tanh x, and its rounding weighs double where it lies
@@ -167,8 +168,8 @@ FA_INLINE float tanh_fwd32(float x, float p0, float p1, const int acc)
 
 /* tanh'(x) = 4E/(1+E)^2 = 4E/(1 + E(2+E)), E = e^-2|x| = 2^n (1 + t): the denominator is rounded
  * once (the rounding of 2 + E weighs E/(1+E)^2 <= 1/4 of an ulp of it), and E is applied as
- * fa32_scale does, 2^(n+64) first and 2^-64 last, so a result near or below 2^-126 is rounded
- * once. 2|x| is clamped at 130 (E = 2^-187.5), where g f'(x) is 0 for any |g| < 2^37. Both
+ * 2^(n+k) first and 2^-k last (fa32t_pow2_k: k = 64 for n < -60, else 0), so a result near or
+ * below 2^-126 is rounded once. 2|x| is clamped at 130 (E = 2^-187.5), where g f'(x) rounds to 0 for any |g| < 2^35.5. Both
  * levels use the degree-6 polynomial: the accurate level's carrying is what its bound needs (the
  * degree-7 one and t carried as hi + lo gave 0.57 ulp at 0.75x the speed). */
 FA_INLINE float tanh_bwd32(float g, float x, float p0, float p1, const int acc)
@@ -243,8 +244,8 @@ FA_INLINE fa32_pair fa32t_gelu_tanh_negw(float a, float *x2)
     return W;
 }
 
-/* x >= 0: x/d; x < 0: x E/d, with E = (1 + t) 2^n applied as 2^(n+64) first and 2^-64 last, so
- * results near 2^-126 round once. */
+/* x >= 0: x/d; x < 0: x E/d, with E = (1 + t) 2^n applied as 2^(n+k) first and 2^-k last
+ * (fa32t_pow2_k), so results near 2^-126 round once. */
 FA_INLINE float gelu_tanh_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
@@ -361,10 +362,10 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
  * mish(x) = x tanh(softplus(x)); with E = e^-|x| (the double mish_fwd's rational forms, which
  * never cancel):
  *   x <= 0: x E c / D,  c = 2 + E, D = 2 + E c      x > 0: x N / Dp,  N = 1 + 2E, Dp = N + 2E^2
- * E is scaled last for x <= 0 (2^(n+64) first), the numerator's products are carried as hi + lo
- * and the one division is corrected with its remainder. |x| is clamped at 130 (x E < 2^-150
- * for x < -104, and g mish'(x) is 0 for |g| < 2^37; above 9.02 the result is x, and the clamp
- * keeps inf * 0 out of the formulas). */
+ * E is scaled last for x <= 0 (2^(n+k) first, fa32t_pow2_k), the numerator's products are
+ * carried as hi + lo and the one division is corrected with its remainder. |x| is clamped at 130
+ * (E < 2^-150 for x < -104, x E from x < -108.7; g mish'(x) is 0 for |g| < 2^30.5; above 9.02
+ * the result is x, and the clamp keeps inf * 0 out of the formulas). */
 #define FA32T_MISH_XMAX 130.0f
 
 FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
@@ -395,7 +396,7 @@ FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
     float big = fa32t_max_pos(A, V.hi), small = fa32t_min_pos(V.hi, A);
     float D_lo = ((big - D) + small) + fa32t_sel(neg, fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo)),
                                                       fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
-    /* neg: |x| 2^(n+64) (1 + t + t_lo) c; pos: x N */
+    /* neg: |x| 2^(n+k) (1 + t + t_lo) c; pos: x N */
     fa32_pair P1 = fa32_two_prod(a * s64, c);
     fa32_pair P2 = fa32_two_prod(P1.hi, E.t);
     fa32_pair S = fa32_fast2sum(P1.hi, P2.hi);
@@ -452,7 +453,7 @@ FA_INLINE float mish_bwd32(float g, float x, float p0, float p1, const int acc)
     }
     fa32_pair N = fa32_two_prod(es, inner);
     float n_neg_lo = fa32_fma(es, in_lo, fa32_fma(es_lo, inner, N.lo));
-    /* x > 0: N Dp + 4x (1 + E) E^2 (the second term at most a sixth of the first), no
+    /* x > 0: N Dp + 4x (1 + E) E^2 (the second term at most 0.22 of the first, at x = 0.88), no
      * cancellation; FA32T_BWD_CARRY carries both products exactly (rounded, their 4-5
      * roundings cost 0.6 ulp near x = 0.67) */
     float pos, pos_lo = fa32_fma(Np, D_lo, Np_lo * D);

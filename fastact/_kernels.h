@@ -1,8 +1,9 @@
 /* fastact kernel source: the activation formulas and the table that stamps out their loops.
  *
- * Adding an activation: write its forward and backward below (a native-type expression, kind
- * NATIVE; or, kind MATH, a double function for float64 built from _math.h, plus its float32
- * NAME_fwd32/bwd32 at both precision levels in an _f32_*.h header, see _f32_exp.h), add one line
+ * Adding an activation: write its forward and backward below (a native-type expression: kind
+ * NATIVE if it is exact in the input's type, WIDE if float32 should run it in double at the
+ * accurate level; or, kind MATH, a double function for float64 built from _math.h, plus its
+ * float32 NAME_fwd32/bwd32 at both precision levels in an _f32_*.h header, see _f32_exp.h), add one line
  * to FASTACT_KERNELS, then describe its Python face in fastact/_table.py and its record (float64
  * reference, derivative, test parameters, peers) in fastact/testing.py. README: Contributing.
  *
@@ -13,7 +14,8 @@
  *     (relu'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha).
  *   - backward is NaN wherever x is NaN (applied once, in the loop); otherwise it is
  *     grad_output * f'(x), with exact zeros where f'(x) is 0. The forward's NaN rule is the
- *     loop's too, except for NATIVE kernels, whose formulas pass NaN through themselves.
+ *     loop's too, except for NATIVE kernels and WIDE's fast level, whose formulas pass NaN
+ *     through themselves.
  */
 #ifndef FASTACT_KERNELS_H
 #define FASTACT_KERNELS_H
@@ -48,7 +50,11 @@
 #define leaky_relu_FWD(T, x, p0, p1) ((x) > 0 ? (x) : (x) * (p0))
 #define leaky_relu_BWD(T, g, x, p0, p1) ((x) > 0 ? (g) : (g) * (p0))
 
-/* float64 formulas (kind MATH; float32 has its own, _f32_*.h), each forward beside its derivative. */
+/* float64 formulas (kind MATH; float32 has its own, _f32_*.h): each forward beside its
+ * derivative and, where f'(x) is a function of the output y alone (table: OWN), the backward from
+ * the output (name_bwo), for training loops that overwrite x with f(x). SAME in the table: the
+ * x-formula applied to y gives the same result (relu, leaky_relu with a positive slope, hardtanh,
+ * relu6). */
 FA_INLINE double elu_fwd(double x, double alpha, double unused)
 {
     (void)unused;
@@ -62,6 +68,8 @@ FA_INLINE double elu_bwd(double g, double x, double alpha, double unused)
     double k, m = fa_exp_split(fa_min(x, 0.0), &k);
     return x > 0 ? g : fa_scale((g * alpha) * m, k);
 }
+FA_INLINE double elu_bwo(double g, double y, double alpha, double unused)
+{ (void)unused; return y > 0 ? g : g * (y + alpha); }
 
 /* gelu(x) = x * Phi(x); Phi(x) = 1 - Phi(-x) for x >= 0. For x < 0 the whole product is scaled
  * by 2^k last, so a normal result is never built from a subnormal Phi. */
@@ -100,7 +108,8 @@ FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1)
                    : g * (q * (1.0 + P.xc * E * q * P.dw));
 }
 
-/* Hard functions: torch's expressions, in the input's own precision (float32 stays 16 wide). */
+/* Hard functions: torch's expressions, in the input's own precision (float32 stays 16 wide),
+ * except hardswish: reordered (below), and kind WIDE (in double at the accurate level). */
 /* min(max(v, lo), hi) as two selects that gcc emits as vmaxps and vminps; NaN passes */
 #define FA_CLAMP(T, v, lo, hi) ({ T v_ = (v); v_ = v_ < (lo) ? (lo) : v_; v_ > (hi) ? (hi) : v_; })
 #define FA_CLAMP06(T, v) FA_CLAMP(T, v, (T)0, (T)6)
@@ -110,6 +119,8 @@ FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1)
 #define hardtanh_BWD(T, g, x, p0, p1) (((x) <= (p0) || (x) >= (p1)) ? (T)0 : (g))
 #define hardsigmoid_FWD(T, x, p0, p1) (FA_CLAMP06(T, (x) + 3) / (T)6)
 #define hardsigmoid_BWD(T, g, x, p0, p1) (((x) > -3 && (x) < 3) ? (g) * (T)(1.0 / 6.0) : (T)0)
+FA_INLINE double hardsigmoid_bwo(double g, double y, double p0, double p1)
+{ (void)p0; (void)p1; return (y > 0.0 && y < 1.0) ? g * (1.0 / 6.0) : 0.0; }
 /* x * (clamp / 6), not (x * clamp) / 6 as torch has it: that overflows for x > FLT_MAX / 6 */
 #define hardswish_FWD(T, x, p0, p1) ((x) * (FA_CLAMP06(T, (x) + 3) / (T)6))
 /* x/3 + 1/2 written as (2x + 3)/6: near x = -1.5, 2x + 3 is exact where x/3 + 0.5 cancels */
@@ -130,6 +141,11 @@ FA_INLINE double selu_bwd(double g, double x, double p0, double p1)
     double k, m = fa_exp_split(fa_min(x, 0.0), &k);
     return x > 0 ? g * FA_SELU_SCALE : fa_scale((g * (FA_SELU_SCALE * FA_SELU_ALPHA)) * m, k);
 }
+FA_INLINE double selu_bwo(double g, double y, double p0, double p1)
+{
+    (void)p0; (void)p1;
+    return y > 0 ? g * FA_SELU_SCALE : g * (y + FA_SELU_SCALE * FA_SELU_ALPHA);
+}
 
 /* celu(x) = x if x > 0 else alpha * expm1(x / alpha) */
 FA_INLINE double celu_fwd(double x, double alpha, double unused)
@@ -147,10 +163,12 @@ FA_INLINE double celu_bwd(double g, double x, double alpha, double unused)
     double k, m = fa_exp_split(fa_min(q, 0.0), &k);
     return x > 0 ? g : fa_scale(g * (m + m * lo), k);
 }
+FA_INLINE double celu_bwo(double g, double y, double alpha, double unused)
+{ (void)unused; return y > 0 ? g : g * (y / alpha + 1.0); }
 
 /* sigmoid'(x) = E/(1+E)^2 for either sign, scaled last. In every backward below the 2^k of a
  * tail is applied after the multiply by grad_output: the derivative alone may be subnormal where
- * g * f'(x) is normal (tanh'(68) * 357 lost 20 ulp in float64 that way). */
+ * g * f'(x) is normal (tanh'(357) * 68 lost 20 ulp in float64 that way). */
 FA_INLINE double sigmoid_fwd(double x, double p0, double p1)
 {
     (void)p0; (void)p1;
@@ -163,6 +181,8 @@ FA_INLINE double sigmoid_bwd(double g, double x, double p0, double p1)
     fa_sigmoid S = fa_sigmoid_parts(x, 0.0);
     return fa_scale(g * (S.m * S.q * S.q), S.k);
 }
+FA_INLINE double sigmoid_bwo(double g, double y, double p0, double p1)
+{ (void)p0; (void)p1; return g * (y * (1.0 - y)); }
 
 /* silu(x) = x * sigmoid(x); silu' = sigmoid(x) * (1 + x * (1 - sigmoid(x))). */
 FA_INLINE double silu_fwd(double x, double p0, double p1)
@@ -194,6 +214,8 @@ FA_INLINE double tanh_bwd(double g, double x, double p0, double p1)
     double E = fa_scale(m, k);
     return fa_scale(g * (4.0 * m / ((1.0 + E) * (1.0 + E))), k);
 }
+FA_INLINE double tanh_bwo(double g, double y, double p0, double p1)
+{ (void)p0; (void)p1; return g * ((1.0 - y) * (1.0 + y)); }
 
 /* mish(x) = x * tanh(softplus(x)). With E = exp(-|x|) <= 1 and D the denominator:
  *   x <= 0: tanh(softplus(x)) = E(2+E) / (2 + 2E + E^2)
@@ -244,25 +266,6 @@ FA_INLINE double softplus_bwd(double g, double x, double beta, double threshold)
     return fa_softplus_linear(b, x, threshold) ? g
            : (b < 0 ? fa_scale(g * (S.m * S.q), S.k) : g * S.q);
 }
-
-/* Backward from the output y = f(x), for training loops that overwrite x with f(x). Where f'(x)
- * is a function of y alone; the table marks these OWN. SAME: the x-formula applied to y gives the
- * same result (relu, leaky_relu with a positive slope, hardtanh, relu6). */
-FA_INLINE double elu_bwo(double g, double y, double alpha, double unused)
-{ (void)unused; return y > 0 ? g : g * (y + alpha); }
-FA_INLINE double celu_bwo(double g, double y, double alpha, double unused)
-{ (void)unused; return y > 0 ? g : g * (y / alpha + 1.0); }
-FA_INLINE double selu_bwo(double g, double y, double p0, double p1)
-{
-    (void)p0; (void)p1;
-    return y > 0 ? g * FA_SELU_SCALE : g * (y + FA_SELU_SCALE * FA_SELU_ALPHA);
-}
-FA_INLINE double hardsigmoid_bwo(double g, double y, double p0, double p1)
-{ (void)p0; (void)p1; return (y > 0.0 && y < 1.0) ? g * (1.0 / 6.0) : 0.0; }
-FA_INLINE double sigmoid_bwo(double g, double y, double p0, double p1)
-{ (void)p0; (void)p1; return g * (y * (1.0 - y)); }
-FA_INLINE double tanh_bwo(double g, double y, double p0, double p1)
-{ (void)p0; (void)p1; return g * ((1.0 - y) * (1.0 + y)); }
 /* sigmoid(beta*x) = 1 - exp(-beta*y), since exp(beta*y) = 1 + exp(beta*x). The curve reaches
  * beta*y = log1p(exp(threshold)) before the linear part takes over, so above that y is x itself;
  * below it, a y from the linear part's first e^-threshold is read as the curve's. */
@@ -314,7 +317,7 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold)
     { (void)p0; (void)p1; return (T)name##_BWD(CT, (CT)g, (CT)x, (CT)p0, (CT)p1); }
 #define FA_SCALARS_NATIVE(name)                                                                  \
     FA_NATIVE_SCALARS(name, f, float, float) FA_NATIVE_SCALARS(name, d, double, double)
-/* float32 hardswish rounds three times (x + 3, / 6, * x): 1.8 ulp at the fast level; the
+/* float32 hardswish rounds three times (x + 3, / 6, * x): 1.87 ulp at the fast level; the
  * accurate level computes the same formula in double and rounds once. */
 #define FA_SCALARS_WIDE(name)                                                                    \
     FA_NATIVE_SCALARS(name, ff, float, float) FA_NATIVE_SCALARS(name, f, float, double)          \

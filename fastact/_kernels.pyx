@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Serial C kernels: the fast path for plain contiguous arrays, and the NumPy ufunc twins.
 
-The formulas and loops live in _kernels.h (with _math.h, _loops.h, _ufunc_loops.h); this module
+The formulas and loops live in _kernels.h (with _math.h for float64, _f32_*.h for float32,
+_loops.h, _ufunc_loops.h); this module
 selects the instruction set, registers one ufunc per kernel and direction, and gives the public
 functions a call path that skips the ufunc machinery when it can.
 """

@@ -29,7 +29,8 @@
         }                                                                                         \
     }
 /* NAN_SELECT(xi, expr): the loop's NaN rule for a forward formula, `xi != xi ? xi : expr`;
- * NATIVE formulas pass NaN through themselves (see _kernels.h), and skip the test. */
+ * NATIVE formulas and WIDE's fast level pass NaN through themselves (see _kernels.h) and skip
+ * the test. */
 #define FA_NAN_SELECT(xi, expr) ((xi) != (xi) ? (xi) : (expr))
 #define FA_NAN_PASSES(xi, expr) (expr)
 #define FA_LOOPS_T(name, T, S, NAN)                                                               \

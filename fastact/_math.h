@@ -1,7 +1,8 @@
 /* Branch-free scalar building blocks for the activation kernels: exp, expm1 and the normal tail.
  *
- * Everything here is written so that gcc vectorizes a loop that calls it: no libm calls, no
- * branches (only ?: selects), integers built from doubles with the 1.5*2^52 shifter. Results are
+ * Everything here is written so that gcc vectorizes a loop that calls it: no libm calls (but fma
+ * on the baseline build, FA_MULADD below), no branches (only ?: selects), integers built from
+ * doubles with the 1.5*2^52 shifter. Results are
  * bit-identical at every vector width because the code is plain IEEE double arithmetic compiled
  * with -ffp-contract=off (no FMA contraction) and without -ffast-math (no reassociation).
  *
@@ -65,7 +66,7 @@ FA_INLINE double fa_square_lo(double a, double hi) { return FA_MULADD(a, a, -hi)
 #define FA_LN2_LO 1.90821492927058770002e-10
 
 /* exp(x) - 1 on the reduced argument |r| <= ln2/2, as r + r*r*Q(r). Taylor coefficients 1/k!:
- * the first omitted term is below 4e-18 relative at degree 13. */
+ * the first omitted term, r^14/14!, is below 4.2e-18 (6e-18 relative to e^r). */
 FA_INLINE double fa_expm1_reduced(double r)
 {
     double q = 1.0 / 6227020800.0;                     /* 1/13! */

@@ -5,8 +5,9 @@
  * views, float16, parameters that vary along the loop) is gathered in blocks of FA_BLOCK into
  * contiguous buffers of the compute type, run through the same vector loop, and scattered back,
  * so every path gives the same bits. Parameters are read in the compute type (float32 for
- * float16). The buffered path may convert float16 in software, which
- * raises flags through the x87 unit as well, so it restores the flags with <fenv.h>. */
+ * float16). NumPy calls these loops directly, without the entry points' MXCSR restore (and may
+ * convert float16 in software, raising flags through the x87 unit too), so the loops clear the
+ * flags they raise with <fenv.h>. */
 #include <fenv.h>
 #define FA_BLOCK 256
 /* float32 loops are chosen by precision level, float64 has one */
