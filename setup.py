@@ -1,6 +1,8 @@
 """Builds fastact._kernels. Metadata lives in pyproject.toml."""
 
 import glob
+import os
+import platform
 import time
 
 import numpy
@@ -22,17 +24,31 @@ ext = Extension(
 )
 
 
+def _instruction_sets():
+    """What _kernels.h will compile (its FA_X86_DISPATCH test, as far as setup.py can see it):
+    three levels on x86-64 with gcc, the baseline alone elsewhere (aarch64, clang) or with
+    -DFASTACT_NO_X86_DISPATCH in CFLAGS (the portable build that a non-x86 machine gets)."""
+    cflags, cc = os.environ.get("CFLAGS", ""), os.environ.get("CC", "")
+    if (
+        platform.machine().lower() in ("x86_64", "amd64")
+        and "clang" not in cc
+        and "FASTACT_NO_X86_DISPATCH" not in cflags
+    ):
+        return "baseline, avx2 and avx512 loops (about 20 s to a minute)"
+    return "baseline loops only (portable build, no x86 dispatch)"
+
+
 class build_ext_with_progress(build_ext):
-    """Says which compile step runs, and how long each took: the C file holds the loops for three
-    instruction sets and takes about a minute to compile, which should not look like a hang
-    (pip shows this output with -v)."""
+    """Runs Cython, then the C compiler, saying which step runs and how long compiling took, so
+    that a build does not look like a hang (pip shows this output with -v). Cython runs here, not
+    when setup.py is loaded: pip loads it three times per install (requirements, metadata, wheel),
+    and only the build needs the C file."""
 
     def build_extension(self, ext):
+        print(f"fastact: [1/3] generating C from {ext.sources[0]} (Cython)...", flush=True)
+        ext.sources = cythonize([ext], compiler_directives={"language_level": "3"})[0].sources
         start = time.perf_counter()
-        print(
-            f"fastact: [2/3] compiling {ext.name} for three instruction sets (about a minute)...",
-            flush=True,
-        )
+        print(f"fastact: [2/3] compiling {ext.name}: {_instruction_sets()}...", flush=True)
         super().build_extension(ext)
         print(
             f"fastact: [3/3] compiled and linked {ext.name} in {time.perf_counter() - start:.0f} s",
@@ -40,8 +56,4 @@ class build_ext_with_progress(build_ext):
         )
 
 
-print("fastact: [1/3] generating C from fastact/_kernels.pyx (Cython)...", flush=True)
-setup(
-    ext_modules=cythonize([ext], compiler_directives={"language_level": "3"}),
-    cmdclass={"build_ext": build_ext_with_progress},
-)
+setup(ext_modules=[ext], cmdclass={"build_ext": build_ext_with_progress})

@@ -14,6 +14,7 @@ from ._config import (
 from ._functions import FUNCTIONS
 from ._kernels import isa
 from ._prelu import prelu, prelu_backward
+from ._version import __version__ as __version__  # the one place it is written
 
 globals().update(FUNCTIONS)
 __all__ = sorted(FUNCTIONS) + [
@@ -31,4 +32,3 @@ __all__ = sorted(FUNCTIONS) + [
     "set_precision",
     "precision",
 ]
-__version__ = "0.1.0"

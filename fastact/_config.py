@@ -252,7 +252,10 @@ def show_config():
 
     table, source = measured_thresholds()
     print(f"fastact {__version__}, numpy {numpy.__version__}")
-    print(f"serial kernels: {_kernels.isa()} (FASTACT_ISA={os.environ.get('FASTACT_ISA', '')!r})")
+    print(
+        f"serial kernels: {_kernels.isa()} (built: {', '.join(_kernels.built_isas())}; "
+        f"FASTACT_ISA={os.environ.get('FASTACT_ISA', '')!r})"
+    )
     print(
         f"precision: {get_precision()} (process: {_kernels.LEVELS[_kernels.get_process_level()]}"
         f", FASTACT_PRECISION={os.environ.get('FASTACT_PRECISION', '')!r})"

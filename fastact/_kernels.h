@@ -22,8 +22,21 @@
 
 #include <Python.h>
 #include <numpy/ndarraytypes.h>
-#include <xmmintrin.h>
+#include <fenv.h>
 #include "_math.h"
+
+/* x86-64 with gcc: the loops are compiled three times (#pragma GCC target) and the widest level
+ * the CPU has is picked at import (__builtin_cpu_supports). Everywhere else (aarch64, clang, or
+ * -DFASTACT_NO_X86_DISPATCH, which builds an x86 machine the way a non-x86 one is built, to test
+ * that build) only the baseline loops are compiled, for the compiler's default target, and the
+ * floating-point status is kept with <fenv.h> instead of the SSE control register. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(FASTACT_NO_X86_DISPATCH)
+#define FA_X86_DISPATCH 1
+#include <xmmintrin.h>
+#else
+#define FA_X86_DISPATCH 0
+#endif
 
 /* ---- formulas --------------------------------------------------------------------------- */
 
@@ -363,6 +376,10 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #include "_loops.h"
 #undef FA_ISA
 
+#if FA_X86_DISPATCH
+/* levels compiled: all three */
+#define FA_ISA_BUILT FA_NISA
+
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
 #define FA_ISA avx2
@@ -376,6 +393,13 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #include "_loops.h"
 #undef FA_ISA
 #pragma GCC pop_options
+
+#define FA_BY_ISA(name) {name##_baseline, name##_avx2, name##_avx512}
+#else
+/* baseline only; the other slots are never selected (fa_best_isa never returns them) */
+#define FA_ISA_BUILT 1
+#define FA_BY_ISA(name) {name##_baseline, name##_baseline, name##_baseline}
+#endif
 
 /* Float32 loops come in two precision levels, indexed by FA_FAST and FA_ACCURATE. */
 enum { FA_FAST, FA_ACCURATE, FA_NLEVELS };
@@ -401,7 +425,6 @@ typedef struct {
     fa_bwd_d_arr_t bwo_d_arr[FA_NISA];
 } fa_kernel;
 
-#define FA_BY_ISA(name) {name##_baseline, name##_avx2, name##_avx512}
 /* {fast, accurate}: NATIVE kernels run the same loop at both levels */
 #define FA_LEVELS_NATIVE(name, dir, arr) {FA_BY_ISA(name##_##dir##_f##arr), FA_BY_ISA(name##_##dir##_f##arr)}
 #define FA_LEVELS_MATH(name, dir, arr) {FA_BY_ISA(name##_##dir##_ff##arr), FA_BY_ISA(name##_##dir##_f##arr)}
@@ -426,33 +449,70 @@ static fa_kernel FA_KERNELS[] = {FASTACT_KERNELS(FA_ENTRY)};
 /* The instruction set in use: set once at import, read-only afterwards. */
 static int fa_isa = FA_BASELINE;
 
+/* The widest level both this CPU and this build have. */
 static int fa_best_isa(void)
 {
+#if FA_X86_DISPATCH
     __builtin_cpu_init();
     if (__builtin_cpu_supports("x86-64-v4")) return FA_AVX512;
     if (__builtin_cpu_supports("x86-64-v3")) return FA_AVX2;
+#endif
     return FA_BASELINE;
 }
 
 /* ---- entry points ------------------------------------------------------------------------ */
-/* Run a kernel and leave the caller's floating-point status flags as they were: the kernels
+/* Each runs a kernel and leaves the caller's floating-point status flags as they were: the kernels
  * compute both sides of every select, so a discarded side may raise overflow or invalid, and
- * those flags mean nothing and must not reach NumPy's error reporting. */
-#define FA_ENTRY_POINT(call)                                                                      \
-    {                                                                                             \
-        unsigned int csr = _mm_getcsr();                                                          \
-        call;                                                                                     \
-        _mm_setcsr(csr);                                                                          \
-    }
-FA_INLINE void fa_forward_f(const fa_kernel *K, int level, npy_intp n, const float *x, float *y, float p0, float p1)
-FA_ENTRY_POINT(K->fwd_f[level][fa_isa](n, x, y, p0, p1))
-FA_INLINE void fa_forward_d(const fa_kernel *K, int level, npy_intp n, const double *x, double *y, double p0, double p1)
-FA_ENTRY_POINT((void)level; K->fwd_d[fa_isa](n, x, y, p0, p1))
+ * those flags mean nothing and must not reach NumPy's error reporting. On x86 the kernels only
+ * touch the SSE unit, whose flags live in MXCSR: one register read and one write, where glibc's
+ * fegetexceptflag/fesetexceptflag also go through the x87 unit's status and environment. */
+#if FA_X86_DISPATCH
+typedef unsigned int fa_fp_status;
+FA_INLINE fa_fp_status fa_fp_save(void) { return _mm_getcsr(); }
+FA_INLINE void fa_fp_restore(fa_fp_status saved) { _mm_setcsr(saved); }
+#else
+typedef fexcept_t fa_fp_status;
+FA_INLINE fa_fp_status fa_fp_save(void)
+{
+    fexcept_t saved;
+    fegetexceptflag(&saved, FE_ALL_EXCEPT);
+    return saved;
+}
+FA_INLINE void fa_fp_restore(fa_fp_status saved) { fesetexceptflag(&saved, FE_ALL_EXCEPT); }
+#endif
+
+FA_INLINE void fa_forward_f(const fa_kernel *K, int level, npy_intp n, const float *x, float *y,
+                            float p0, float p1)
+{
+    fa_fp_status saved = fa_fp_save();
+    K->fwd_f[level][fa_isa](n, x, y, p0, p1);
+    fa_fp_restore(saved);
+}
+/* float64 has one precision level: `level` is ignored */
+FA_INLINE void fa_forward_d(const fa_kernel *K, int level, npy_intp n, const double *x, double *y,
+                            double p0, double p1)
+{
+    (void)level;
+    fa_fp_status saved = fa_fp_save();
+    K->fwd_d[fa_isa](n, x, y, p0, p1);
+    fa_fp_restore(saved);
+}
 /* backward from x, or from the output y when from_output (then x is y) */
-FA_INLINE void fa_backward_f(const fa_kernel *K, int level, int from_output, npy_intp n, const float *g, const float *x, float *y, float p0, float p1)
-FA_ENTRY_POINT((from_output ? K->bwo_f : K->bwd_f)[level][fa_isa](n, g, x, y, p0, p1))
-FA_INLINE void fa_backward_d(const fa_kernel *K, int level, int from_output, npy_intp n, const double *g, const double *x, double *y, double p0, double p1)
-FA_ENTRY_POINT((void)level; (from_output ? K->bwo_d : K->bwd_d)[fa_isa](n, g, x, y, p0, p1))
+FA_INLINE void fa_backward_f(const fa_kernel *K, int level, int from_output, npy_intp n,
+                             const float *g, const float *x, float *y, float p0, float p1)
+{
+    fa_fp_status saved = fa_fp_save();
+    (from_output ? K->bwo_f : K->bwd_f)[level][fa_isa](n, g, x, y, p0, p1);
+    fa_fp_restore(saved);
+}
+FA_INLINE void fa_backward_d(const fa_kernel *K, int level, int from_output, npy_intp n,
+                             const double *g, const double *x, double *y, double p0, double p1)
+{
+    (void)level;
+    fa_fp_status saved = fa_fp_save();
+    (from_output ? K->bwo_d : K->bwd_d)[fa_isa](n, g, x, y, p0, p1);
+    fa_fp_restore(saved);
+}
 
 /* One C entry per direction and dtype, taking the kernel's index and the precision level: the
  * parallel path (Numba) calls these on contiguous blocks, so it runs the very same loops as the

@@ -35,6 +35,7 @@ cdef extern from "_kernels.h" nogil:
     fa_kernel FA_KERNELS[]
     int FA_NKERNELS
     int FA_NISA
+    int FA_ISA_BUILT
     const char *FA_ISA_NAMES[]
     int fa_isa
     int fa_best_isa()
@@ -89,6 +90,9 @@ def _select_isa():
         fa_isa = best
     elif wanted not in names:
         raise ValueError(f"fastact: FASTACT_ISA={wanted!r} is not one of {', '.join(names)}")
+    elif names.index(wanted) >= FA_ISA_BUILT:
+        raise ValueError(f"fastact: FASTACT_ISA={wanted!r} is not compiled in this build, which "
+                         f"has {', '.join(built_isas())} only (no x86 dispatch)")
     elif names.index(wanted) > best:
         raise ValueError(f"fastact: FASTACT_ISA={wanted!r} asks for more than this CPU has "
                          f"(best: {names[best]})")
@@ -99,6 +103,12 @@ def _select_isa():
 def isa():
     """Name of the instruction set the kernels run with: 'avx512', 'avx2' or 'baseline'."""
     return FA_ISA_NAMES[fa_isa].decode()
+
+
+def built_isas():
+    """The instruction-set levels this build compiled: all three on x86-64 with gcc, ('baseline',)
+    elsewhere (aarch64, or a build with -DFASTACT_NO_X86_DISPATCH)."""
+    return tuple(FA_ISA_NAMES[i].decode() for i in range(FA_ISA_BUILT))
 
 
 _select_isa()

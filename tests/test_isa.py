@@ -41,7 +41,10 @@ def test_levels_give_identical_bits():
     results = {}
     for level in LEVELS:
         r = _run(level)
-        if "asks for more than this CPU has" in r.stderr:
+        if (
+            "asks for more than this CPU has" in r.stderr
+            or "is not compiled in this build" in r.stderr
+        ):  # -DFASTACT_NO_X86_DISPATCH, aarch64
             continue
         assert r.returncode == 0, r.stderr
         isa, digest = r.stdout.split()
