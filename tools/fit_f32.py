@@ -15,6 +15,7 @@ own roundings are measured by the exhaustive sweeps, not here).
 Run:  python tools/fit_f32.py      (writes fastact/_f32_exp_coef.h, included by fastact/_f32_exp.h;
                                    --stdout prints it instead; a few seconds)
 """
+
 import os
 import sys
 
@@ -53,8 +54,10 @@ def fit_rounded(xs, fs, ws, basis):
 
 
 def cheb(a, b, m):
-    return [mp.mpf(a + b) / 2 + mp.mpf(b - a) / 2 * mp.cos(mp.pi * (k + mp.mpf(1) / 2) / m)
-            for k in range(m)]
+    return [
+        mp.mpf(a + b) / 2 + mp.mpf(b - a) / 2 * mp.cos(mp.pi * (k + mp.mpf(1) / 2) / m)
+        for k in range(m)
+    ]
 
 
 def exp_core(deg, rmax):
@@ -75,14 +78,14 @@ def exp_core(deg, rmax):
 
 def log1p_core(deg):
     us = cheb(0, mp.mpf(1) / 9, 200)
-    fs = [(mp.atanh(mp.sqrt(u)) / mp.sqrt(u) - 1) / u for u in us]      # R(u), u = s^2
-    ws = [u / (mp.atanh(mp.sqrt(u)) / mp.sqrt(u)) for u in us]          # relative error of L
+    fs = [(mp.atanh(mp.sqrt(u)) / mp.sqrt(u) - 1) / u for u in us]  # R(u), u = s^2
+    ws = [u / (mp.atanh(mp.sqrt(u)) / mp.sqrt(u)) for u in us]  # relative error of L
     basis = [lambda u, j=j: u**j for j in range(deg + 1)]
     c = fit_rounded(us, fs, ws, basis)
     worst = 0
     for s in np.linspace(1e-6, 1.0 / 3, 4001):
         s = mp.mpf(s)
-        R = sum(mp.mpf(cj) * (s * s)**j for j, cj in enumerate(c))
+        R = sum(mp.mpf(cj) * (s * s) ** j for j, cj in enumerate(c))
         worst = max(worst, abs((2 * s + 2 * s**3 * R - 2 * mp.atanh(s)) / (2 * mp.atanh(s))))
     return c, float(worst)
 
@@ -116,21 +119,32 @@ if __name__ == "__main__":
     rmax = float(mp.log(2) / 2) + 2.0**-16
     for deg, name in ((4, "FA32_EXPF_P"), (5, "FA32_EXPA_P")):
         c, em1, ex = exp_core(deg, rmax)
-        show(out, name, c, f"expm1(r) = r + r^2 P(r), |r| <= {rmax:.6f}, P of degree {deg} (total {deg + 2}), "
-             f"Lawson minimax for relative error, float32 coefficients: max rel. error "
-             f"{em1:.2e} (expm1), {ex:.2e} (exp); tools/fit_f32.py")
+        show(
+            out,
+            name,
+            c,
+            f"expm1(r) = r + r^2 P(r), |r| <= {rmax:.6f}, P of degree {deg} (total {deg + 2}), "
+            f"Lawson minimax for relative error, float32 coefficients: max rel. error "
+            f"{em1:.2e} (expm1), {ex:.2e} (exp); tools/fit_f32.py",
+        )
     for deg, name in ((3, "FA32_LOG1PF_R"), (4, "FA32_LOG1PA_R")):
         c, worst = log1p_core(deg)
-        show(out, name, c, f"log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree {deg}, "
-             f"Lawson minimax for relative error, float32 coefficients: max rel. error {worst:.2e}; "
-             f"tools/fit_f32.py")
+        show(
+            out,
+            name,
+            c,
+            f"log1p(E) = 2s + 2s^3 R(s^2), s = E/(2+E) in [0, 1/3], R of degree {deg}, "
+            f"Lawson minimax for relative error, float32 coefficients: max rel. error {worst:.2e}; "
+            f"tools/fit_f32.py",
+        )
     out.append("\n#endif")
     text = "\n".join(out) + "\n"
     if "--stdout" in sys.argv:
         sys.stdout.write(text)
     else:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fastact",
-                            "_f32_exp_coef.h")
+        path = os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "fastact", "_f32_exp_coef.h"
+        )
         with open(path, "w") as f:
             f.write(text)
         print("wrote", os.path.normpath(path))
