@@ -208,6 +208,19 @@ FA_INLINE float fa32_scale(float m, fa32_exp_t E)
     return (m * s64) * 0x1p-64f;
 }
 
+/* grad_output g for a backward that forms g m 2^(n+64) and scales by 2^-64 last (on the lanes
+ * where the mask `scaled` is all ones): g 2^-64 up front when |g| >= 1 (exact, and g m 2^(n+64)
+ * cannot overflow), else g itself and *post = 2^-64 (g m 2^(n+64) < 2^64). Elsewhere g, and
+ * *post = 1. With g folded in before the last rounding, g f'(x) stays right where f'(x) alone
+ * would be subnormal (loss scaling, g = 2^16 and up). */
+FA_INLINE float fa32_g_prescale(float g, uint32_t scaled, float *post)
+{
+    uint32_t big = fa32_to_bits(fa32_abs(g)) >= 0x3f800000u ? 0xffffffffu : 0u;
+    uint32_t k = scaled & 64u;
+    *post = fa32_from_bits((127u - (k & ~big)) << 23);
+    return g * fa32_from_bits((127u - (k & big)) << 23);
+}
+
 /* expm1(x + x_lo) for x <= 0 (positive x is treated as 0) as hi + lo, hi already within ~1 ulp:
  *   2^n (1 + t) - 1 = (2^n p - 1) + 2^n p_lo,
  * 2^n p is exact and 2^n p - 1 is split exactly (Fast2Sum, |-1| >= 2^n p), so the pair is as
@@ -475,13 +488,16 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * integer mask: written as selects on x < 0, gcc threaded them and ran the loop at
          * 0.55x */
         uint32_t m = (uint32_t)((int32_t)fa32_to_bits(x) >> 31);
-        float a = fa32_from_bits((fa32_to_bits(f64) & m) | (fa32_to_bits(c) & ~m));
+        /* below the clamp (x < -112) f' is below 2^-155: 0 (for |g| < 2^30 the true g f'
+         * rounds to 0 too), not g f'(-112) */
+        uint32_t live = fa32_to_bits(x) > fa32_to_bits(FA32_EXP_XMIN) ? 0u : 0xffffffffu;
+        float a = fa32_from_bits(((fa32_to_bits(f64) & m) | (fa32_to_bits(c) & ~m)) & live);
         float k = fa32_from_bits((fa32_to_bits(c) & m) | (fa32_to_bits(-f) & ~m));
         fa32_pair P = fa32_two_prod(a, fa32_fma(w, k, 1.0f));     /* w = -|x| */
-        float glo = g * P.lo;
-        glo = glo == glo ? glo : 0.0f;                         /* g = +-inf: inf * 0 */
-        float r = fa32_fma(g, P.hi, glo);
-        return r * fa32_from_bits((127u - (m & 64u)) << 23);    /* 2^-64 on the x < 0 side */
+        float post, gp = fa32_g_prescale(g, m, &post);          /* f64 is f 2^64 for x < 0 */
+        float r = fa32_fma(gp, P.hi, gp * P.lo);
+        r = r == r ? r : gp * P.hi;                    /* g = +-inf: inf * 0 or inf - inf */
+        return r * post;
     }
     fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
     float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);

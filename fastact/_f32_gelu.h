@@ -125,7 +125,7 @@ FA_INLINE float gelu_fwd32(float x, float p0, float p1, const int acc)
  *     as HI + LO), R a polynomial in t = 3/(3+a) corrected for the rounding of t by R'(t) dt
  *     (R' from its first three terms), added inside D's FMAs; gelu' = U for x < 0 and
  *     1 - U for x > 0. D (1 + t_e) is one FMA, scaled by 2^n last (subnormal-correct). */
-FA_INLINE float fa32g_dgelu_fast(float x)
+FA_INLINE float fa32g_dgelu_fast(float g, float x)
 {
     float a = fa32_abs(x);
     float at = fa32_min(a, FA32G_AMAX);
@@ -150,9 +150,17 @@ FA_INLINE float fa32g_dgelu_fast(float x)
                         FA32G_B1 / FA32G_K);
     float c = fa32_fma(-at, FA32G_S2P_LO, Rp * dt);            /* the small terms */
     float D = fa32_fma(P, s, fa32_fma(-at, FA32G_S2P_HI, FA32G_B0) + c);
-    float U = fa32_scale(fa32_fma(D, X.t, D), X);             /* Phi(-a) - a phi(a) */
-    float yt = x > 0.0f ? 1.0f - U : U;
-    return a <= FA32G_C0 ? ys : yt;
+    float s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
+    float U = (fa32_fma(D, X.t, D) * s64) * 0x1p-64f;        /* Phi(-a) - a phi(a) */
+    /* x < 0: g U with g folded in before the scaling (fa32_g_prescale), so that g gelu'(x) is
+     * right where gelu'(x) alone is subnormal (x < -13.4): applied after, g = 2^20 cost 236 ulp */
+    float post, gp = fa32_g_prescale(g, 0xffffffffu, &post);
+    /* beyond the clamp (a > 14.6) gelu'(x) < 2^-150: 0, not g gelu'(-14.6) */
+    float gD = gp * (fa32_to_bits(a) <= fa32_to_bits(FA32G_AMAX) ? D : 0.0f);   /* inf 0: NaN */
+    float gU = (fa32_fma(gD, X.t, gD) * s64) * post;
+    gU = gU == gU ? gU : g * U;                              /* g = +-inf: inf - inf */
+    float yt = x > 0.0f ? g * (1.0f - U) : gU;
+    return a <= FA32G_C0 ? g * ys : yt;
 }
 
 /* accurate level: g is applied in double before the one rounding, so g * gelu'(x) is right even
@@ -161,7 +169,7 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc)
-        return g * fa32g_dgelu_fast(x);
+        return fa32g_dgelu_fast(g, x);
     fa32g_tail T = fa32g_tail_parts(x);
     double D = FA_MULADD(-T.a, FA_INV_SQRT_2PI, T.R);
     double U = FA_MULADD(D, T.e, D) * T.p2; /* Phi(-a) - a phi(a) */

@@ -349,9 +349,6 @@ class Kernel(NamedTuple):
         return ULPS_BY_LEVEL[level][dtype][direction]
 
 
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-
 _SWISH_ROOT = -1.2784645427610738  # silu'(x) = 0
 _NO_EXP_DOMAIN = "every x"
 
@@ -640,15 +637,42 @@ KERNELS = {k.name: k for k in _KERNELS}
 """Every kernel's record, by kernel name, in FASTACT_KERNELS' order."""
 
 
+def _record(fn: str, kernel: str) -> Kernel:
+    try:
+        return KERNELS[kernel]
+    except KeyError:
+        raise KeyError(
+            f"fastact.testing.{fn}: no kernel {kernel!r}; the kernels are {', '.join(KERNELS)}"
+        ) from None
+
+
 def mpmath_reference(
-    kernel: str, backward: bool, x: ArrayLike, params: Sequence[float] = ()
+    kernel: str,
+    backward: bool,
+    x: ArrayLike,
+    params: Sequence[float] = (),
+    grad_output: Optional[ArrayLike] = None,
 ) -> NDArray[np.float64]:
-    """float64 array of the correctly rounded function values (50-digit mpmath), for finite
-    float64 x and grad_output 1."""
-    f = KERNELS[kernel].mp_reference(backward)
+    """float64 array of the correctly rounded function values (50-digit mpmath) at finite float64
+    x (and grad_output, 1 by default); where x or grad_output is not finite, the float64
+    reference's value."""
+    rec = _record("mpmath_reference", kernel)
+    f = rec.mp_reference(backward)
+    if f is None:
+        raise ValueError(f"fastact.testing.mpmath_reference: {kernel} is exact (no mpmath form)")
+    xs = np.asarray(x, np.float64)
+    g = np.broadcast_to(
+        np.asarray(1.0 if grad_output is None else grad_output, np.float64), xs.shape
+    )
+    fallback = rec.backward(g, xs, *params) if backward else rec.forward(xs, *params)
+    out = np.array(fallback, np.float64).reshape(xs.shape)
     with mp.workdps(50):
-        args = (mp.mpf(1),) if backward else ()
-        return np.array([float(f(*args, mp.mpf(float(v)), *map(mp.mpf, params))) for v in x])
+        mparams = tuple(map(mp.mpf, params))
+        for i in np.ndindex(xs.shape):
+            if np.isfinite(xs[i]) and np.isfinite(g[i]):
+                args = (mp.mpf(float(g[i])),) if backward else ()
+                out[i] = float(f(*args, mp.mpf(float(xs[i])), *mparams))
+    return out
 
 
 def ulp_error(y: ArrayLike, ref: ArrayLike, dtype: DTypeLike) -> NDArray[np.float64]:
@@ -676,7 +700,7 @@ def root_ulp(dtype: DTypeLike) -> float:
 def near_grad_root(kernel: str, x: ArrayLike, ref: ArrayLike) -> NDArray[np.bool_]:
     """Where f'(x) is a difference of O(1) terms that cancels to below 1/8 (within 1.5 of the zero
     of f'); there errors are counted in ulps of 1/8, not of f'(x)."""
-    root = KERNELS[kernel].grad_root
+    root = _record("near_grad_root", kernel).grad_root
     if root is None:
         return np.zeros(np.shape(x), bool)
     return (np.abs(ref) < 0.125) & (np.abs(x - root) < 1.5)
@@ -692,17 +716,21 @@ def errors(
 ) -> NDArray[np.float64]:
     """Per-element error of y = kernel(x) (or grad_output * kernel'(x)), in ulps of y's dtype,
     as fastact's tests count it: against the float64 reference with the parameters rounded to the
-    dtype the kernel computes in (float32 for float16 and float32), and near a zero of f' in ulps
-    of 1/8 (times |grad_output|). params: the kernel's parameters (default: its first test set);
-    grad_output: 1 by default."""
-    rec = KERNELS[kernel]
+    dtype the kernel computes in (float32 for float16 and float32), or for a float64 y against
+    50-digit mpmath (a float64 formula is itself off by up to x*x/2 ulps in gelu's tail; slow:
+    one mpmath evaluation per element), and near a zero of f' in ulps of 1/8 (times
+    |grad_output|). params: the kernel's parameters (default: its first test set); grad_output:
+    1 by default."""
+    rec = _record("errors", kernel)
     y = np.asarray(y)
     x = np.asarray(x)
     params = rec.params[0] if params is None else tuple(params)
     if y.dtype != np.float64:
         params = tuple(float(np.float32(p)) for p in params)
-    if backward:
-        g = np.ones_like(x) if grad_output is None else grad_output
+    g = np.ones_like(x) if grad_output is None else grad_output
+    if y.dtype == np.float64 and rec.mp_forward is not None:
+        ref = mpmath_reference(kernel, backward, x, params, g if backward else None)
+    elif backward:
         ref = rec.backward(g, x, *params)
     else:
         ref = rec.forward(x, *params)
@@ -738,7 +766,7 @@ def check_derivative(
     from the kernel's switches): 50-digit mpmath differentiation where the kernel has an mpmath
     form (also checking the mpmath derivative), else a float64 central difference. A wrong
     reference derivative shows up as an O(1) disagreement."""
-    rec = KERNELS[kernel]
+    rec = _record("check_derivative", kernel)
     params = rec.params[0] if params is None else tuple(params)
     if points is None:
         points = np.linspace(-12, 12, 241) + 0.013

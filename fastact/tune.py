@@ -92,9 +92,11 @@ def main(argv=None):
         sys.exit("fastact.tune: 1 thread available, so the parallel path is never used")
     _config.set_parallel_threshold(1 << 62)  # tune the paths directly, not the dispatcher
     table, detail = {}, {}
-    # Whole passes, one after the other, and the largest crossover any pass found (never only if
-    # every pass says never): on a shared machine one pass's crossover moved by 2-4x between
-    # runs, and a size sent to the parallel path too early runs slower than serial.
+    # Whole passes, one after the other, and the largest crossover any pass found: on a shared
+    # machine one pass's crossover moved by 2-4x between runs, and a size sent to the parallel
+    # path too early runs slower than serial. "Never" wins only if every pass says so: a pass
+    # says never for the memory-bound kernels whose gain hovers at the 1.2 bar (hardswish,
+    # leaky_relu), which the other pass finds at 1.3-1.7x from a few million elements up.
     for p in range(max(1, args.passes)):
         for name, k in KERNEL_INDEX.items():
             for dtype in ("float32", "float64"):

@@ -60,3 +60,30 @@ def test_mpmath_precision_is_left_alone():
 def test_tolerances():
     assert KERNELS["relu"].tolerance(np.float64, "forward") == 0
     assert KERNELS["gelu"].tolerance(np.float32, "backward", "accurate") == 2
+
+
+def test_numpy_references_agree_with_mpmath():
+    """The float64 NumPy/SciPy references (the float32 tests' truth) against the 50-digit ones."""
+    x = np.concatenate([np.linspace(-30, 12, 181), [-1e-3, 1e-3, 0.25]])
+    for name, rec in KERNELS.items():
+        if rec.mp_forward is None:
+            continue
+        for backward in (False, True):
+            for params in rec.params:
+                want = testing.mpmath_reference(name, backward, x, params)
+                got = rec.reference(backward)(*((np.ones_like(x),) if backward else ()), x, *params)
+                rel = np.abs(got - want) / np.maximum(np.abs(want), 1e-300)
+                assert rel.max() < 1e-9, (name, backward, params, x[np.argmax(rel)])
+
+
+def test_errors_uses_mpmath_for_float64():
+    x = np.linspace(-30, -20, 200)
+    assert testing.errors("gelu", fastact.gelu(x), x).max() <= 4  # the NumPy form: ~500 ulp
+    g = np.full_like(x, 3.0)
+    err = testing.errors("gelu", fastact.gelu_backward(g, x), x, backward=True, grad_output=g)
+    assert err.max() <= 5
+
+
+def test_unknown_kernel_is_named():
+    with pytest.raises(KeyError, match="fastact.testing.errors: no kernel 'gleu'"):
+        testing.errors("gleu", np.zeros(1), np.zeros(1))

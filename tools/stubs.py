@@ -69,7 +69,7 @@ from typing import Any, Literal, TypeVar, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import nn as nn, testing as testing, ufuncs as ufuncs
+from . import nn as nn, ufuncs as ufuncs
 
 __version__: str
 __all__: list[str]
