@@ -1,10 +1,11 @@
 """Accuracy in ulps against fastact.testing's references, over the whole float32 range and
-float64 samples,
-at both precision levels (float32 and float16; float64 has one)."""
+float64 samples, at both precision levels (float32 and float16; float64 has one)."""
 
 import numpy as np
 import pytest
 
+import fastact
+from fastact import testing
 from fastact.testing import (
     KERNELS,
     ULPS,
@@ -114,3 +115,23 @@ def test_float64_against_mpmath(default_case, backward):
         near = near_grad_root(case.kernel, x, ref)
         err[near] = np.abs(y - ref)[near] / 2.0**-55
     _check(err, tol, x, f"{case} float64 {'backward' if backward else 'forward'}")
+
+
+@pytest.mark.parametrize("kernel", ["silu", "gelu"])
+def test_large_grad_output_is_folded_in(kernel):
+    """Loss-scaled gradients: grad_output is applied before the last rounding and scaling, so
+    g f'(x) stays within the bound where f'(x) alone is subnormal, and does not overflow where
+    g f'(x) is finite (fast level; the accurate level's record is in the README)."""
+    rng = np.random.default_rng(4)
+    lo = -110.0 if kernel == "silu" else -14.5
+    x = np.concatenate([rng.uniform(lo, 5, 1 << 16), rng.uniform(lo, lo + 3, 1 << 14)])
+    x = x.astype(np.float32)
+    bwd = getattr(fastact.ufuncs, kernel + "_backward")
+    for scale in (2.0**-40, 2.0**16, 2.0**24, 2.0**66):
+        g = rng.choice([-1.0, 1.0], x.size) * scale * rng.uniform(0.5, 2, x.size)
+        g = g.astype(np.float32)
+        with np.errstate(all="ignore"), fastact.precision("fast"):
+            y = bwd(g, x)
+            err = testing.errors(kernel, y, x, backward=True, grad_output=g)
+        assert np.isfinite(y).all(), f"{kernel}' overflowed at |g| ~ {scale}"
+        _check(err, ULPS_BY_LEVEL["fast"]["float32"]["backward"], x, f"{kernel}' |g|~{scale}")
