@@ -33,7 +33,12 @@ import os
 import mpmath as mp
 import numpy as np
 
-mp.mp.dps = 30
+# the method is tools/fit_f32.py's (this directory is the script's, so on sys.path)
+from fit_f32 import cheb as cheb_nodes
+from fit_f32 import fit_rounded as fit_f32
+from fit_f32 import lawson
+
+mp.mp.dps = 30  # after fit_f32's import, which sets 50
 AMAX = 14.6  # a*Phi(-a) and a*phi(a) are below 2^-150 beyond: the float32 results are 0
 C0 = 0.75  # fast level: |x| <= C0 the odd polynomials, beyond it the tail
 K = 3.0  # fast level: the tails' t = K/(K+a)
@@ -52,39 +57,6 @@ def R(a):
 
 def dgelu(x):
     return Phi(x) + x * S2P * mp.exp(-x * x / 2)
-
-
-def cheb_nodes(a, b, m):
-    return [
-        mp.mpf(a + b) / 2 + mp.mpf(b - a) / 2 * mp.cos(mp.pi * (k + mp.mpf(1) / 2) / m)
-        for k in range(m)
-    ]
-
-
-def lawson(xs, fs, ws, basis, fixed=None, iters=400):
-    """weighted minimax fit of fs ~ sum c_j basis_j(x), error |fit - f| * w; fixed: {j: value}"""
-    fixed = fixed or {}
-    free = [j for j in range(len(basis)) if j not in fixed]
-    B = np.array([[float(b(x)) for b in basis] for x in xs])
-    f = np.array([float(v) for v in fs]) - sum(B[:, j] * v for j, v in fixed.items())
-    w = np.array([float(v) for v in ws])
-    lam = np.full(len(xs), 1.0 / len(xs))
-    for _ in range(iters):
-        sq = np.sqrt(lam)
-        c, *_ = np.linalg.lstsq(B[:, free] * (w * sq)[:, None], f * w * sq, rcond=None)
-        lam = lam * np.abs((B[:, free] @ c - f) * w)
-        lam /= lam.sum()
-    out = dict(fixed)
-    out.update(zip(free, c))
-    return [out[j] for j in range(len(basis))]
-
-
-def fit_f32(xs, fs, ws, basis):
-    """float32 coefficients: rounded one at a time from the lowest degree up, the rest refitted"""
-    fixed = {}
-    for j in range(len(basis)):
-        fixed[j] = float(np.float32(lawson(xs, fs, ws, basis, fixed)[j]))
-    return [fixed[j] for j in range(len(basis))]
 
 
 def small(f, weight, deg):
