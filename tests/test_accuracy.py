@@ -13,7 +13,6 @@ from fastact.testing import (
     float32_sweep,
     mpmath_reference,
     near_grad_root,
-    root_ulp,
     ulp_error,
 )
 
@@ -24,17 +23,6 @@ LEVELS = list(ULPS_BY_LEVEL)
 def _check(err, tol, x, what):
     worst = int(np.argmax(err))
     assert err[worst] <= tol, f"{what}: {err[worst]:.2f} ulp at x={x[worst]!r} (tolerance {tol})"
-
-
-def _backward_error(case, y, ref, x, dtype, g):
-    """ulps of the result, and near a zero of f' |g| ulps of 1/8 (a rounded method cannot do
-    better there: f'(x) is a difference of O(1) terms); as fastact.testing.errors counts."""
-    err = ulp_error(y, ref, dtype)
-    gabs = np.abs(np.asarray(g, np.float64))
-    near = near_grad_root(case.kernel, x.astype(np.float64), ref / np.where(gabs == 0, 1, gabs))
-    near &= gabs > 0
-    err[near] = (np.abs(y.astype(np.float64) - ref) / (gabs * root_ulp(dtype)))[near]
-    return err
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -48,9 +36,10 @@ def test_float32_forward_sweep(case, level):
 @pytest.mark.parametrize("level", LEVELS)
 def test_float32_backward_sweep(case, level):
     g = np.random.default_rng(1).uniform(-2, 2, SWEEP.size).astype(np.float32)
-    ref = KERNELS[case.kernel].backward(g, SWEEP, *np.float32(case.params))
     y = case.backward(g, SWEEP, **case.kwargs, precision=level)
-    err = _backward_error(case, y, ref, SWEEP, np.float32, g)
+    # ulps of the result; near a zero of f' |g| ulps of 1/8 (a rounded method cannot do better
+    # there: f'(x) is a difference of O(1) terms)
+    err = testing.errors(case.kernel, y, SWEEP, case.params, backward=True, grad_output=g)
     _check(err, ULPS_BY_LEVEL[level]["float32"]["backward"], SWEEP, f"{case} {level} backward")
 
 
@@ -67,10 +56,8 @@ def test_float16_all_values(case, level):
         f"{case} {level} float16 forward",
     )
     g = np.ones_like(x)
-    ref = KERNELS[case.kernel].backward(g, x, *np.float32(case.params))
-    err = _backward_error(
-        case, case.backward(g, x, **case.kwargs, precision=level), ref, x, np.float16, g
-    )
+    y = case.backward(g, x, **case.kwargs, precision=level)
+    err = testing.errors(case.kernel, y, x, case.params, backward=True, grad_output=g)
     _check(err, ULPS["float16"]["backward"], x, f"{case} {level} float16 backward")
 
 
