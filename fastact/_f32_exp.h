@@ -128,6 +128,27 @@ FA_INLINE void fa32_exp_finish_acc(fa32_exp_t *E, float r, float r_lo, float P)
     E->p_lo = S.lo + E->t_lo;
 }
 
+/* The fast level's e^r - 1 for r = x + x_lo - n ln2 (n integer-valued, |r| <= 0.3466): degree 6,
+ * shared by fa32_exp_core_ and fa32_exp_lean. x_lo (0.0f when there is none: it folds away; up
+ * to 4e-6 for |x| ~ 100) enters as r + r_lo, r_lo exact by Fast2Sum (|r| >= |x_lo| wherever it
+ * matters), and t = r + (r^2 P + r_lo (1 + r)) is rounded once (r + x_lo rounded first would
+ * cost 0.5 ulp of t near n = 0). */
+FA_INLINE float fa32_expm1_fast(float n, float x, float x_lo)
+{
+    float r = fa32_fma(n, -FA32_LN2_LO, fa32_fma(n, -FA32_LN2_HI, x)), r_lo = 0.0f;
+    if (!FA32_IS_ZERO(x_lo)) {
+        float rr = r + x_lo;
+        r_lo = (r - rr) + x_lo;
+        r = rr;
+    }
+    float P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
+                       FA32_EXPF_P1);
+    P = fa32_fma(P, r, FA32_EXPF_P0);
+    if (FA32_IS_ZERO(x_lo))
+        return fa32_fma(r * r, P, r);
+    return r + fa32_fma(r * r, P, fa32_fma(r_lo, r, r_lo));
+}
+
 /* e^(x + x_lo) = (p + p_lo) * 2^n = (1 + t + t_lo) * 2^n, |x_lo| <= ulp(x) (pass 0.0f when
  * there is none: the constant folds away). A fast-level product M e^r is best formed as
  * fma(t, M, M), one rounding: the rounding of p = 1 + t alone costs up to 1 ulp (p just above 1). Fast (acc = 0): t from the degree-6 polynomial,
@@ -140,23 +161,7 @@ FA_INLINE fa32_exp_t fa32_exp_core_(float x, float x_lo, const int acc)
     E.n = E.tm - FA32_MAGIC;
     float r1 = fa32_fma(E.n, -FA32_LN2_HI, x);            /* exact */
     if (!acc) {
-        float r = fa32_fma(E.n, -FA32_LN2_LO, r1), r_lo = 0.0f;
-        if (!FA32_IS_ZERO(x_lo)) {
-            /* x_lo (up to 4e-6 for |x| ~ 100) enters as r + r_lo, r_lo exact by Fast2Sum
-             * (|r| >= |x_lo| wherever it matters), so no rounding of r + x_lo reaches t */
-            float rr = r + x_lo;
-            r_lo = (r - rr) + x_lo;
-            r = rr;
-        }
-        float P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
-                           FA32_EXPF_P1);
-        P = fa32_fma(P, r, FA32_EXPF_P0);
-        /* with a low part: t = r + (x_lo + r^2 P), rounded once (r + x_lo rounded first would
-         * cost 0.5 ulp of t near n = 0) */
-        if (FA32_IS_ZERO(x_lo))
-            E.t = fa32_fma(r * r, P, r);
-        else
-            E.t = r + fa32_fma(r * r, P, fa32_fma(r_lo, r, r_lo));
+        E.t = fa32_expm1_fast(E.n, x, x_lo);
         E.t_lo = 0.0f;
         E.p = 1.0f + E.t;
         E.p_lo = 0.0f;
@@ -306,21 +311,7 @@ FA_INLINE fa32_lean_t fa32_exp_lean(float w, float w_lo)
     fa32_lean_t L;
     float tm = fa32_fma(w, FA32_LOG2E, FA32_MAGIC64);
     float n = tm - FA32_MAGIC64;
-    float r = fa32_fma(n, -FA32_LN2_LO, fa32_fma(n, -FA32_LN2_HI, w)), r_lo = 0.0f;
-    if (!FA32_IS_ZERO(w_lo)) {
-        /* as in fa32_exp_core_: r + w_lo = r' + r_lo exactly (Fast2Sum), and t = r' + (r'^2 P
-         * + r_lo (1 + r')) rounded once */
-        float rr = r + w_lo;
-        r_lo = (r - rr) + w_lo;
-        r = rr;
-    }
-    float P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
-                       FA32_EXPF_P1);
-    P = fa32_fma(P, r, FA32_EXPF_P0);
-    if (FA32_IS_ZERO(w_lo))
-        L.t = fa32_fma(r * r, P, r);
-    else
-        L.t = r + fa32_fma(r * r, P, fa32_fma(r_lo, r, r_lo));
+    L.t = fa32_expm1_fast(n, w, w_lo);
     L.s64 = fa32_from_bits(fa32_to_bits(tm) << 23);
     return L;
 }
