@@ -2,18 +2,17 @@
 
 Thread count: FASTACT_NUM_THREADS, else every core this process may run on; set_num_threads()
 changes it for the process, and the num_threads() context manager for the current thread only.
-Crossover: the measured number of elements per kernel and dtype above which the parallel path is
-faster (fastact/thresholds.json, as shipped; `python -m fastact.tune` measures this machine and
-writes a file that takes precedence), or FASTACT_PARALLEL_THRESHOLD, or
-set_parallel_threshold(n) for every kernel; set_parallel_threshold(None) goes back to the
-measured values.
+Crossovers: the measured number of elements per kernel and dtype above which the parallel path
+(the worker pool, _pool.h) is faster than serial, and above which Numba's path is at least as fast
+as the pool (fastact/thresholds.json, as shipped; `python -m fastact.tune` measures this machine
+and writes a file that takes precedence). FASTACT_PARALLEL_THRESHOLD, or set_parallel_threshold(n),
+sets the first for every kernel; set_parallel_threshold(None) goes back to the measured values.
 """
 
 import contextlib
 import json
 import numbers
 import os
-import threading
 import warnings
 
 from . import _kernels
@@ -43,17 +42,17 @@ def _positive_int(where, name, value):
     return int(value)
 
 
-_default_threads = (
+_kernels.set_process_threads(
     _positive_int("fastact", "FASTACT_NUM_THREADS", os.environ["FASTACT_NUM_THREADS"])
     if os.environ.get("FASTACT_NUM_THREADS")
     else _cores()
 )
-_local = threading.local()
 
 
 def pool_size():
-    """The most threads Numba's pool can give: NUMBA_NUM_THREADS, by default every core this
-    process may use (read without importing Numba until it is imported)."""
+    """The most threads a call can use: NUMBA_NUM_THREADS, by default every core this process
+    may use (read without importing Numba until it is imported), since the large-array path runs
+    on Numba's pool."""
     import sys
 
     numba = sys.modules.get("numba")
@@ -63,30 +62,33 @@ def pool_size():
     return int(env) if env.isdigit() and int(env) > 0 else _cores()
 
 
+# The thread counts live in the extension (a C thread-local for num_threads(), as for the
+# precision level), where the fast path reads them without calling back into Python.
+_kernels.set_threads_cap(pool_size())
+
+
 def get_num_threads():
     """Threads the parallel path uses for calls from this thread: the number set, capped at the
     pool's size (pool_size())."""
-    return min(getattr(_local, "threads", None) or _default_threads, pool_size())
+    return _kernels.get_threads()
 
 
 def set_num_threads(n):
     """Set the number of threads for the whole process (1: never take the parallel path). More
     than the pool has (NUMBA_NUM_THREADS, by default the cores) is allowed and uses the pool's
     size; get_num_threads() says so."""
-    global _default_threads
-    _default_threads = _positive_int("fastact.set_num_threads", "n", n)
+    _kernels.set_process_threads(_positive_int("fastact.set_num_threads", "n", n))
 
 
 @contextlib.contextmanager
 def num_threads(n):
     """Use n threads for calls made from this thread inside the block."""
     n = _positive_int("fastact.num_threads", "n", n)
-    before = getattr(_local, "threads", None)
-    _local.threads = n
+    before = _kernels.set_thread_threads(n)
     try:
         yield n
     finally:
-        _local.threads = before
+        _kernels.set_thread_threads(before)
 
 
 # ---- precision level -----------------------------------------------------------------------------
@@ -136,10 +138,8 @@ if os.environ.get("FASTACT_PRECISION"):
     set_precision(_wanted)
 
 
-def _valid(data):
-    """data["thresholds"] if data has the shape tune writes: {"thresholds": {kernel: {dtype:
-    a positive integer or null}}}, else None."""
-    table = data.get("thresholds") if isinstance(data, dict) else None
+def _valid_table(table):
+    """table if it is {kernel: {dtype: a positive integer or null}}, else None."""
     if not isinstance(table, dict):
         return None
     for by_dtype in table.values():
@@ -151,20 +151,31 @@ def _valid(data):
     return table
 
 
+def _valid(data):
+    """(data["thresholds"], data["numba_thresholds"] or {}) if data has the shape tune writes,
+    else None. A file from before the worker pool has no numba_thresholds: its thresholds were
+    measured for Numba's path, which it then never takes (the pool is at least as fast there)."""
+    if not isinstance(data, dict):
+        return None
+    table = _valid_table(data.get("thresholds"))
+    numba = _valid_table(data.get("numba_thresholds", {}))
+    return None if table is None or numba is None else (table, numba)
+
+
 def _read_measured():
     """The tuned file if there is one and it is well formed, else the packaged one. A tuned file
     that is unreadable, not JSON or of the wrong shape gives one warning that names it."""
     for path in (tuned_path(), PACKAGED):
         try:
             with open(path) as f:
-                table = _valid(json.load(f))
+                tables = _valid(json.load(f))
             why = "it does not have the shape python -m fastact.tune writes"
         except FileNotFoundError:
             continue
         except (OSError, ValueError) as e:
-            table, why = None, f"{type(e).__name__}: {e}"
-        if table is not None:
-            return table, path
+            tables, why = None, f"{type(e).__name__}: {e}"
+        if tables is not None:
+            return tables + (path,)
         warnings.warn(
             f"fastact: ignoring the thresholds file {path}: {why}; "
             f"{'using the packaged thresholds' if path != PACKAGED else 'serial only'}"
@@ -172,15 +183,17 @@ def _read_measured():
             UserWarning,
             stacklevel=2,
         )
-    return {}, None
+    return {}, {}, None
 
 
 _measured = _read_measured()  # read once; python -m fastact.tune calls reload_measured()
 
 
-def measured_thresholds():
-    """({kernel name: {dtype: elements or None}}, where they came from)."""
-    return _measured
+def measured_thresholds(numba=False):
+    """({kernel name: {dtype: elements or None}}, where they came from): from how many elements
+    the parallel path runs (numba=True: from how many it runs on Numba's pool instead of the
+    worker pool)."""
+    return _measured[1 if numba else 0], _measured[2]
 
 
 def reload_measured():
@@ -191,14 +204,14 @@ def reload_measured():
 
 
 _override = None
+_numba_override = None  # for tests and tune: force Numba's path from this many elements
 
 
-def thresholds():
-    """{(kernel index, is_double): elements} in force now; a kernel missing never goes parallel."""
+def _by_index(table, override):
+    """{(kernel index, is_double): elements} from {kernel name: {dtype: elements or None}}."""
     names = [kernel.name for kernel in _kernels.KERNELS]
-    if _override is not None:
-        return {(k, d): _override for k in range(len(names)) for d in (0, 1)}
-    table, _ = measured_thresholds()
+    if override is not None:
+        return {(k, d): override for k in range(len(names)) for d in (0, 1)}
     out = {}
     for k, name in enumerate(names):
         for d, dtype in ((0, "float32"), (1, "float64")):
@@ -206,6 +219,25 @@ def thresholds():
             if n is not None:
                 out[(k, d)] = int(n)
     return out
+
+
+def thresholds():
+    """{(kernel index, is_double): elements} in force now; a kernel missing never goes parallel."""
+    return _by_index(measured_thresholds()[0], _override)
+
+
+def numba_thresholds():
+    """{(kernel index, is_double): elements} from which the parallel path runs on Numba's pool
+    rather than the worker pool; a kernel missing never does."""
+    return _by_index(measured_thresholds(numba=True)[0], _numba_override)
+
+
+def _set_numba_threshold(n):
+    """Arrays of at least n elements take Numba's path (None: the measured values). Tests and
+    tune use it to reach either path at any size."""
+    global _numba_override
+    _numba_override = n
+    _install()
 
 
 def set_parallel_threshold(n):
@@ -234,7 +266,9 @@ def _parallel_backward(k, level, from_output, is_double, n, g, x, y, p0, p1):
 
 
 def _install():
-    _kernels.set_parallel_paths(_parallel_forward, _parallel_backward, thresholds())
+    _kernels.set_parallel_paths(
+        _parallel_forward, _parallel_backward, thresholds(), numba_thresholds()
+    )
 
 
 if os.environ.get("FASTACT_PARALLEL_THRESHOLD"):
@@ -270,9 +304,18 @@ def show_config():
     if _override is not None:
         print(f"parallel threshold: {_override:,} elements for every kernel (override)")
     else:
-        print(f"parallel thresholds, elements ({source or 'none measured: serial only'}):")
+        numba_table, _ = measured_thresholds(numba=True)
+        print(
+            f"parallel thresholds, elements: worker pool from / Numba from "
+            f"({source or 'none measured: serial only'}):"
+        )
         for name, by_dtype in sorted(table.items()):
             cells = ", ".join(
-                f"{d} {'never' if v is None else f'{v:,}'}" for d, v in by_dtype.items()
+                f"{d} {_elements(v)} / {_elements(numba_table.get(name, {}).get(d))}"
+                for d, v in by_dtype.items()
             )
             print(f"  {name:12s} {cells}")
+
+
+def _elements(n):
+    return "never" if n is None else f"{n:,}"

@@ -515,8 +515,8 @@ FA_INLINE void fa_backward_d(const fa_kernel *K, int level, int from_output, npy
 }
 
 /* One C entry per direction and dtype, taking the kernel's index and the precision level: the
- * parallel path (Numba) calls these on contiguous blocks, so it runs the very same loops as the
- * serial path. float64 has one level (the level argument is ignored). */
+ * parallel paths (the worker pool in _pool.h, and Numba) call these on contiguous blocks, so they
+ * run the very same loops as the serial path. float64 has one level (the level argument is ignored). */
 static void fa_run_fwd_f(int k, int level, npy_intp n, const float *x, float *y, float p0, float p1)
 { fa_forward_f(&FA_KERNELS[k], level, n, x, y, p0, p1); }
 static void fa_run_fwd_d(int k, int level, npy_intp n, const double *x, double *y, double p0, double p1)
@@ -537,6 +537,7 @@ static void fa_set_thread_level(int level) { fa_level_thread = level; }
 static int fa_get_process_level(void) { return fa_level_process; }
 static void fa_set_process_level(int level) { fa_level_process = level; }
 
+#include "_pool.h"
 #include "_ufunc_loops.h"
 
 #endif

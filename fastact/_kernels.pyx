@@ -70,6 +70,14 @@ cdef extern from "_kernels.h" nogil:
                       const float *x, float *y, float p0, float p1)
     void fa_run_bwd_d(int k, int level, int from_output, cnp.npy_intp n, const double *g,
                       const double *x, double *y, double p0, double p1)
+    int fa_pool_run(int threads, int k, int level, int backward, int from_output, int is_double,
+                    cnp.npy_intp n, const void *g, const void *x, void *y, double p0, double p1)
+    int fa_threads()
+    long fa_pool_jobs()
+    int fa_pool_workers()
+    int fa_threads_process
+    int fa_threads_cap
+    int fa_threads_thread
 
 # Below this many elements a call keeps the GIL: releasing and re-taking it costs about as much
 # as the kernel itself (NumPy's own ufuncs use a threshold of 500 for the same reason).
@@ -237,6 +245,38 @@ def keeping_fp_flags(f, *args):
         fesetexceptflag(&saved, FE_ALL_EXCEPT)
 
 
+# ---- threads -------------------------------------------------------------------------------------
+
+def get_threads():
+    """The thread count in force for calls from this thread (capped, see set_threads_cap)."""
+    return fa_threads()
+
+
+def set_process_threads(int n):
+    global fa_threads_process
+    fa_threads_process = n
+
+
+def get_thread_threads():
+    """This thread's own count, 0 when it has none (the process's then applies)."""
+    return fa_threads_thread
+
+
+def set_thread_threads(int n):
+    """Set this thread's own count (0: none); returns the one it had."""
+    global fa_threads_thread
+    before = fa_threads_thread
+    fa_threads_thread = n
+    return before
+
+
+def set_threads_cap(int n):
+    """The most threads any call uses: the size of Numba's pool, which the large-array path is
+    bound to."""
+    global fa_threads_cap
+    fa_threads_cap = n
+
+
 # ---- the fast path -------------------------------------------------------------------------------
 
 # Called with the same arguments (the level resolved to its index) when the fast path does not
@@ -251,12 +291,15 @@ cdef object _bad_precision = None
 # whose parameter overflows float32; raises the named ValueError, or returns.
 cdef object _check_values = None
 cdef bint _has_domain[MAX_KERNELS]
-# Called for contiguous arrays of at least _parallel_min[k][is_double] elements, as
-# (k, level, is_double, n, x, y, p0, p1) or (k, level, from_output, is_double, n, g, x, y, p0, p1)
-# with addresses; returns True when it ran the kernel on several threads, False to run it here.
+# The parallel paths, for contiguous arrays when more than one thread is in force: from
+# _parallel_min[k][is_double] elements the worker pool (_pool.h), from _numba_min[k][is_double]
+# Numba's, called as (k, level, is_double, n, x, y, p0, p1) or (k, level, from_output, is_double,
+# n, g, x, y, p0, p1) with addresses; each returns True when it ran the kernel on several threads,
+# False to run it here.
 cdef object _parallel_forward = None
 cdef object _parallel_backward = None
 cdef cnp.npy_intp _parallel_min[MAX_KERNELS][2]
+cdef cnp.npy_intp _numba_min[MAX_KERNELS][2]
 
 if FA_NKERNELS > MAX_KERNELS:
     raise ImportError("fastact: more kernels than MAX_KERNELS in _kernels.pyx")
@@ -293,17 +336,52 @@ cdef inline bint _overflows_f(double v) noexcept:
     return fabs(v) > FLT_MAX and fabs(v) != INFINITY
 
 
-def set_parallel_paths(forward, backward, thresholds):
-    """thresholds: {(kernel index, is_double): minimum elements for the parallel path}."""
+def set_parallel_paths(forward, backward, thresholds, numba_thresholds):
+    """thresholds: {(kernel index, is_double): minimum elements for the parallel path};
+    numba_thresholds: the same for Numba's path (missing: never)."""
     global _parallel_forward, _parallel_backward
     cdef int k, d
     for k in range(MAX_KERNELS):
         for d in range(2):
             _parallel_min[k][d] = thresholds.get((k, d), PY_SSIZE_T_MAX)
+            _numba_min[k][d] = numba_thresholds.get((k, d), PY_SSIZE_T_MAX)
     _parallel_forward, _parallel_backward = forward, backward
 
 
-set_parallel_paths(None, None, {})
+set_parallel_paths(None, None, {}, {})
+
+
+cdef bint _ran_parallel(int k, int level, bint backward, bint from_output, bint is_double,
+                        cnp.npy_intp n, void *g, void *x, void *y, double v0,
+                        double v1) except -1:
+    """Ran kernel k on several threads (True), or left it to the caller (False)."""
+    cdef int threads = fa_threads(), ran
+    if threads < 2 or n < _parallel_min[k][is_double]:
+        return False
+    if n >= _numba_min[k][is_double]:
+        if backward:
+            return _parallel_backward(k, level, from_output, is_double, n, <size_t>g, <size_t>x,
+                                      <size_t>y, v0, v1)
+        return _parallel_forward(k, level, is_double, n, <size_t>x, <size_t>y, v0, v1)
+    with nogil:
+        ran = fa_pool_run(threads, k, level, backward, from_output, is_double, n, g, x, y, v0, v1)
+    return ran != 0
+
+
+def pool_stats():
+    """(jobs the worker pool ran, workers it has started) in this process."""
+    return fa_pool_jobs(), fa_pool_workers()
+
+
+def pool_run(int k, int level, bint backward, bint from_output, bint is_double, cnp.npy_intp n,
+             size_t g, size_t x, size_t y, double v0, double v1, int threads):
+    """The worker pool alone (for fastact.tune): kernel k on n contiguous elements at these
+    addresses on `threads` threads; False when it ran nothing (pool busy or n too small)."""
+    cdef int ran
+    with nogil:
+        ran = fa_pool_run(threads, k, level, backward, from_output, is_double, n, <void *>g,
+                          <void *>x, <void *>y, v0, v1)
+    return ran != 0
 
 
 cdef inline int _layout(cnp.ndarray a) noexcept:
@@ -407,9 +485,8 @@ def forward(int k, x, out, p0, p1, precision=None):
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o):
                 n = cnp.PyArray_SIZE(a)
-                if n >= _parallel_min[k][t == cnp.NPY_DOUBLE] and _parallel_forward(
-                        k, level, t == cnp.NPY_DOUBLE, n, <size_t>cnp.PyArray_DATA(a),
-                        <size_t>cnp.PyArray_DATA(o), v0, v1):
+                if _ran_parallel(k, level, False, False, t == cnp.NPY_DOUBLE, n, NULL,
+                                 cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1):
                     return o
                 if n < GIL_RELEASE_MIN:
                     _run_forward(K, level, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
@@ -450,10 +527,9 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
                 n = cnp.PyArray_SIZE(a)
-                if n >= _parallel_min[k][t == cnp.NPY_DOUBLE] and _parallel_backward(
-                        k, level, from_output, t == cnp.NPY_DOUBLE, n,
-                        <size_t>cnp.PyArray_DATA(g), <size_t>cnp.PyArray_DATA(a),
-                        <size_t>cnp.PyArray_DATA(o), v0, v1):
+                if _ran_parallel(k, level, True, from_output, t == cnp.NPY_DOUBLE, n,
+                                 cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(o),
+                                 v0, v1):
                     return o
                 if n < GIL_RELEASE_MIN:
                     _run_backward(K, level, from_output, t, n, cnp.PyArray_DATA(g),

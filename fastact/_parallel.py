@@ -41,6 +41,8 @@ from numba import njit, prange  # noqa: E402
 
 from . import _kernels  # noqa: E402
 
+_kernels.set_threads_cap(numba.config.NUMBA_NUM_THREADS)
+
 # Block boundaries fall on multiples of this many elements (whole cache lines and vectors).
 ALIGN = 1024
 

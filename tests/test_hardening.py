@@ -603,6 +603,7 @@ with warnings.catch_warnings(record=True) as seen:
     warnings.simplefilter("always")
     fastact.set_num_threads(2)
     fastact.set_parallel_threshold(1000)
+    fastact._config._set_numba_threshold(1000)  # Numba's path, not the worker pool
     x = np.linspace(-3, 3, 100_001)
     assert np.array_equal(fastact.relu(x), np.maximum(x, 0))
     assert fastact.gelu_backward(x, x).shape == x.shape

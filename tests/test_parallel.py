@@ -2,6 +2,7 @@
 laziness."""
 
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -32,24 +33,44 @@ def _python(code, **env):
     return r.stdout
 
 
-@pytest.fixture
-def parallel_calls(monkeypatch):
-    """Count the calls that ran on the parallel path, with a threshold low enough for N."""
-    from fastact import _parallel
+class _Counter:
+    """Calls that ran on one parallel path: the worker pool (counted by the pool itself) or
+    Numba's (counted by wrapping _parallel.forward/backward)."""
 
-    calls = []
-    for name in ("forward", "backward"):
-        real = getattr(_parallel, name)
+    def __init__(self, path, monkeypatch):
+        from fastact import _kernels, _parallel
 
-        def counting(*args, _real=real):
-            ran = _real(*args)
-            calls.append(ran)
-            return ran
+        self.path, self.numba, self.start = path, [], _kernels.pool_stats()[0]
+        for name in ("forward", "backward"):
+            real = getattr(_parallel, name)
 
-        monkeypatch.setattr(_parallel, name, counting)
+            def counting(*args, _real=real):
+                ran = _real(*args)
+                self.numba.append(ran)
+                return ran
+
+            monkeypatch.setattr(_parallel, name, counting)
+
+    def __call__(self):
+        """[True or False per call that reached the path] (the pool counts only those it ran)."""
+        from fastact import _kernels
+
+        if self.path == "numba":
+            return self.numba
+        assert not self.numba, "the pool's sizes went to Numba"
+        return [True] * (_kernels.pool_stats()[0] - self.start)
+
+
+@pytest.fixture(params=["pool", "numba"])
+def parallel_calls(request, monkeypatch):
+    """Count the calls that ran on the parallel path, with thresholds that send N there: through
+    the worker pool, or through Numba's path."""
+    counter = _Counter(request.param, monkeypatch)
     fastact.set_parallel_threshold(10_000)
-    yield calls
+    _config._set_numba_threshold(10_000 if request.param == "numba" else 1 << 62)
+    yield counter
     fastact.set_parallel_threshold(None)
+    _config._set_numba_threshold(None)
 
 
 def test_import_does_not_import_numba():
@@ -66,7 +87,7 @@ def test_parallel_bits_equal_serial(case, dtype, parallel_calls):
     with fastact.num_threads(1):
         y1 = case.forward(x, **case.kwargs)
         b1 = case.backward(g, x, **case.kwargs)
-    assert not parallel_calls
+    assert not parallel_calls()
     for threads in (2, 3, 4):
         with fastact.num_threads(threads):
             y = case.forward(x, **case.kwargs)
@@ -75,13 +96,13 @@ def test_parallel_bits_equal_serial(case, dtype, parallel_calls):
             case.forward(inplace, **case.kwargs, out=inplace)
         assert y.tobytes() == y1.tobytes() and b.tobytes() == b1.tobytes()
         assert inplace.tobytes() == y1.tobytes()
-    assert parallel_calls and all(parallel_calls)
+    assert len(parallel_calls()) == 9 and all(parallel_calls())
 
 
 def test_fortran_order_goes_parallel_too(parallel_calls):
     x = np.asfortranarray(np.random.default_rng(1).standard_normal((701, 513)).astype(np.float32))
     y = fastact.gelu(x)
-    assert parallel_calls == [True] and y.flags.f_contiguous
+    assert parallel_calls() == [True] and y.flags.f_contiguous
     with fastact.num_threads(1):
         assert y.tobytes(order="A") == fastact.gelu(x).tobytes(order="A")
 
@@ -97,8 +118,10 @@ def test_one_thread_never_takes_the_parallel_path():
     assert out.strip() == "False"
 
 
-def test_threads_mixed_calls_are_correct():
-    """8 Python threads x 1,000 mixed calls, small and large, every function and dtype."""
+@pytest.mark.parametrize("path", ["pool", "numba"])
+def test_threads_mixed_calls_are_correct(path):
+    """8 Python threads x 1,000 mixed calls, small and large, every function and dtype, on either
+    parallel path (a call that finds it busy runs serially)."""
     rng = np.random.default_rng(5)
     work = []
     for case in CASES:
@@ -110,6 +133,7 @@ def test_threads_mixed_calls_are_correct():
                 work.append((case, x, expected))
     failures = []
     fastact.set_parallel_threshold(50_000)
+    _config._set_numba_threshold(50_000 if path == "numba" else 1 << 62)
     try:
 
         def run(seed):
@@ -131,13 +155,15 @@ def test_threads_mixed_calls_are_correct():
         assert not any(t.is_alive() for t in threads), "deadlock"
     finally:
         fastact.set_parallel_threshold(None)
+        _config._set_numba_threshold(None)
     assert not failures, failures[:5]
 
 
 FORK_CHILD = r"""
 import os, sys, multiprocessing, numpy as np, fastact
-from fastact import _parallel
+from fastact import _config, _kernels, _parallel
 fastact.set_parallel_threshold(10_000)
+_config._set_numba_threshold(NUMBA_FROM)
 x = np.random.default_rng(0).standard_normal(400_001).astype(np.float32)
 with fastact.num_threads(1):
     expected = fastact.gelu(x)
@@ -154,13 +180,42 @@ _, status = os.waitpid(pid, 0)
 assert os.WEXITSTATUS(status) == 0, status
 with multiprocessing.get_context("fork").Pool(2) as pool:
     assert all(pool.map(child_work, range(4)))
-print("ok", _parallel.threading_layer())
+print("ok", _parallel.threading_layer(), _kernels.pool_stats()[0] > 0)
 """
 
 
-def test_fork_after_parallel_use():
-    out = _python(FORK_CHILD)
-    assert out.startswith("ok")
+@pytest.mark.parametrize("path", ["pool", "numba"])
+def test_fork_after_parallel_use(path):
+    """A forked child (os.fork, multiprocessing's fork context) of a parent that used the
+    parallel path gets correct results: the pool starts new workers there, and Numba's TBB layer
+    is fork-safe."""
+    out = _python(FORK_CHILD.replace("NUMBA_FROM", "10_000" if path == "numba" else "1 << 62"))
+    assert out.split()[0] == "ok" and out.split()[-1] == str(path == "pool")
+
+
+@pytest.mark.skipif(
+    platform.machine() != "x86_64" or not sys.platform.startswith("linux"),
+    reason="sets the rounding mode through glibc's fesetround with x86-64's FE_UPWARD",
+)
+def test_pool_keeps_the_callers_rounding_mode():
+    """Workers compute with the caller's floating-point control, so a directed rounding mode (or
+    flush-to-zero) gives the same bits on any number of threads."""
+    r = _python(
+        "import ctypes, numpy as np, fastact\n"
+        "from fastact import _config\n"
+        "libm = ctypes.CDLL('libm.so.6')\n"
+        "x = np.random.default_rng(3).standard_normal(400_001).astype(np.float32)\n"
+        "fastact.set_parallel_threshold(10_000)\n"
+        "_config._set_numba_threshold(1 << 62)\n"
+        "nearest = fastact.gelu(x)\n"
+        "assert libm.fesetround(0x800) == 0\n"  # FE_UPWARD on x86-64
+        "with fastact.num_threads(1):\n"
+        "    up1 = fastact.gelu(x)\n"
+        "up2 = fastact.gelu(x)\n"
+        "libm.fesetround(0)\n"
+        "print(up1.tobytes() != nearest.tobytes(), up1.tobytes() == up2.tobytes())"
+    )
+    assert r.split() == ["True", "True"]
 
 
 def test_settings(monkeypatch):
