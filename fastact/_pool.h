@@ -14,9 +14,15 @@
  * - One job at a time: a call that finds the pool busy (another Python thread is using it)
  *   returns 0 and its caller runs serially, as the Numba path does.
  * - Only `threads - 1` workers take part in a job (the thread count is per call).
- * - After its last chunk a worker spins for FA_POOL_SPIN_NS, then sleeps on a condition
+ * - After its last chunk a worker polls for FA_POOL_SPIN_NS, then sleeps on a condition
  *   variable: a loop of calls finds it awake, an idle process has its cores back within 0.1 ms
- *   (libgomp, torch's OpenMP, spins for about as long by default).
+ *   (libgomp, torch's OpenMP, spins for about as long by default). It polls with sched_yield(),
+ *   not a pause loop, so that it gives its core to any other runnable thread: on a machine with
+ *   more runnable threads than cores, a worker that had spun on its core was then descheduled
+ *   in the middle of a chunk while the caller waited for it (sigmoid, 2 cores and one busy
+ *   process: 0.41-0.72x serial at 65,536-1M elements); polling politely, it takes no chunk until
+ *   the scheduler gives it time, and the call runs at serial speed (0.98-1.02x), while on an idle
+ *   machine it is as fast as spinning (1.8x serial; bench/pool_contention.py).
  * - fork(): the child has none of the parent's threads; pthread_atfork resets the pool there,
  *   and its first parallel call starts new workers.
  * - Workers block every signal (CPython runs signal handlers on the main thread) and never touch
@@ -150,11 +156,11 @@ static void *fa_pool_worker(void *arg)
         /* wait for a new job: spin a while, then sleep */
         long start = fa_pool_now_ns();
         uint64_t t;
-        for (int spins = 1;; spins++) {
+        for (int polls = 1;; polls++) {
             t = atomic_load_explicit(&fa_pool.ticket, memory_order_acquire);
             if (FA_TICKET_GEN(t) != seen) break;
-            fa_pool_pause();
-            if (spins % 64 == 0 && fa_pool_now_ns() - start > FA_POOL_SPIN_NS) {
+            sched_yield();
+            if (polls % 16 == 0 && fa_pool_now_ns() - start > FA_POOL_SPIN_NS) {
                 pthread_mutex_lock(&fa_pool.lock);
                 atomic_fetch_add(&fa_pool.sleepers, 1); /* seq_cst: see fa_pool_run */
                 while (FA_TICKET_GEN(t = atomic_load(&fa_pool.ticket)) == seen)
@@ -247,9 +253,9 @@ static int fa_pool_run(int threads, int k, int level, int backward, int from_out
         pthread_mutex_unlock(&fa_pool.lock);
     }
     fa_pool_take_chunks(gen, -1);
-    /* the chunks still out are running; yield if one's thread was preempted */
+    /* the chunks still out are running; yield soon, in case one's thread waits for this core */
     for (int spins = 1; atomic_load_explicit(&fa_pool.done, memory_order_acquire) < nchunks; spins++)
-        if (spins < 4096) fa_pool_pause(); else sched_yield();
+        if (spins < 64) fa_pool_pause(); else sched_yield();
     fa_pool.jobs++;
     atomic_flag_clear_explicit(&fa_pool.busy, memory_order_release);
     return 1;

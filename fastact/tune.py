@@ -75,8 +75,11 @@ def crossover(k, dtype, threads, rounds=15):
         def serial(a):
             _kernels.forward(k, a, y, p0, p1)  # below any threshold in force during tuning
 
-        def pool(a):
-            _kernels.pool_run(k, level, 0, 0, is_double, n, 0, xaddr, yaddr, p0, p1, threads)
+        def pool(a):  # where the pool declines (too few elements to split), serial
+            if not _kernels.pool_run(
+                k, level, 0, 0, is_double, n, 0, xaddr, yaddr, p0, p1, threads
+            ):
+                serial(a)
 
         def numba(a):
             _parallel.forward(k, level, is_double, n, xaddr, yaddr, p0, p1, threads)
