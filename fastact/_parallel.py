@@ -1,5 +1,8 @@
-"""The parallel path: Numba splits a contiguous array into one block per thread, and each block runs
-through the same C loop as the serial path, so results are bit-identical for any thread count.
+"""Numba's parallel path, for large arrays (medium ones run on the worker pool in _pool.h, which
+starts in about a microsecond where this path takes 5-10; `python -m fastact.tune` measures, per
+kernel, from which size this one is at least as fast). Numba splits a contiguous array into one
+block per thread, and each block runs through the same C loop as the serial path, so results are
+bit-identical for any thread count.
 
 Why this shape (bench/threading_layers.py measures the alternatives): a @vectorize(target=
 'parallel') ufunc would need the kernels' math written a second time in Python, and under Numba's

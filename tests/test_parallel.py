@@ -281,3 +281,24 @@ def test_more_than_2_to_the_31_elements():
     assert x[0] == 0 and x[(1 << 31) - 1] == 0 and np.array_equal(x[-7:], np.arange(1, 8))
     g = fastact.gelu_backward(x, x, out=x)
     assert g[0] == 0 and np.isclose(g[-1], 7 * 1.0, rtol=1e-6)
+
+
+def test_pool_starts_workers_as_asked():
+    """The pool starts threads - 1 workers, lazily, and only for calls it splits."""
+    r = _python(
+        "import numpy as np, fastact\n"
+        "from fastact import _config, _kernels\n"
+        "fastact.set_parallel_threshold(10_000)\n"
+        "_config._set_numba_threshold(1 << 62)\n"
+        "x = np.ones(200_000, np.float32)\n"
+        "seen = [_kernels.pool_stats()]\n"
+        "fastact.sigmoid(x[:5_000])\n"  # below the threshold: serial
+        "seen.append(_kernels.pool_stats())\n"
+        "for t in (2, 3, 2):\n"
+        "    with fastact.num_threads(t):\n"
+        "        fastact.sigmoid(x)\n"
+        "    seen.append(_kernels.pool_stats())\n"
+        "print(seen)",
+        NUMBA_NUM_THREADS="4",
+    )
+    assert r.strip() == "[(0, 0), (0, 0), (1, 1), (2, 2), (3, 2)]"
