@@ -112,17 +112,21 @@ FA_INLINE double gelu_tanh_bwd(double g, double x, double p0, double p1)
  * except hardswish: reordered (below), and kind WIDE (in double at the accurate level). */
 /* min(max(v, lo), hi) as two selects that gcc emits as vmaxps and vminps; NaN passes */
 #define FA_CLAMP(T, v, lo, hi) ({ T v_ = (v); v_ = v_ < (lo) ? (lo) : v_; v_ > (hi) ? (hi) : v_; })
-#define FA_CLAMP06(T, v) FA_CLAMP(T, v, (T)0, (T)6)
-#define relu6_FWD(T, x, p0, p1) FA_CLAMP06(T, x)
+/* clamp to [0, 6] with the bounds taken from `zero`, an unused parameter (always 0, see the
+ * conventions at the top): with the constants themselves gcc folds the two selects into three
+ * compares, a mask operation and two blends (relu6 at 1M elements: 12.5 Gelem/s against 15.2 for
+ * relu), where bounds it cannot see give vmaxps and vminps. */
+#define FA_CLAMP06(T, v, zero) FA_CLAMP(T, v, (zero), (zero) + 6)
+#define relu6_FWD(T, x, p0, p1) FA_CLAMP06(T, x, p0)
 #define relu6_BWD(T, g, x, p0, p1) (((x) <= 0 || (x) >= 6) ? (T)0 : (g))
 #define hardtanh_FWD(T, x, p0, p1) FA_CLAMP(T, x, p0, p1)
 #define hardtanh_BWD(T, g, x, p0, p1) (((x) <= (p0) || (x) >= (p1)) ? (T)0 : (g))
-#define hardsigmoid_FWD(T, x, p0, p1) (FA_CLAMP06(T, (x) + 3) / (T)6)
+#define hardsigmoid_FWD(T, x, p0, p1) (FA_CLAMP06(T, (x) + 3, p0) / (T)6)
 #define hardsigmoid_BWD(T, g, x, p0, p1) (((x) > -3 && (x) < 3) ? (g) * (T)(1.0 / 6.0) : (T)0)
 FA_INLINE double hardsigmoid_bwo(double g, double y, double p0, double p1)
 { (void)p0; (void)p1; return (y > 0.0 && y < 1.0) ? g * (1.0 / 6.0) : 0.0; }
 /* x * (clamp / 6), not (x * clamp) / 6 as torch has it: that overflows for x > FLT_MAX / 6 */
-#define hardswish_FWD(T, x, p0, p1) ((x) * (FA_CLAMP06(T, (x) + 3) / (T)6))
+#define hardswish_FWD(T, x, p0, p1) ((x) * (FA_CLAMP06(T, (x) + 3, p0) / (T)6))
 /* x/3 + 1/2 written as (2x + 3)/6: near x = -1.5, 2x + 3 is exact where x/3 + 0.5 cancels */
 #define hardswish_BWD(T, g, x, p0, p1)                                                          \
     ((x) < -3 ? (T)0 : ((x) <= 3 ? (g) * ((2 * (x) + 3) / (T)6) : (g)))
