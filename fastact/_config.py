@@ -298,7 +298,7 @@ def show_config():
         f"numba {_parallel.numba.__version__}, threading layer: {_parallel.threading_layer()}"
         f" (libtbb: {_parallel.TBB_PATH or 'not found'})"
     )
-    jobs, workers = _kernels.pool_stats()
+    jobs, workers, _ = _kernels.pool_stats()
     print(
         f"threads: {get_num_threads()} (cores available: {_cores()}, Numba's pool: {pool_size()});"
         f" worker pool: {workers} workers started, {jobs:,} calls run"

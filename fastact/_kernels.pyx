@@ -75,6 +75,7 @@ cdef extern from "_kernels.h" nogil:
     int fa_threads()
     long fa_pool_jobs()
     int fa_pool_workers()
+    int fa_pool_last_threads()
     int fa_threads_process
     int fa_threads_cap
     int fa_threads_thread
@@ -369,8 +370,9 @@ cdef bint _ran_parallel(int k, int level, bint backward, bint from_output, bint 
 
 
 def pool_stats():
-    """(jobs the worker pool ran, workers it has started) in this process."""
-    return fa_pool_jobs(), fa_pool_workers()
+    """(jobs the worker pool ran, workers it has started, threads allowed on the last job: the
+    caller and the workers that may take chunks) in this process."""
+    return fa_pool_jobs(), fa_pool_workers(), fa_pool_last_threads()
 
 
 def pool_run(int k, int level, bint backward, bint from_output, bint is_double, cnp.npy_intp n,
