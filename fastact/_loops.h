@@ -11,11 +11,21 @@
  * themselves (their only NaN operand is x). */
 #define FA_CAT_(a, b) a##_##b
 #define FA_CAT(a, b) FA_CAT_(a, b)
+/* A kernel may bring its own vector loop for a contiguous loop (name, direction, suffix) by
+ * defining FA_VEC_<name>_<dir>_<suffix> as `~, MACRO`, MACRO(isa, n, [g,] x, y) calling a function
+ * that does the leading elements on that instruction set and returns how many; the loop below
+ * does the rest. Without it (every other kernel) the count is the constant 0. gelu's fast level
+ * uses it (_f32_gelu.h): its table lookups need permutes, which gcc does not generate. */
+#define FA_VEC_SECOND_(a, b, ...) b
+#define FA_VEC_SECOND(...) FA_VEC_SECOND_(__VA_ARGS__)
+#define FA_VEC_PICK(probe) FA_VEC_SECOND(probe, FA_VEC_NONE, ~)
+#define FA_VEC_NONE(...) ((npy_intp)0)
 #define FA_BWD_LOOPS_T(name, dir, T, S)                                                           \
     static void FA_CAT(name##_##dir##_##S, FA_ISA)(npy_intp n, const T *g, const T *x, T *y, T p0, \
                                                     T p1)                                         \
     {                                                                                             \
-        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+        npy_intp i0 = FA_VEC_PICK(FA_VEC_##name##_##dir##_##S)(FA_ISA, n, g, x, y);              \
+        _Pragma("GCC ivdep") for (npy_intp i = i0; i < n; i++) {                                  \
             T gi = g[i], xi = x[i];                                                               \
             y[i] = xi != xi ? xi : name##_##dir##_##S(gi, xi, p0, p1);                            \
         }                                                                                         \
@@ -36,7 +46,8 @@
 #define FA_LOOPS_T(name, T, S, NAN)                                                               \
     static void FA_CAT(name##_fwd_##S, FA_ISA)(npy_intp n, const T *x, T *y, T p0, T p1)        \
     {                                                                                             \
-        _Pragma("GCC ivdep") for (npy_intp i = 0; i < n; i++) {                                   \
+        npy_intp i0 = FA_VEC_PICK(FA_VEC_##name##_fwd_##S)(FA_ISA, n, x, y);                      \
+        _Pragma("GCC ivdep") for (npy_intp i = i0; i < n; i++) {                                  \
             T xi = x[i];                                                                          \
             y[i] = NAN(xi, name##_fwd_##S(xi, p0, p1));                                           \
         }                                                                                         \
@@ -82,3 +93,7 @@ FASTACT_KERNELS(FA_LOOPS)
 #undef FA_NAN_RULE_NATIVE
 #undef FA_NAN_RULE_WIDE
 #undef FA_NAN_RULE_MATH
+#undef FA_VEC_SECOND_
+#undef FA_VEC_SECOND
+#undef FA_VEC_PICK
+#undef FA_VEC_NONE
