@@ -6,14 +6,25 @@
  * no cancellation (the x > 0 subtraction loses nothing, a Phi(-a) <= x/2), no 1 - Phi, and full
  * relative accuracy down the negative tail to the last subnormal.
  *
- * Fast level, float32 (forward <= 2 ulp, backward <= 4): |x| <= 0.75 takes an odd polynomial
- * (x/2 + x^2 E(x^2), 1/2 + x F(x^2): no exp), beyond it the tail above with -a^2/2 carried
- * exactly as hi + lo into _f32_exp.h's exp core, and R (backward) or a R (forward) a float32
- * polynomial in t = 3/(3+a) whose rounding is corrected: t = 3/d comes with its exact remainder
- * 3 - t d (and d = 3 + a with its exact rounding error), so the true t is t (1 + rem/3), and the
- * polynomial moves by P'(t) t rem/3, a term ~2^-23 that needs P' only to a few percent. Without
- * it the two roundings of t reached the result amplified (K+a)/a times (3.6 ulp at a = 0.76:
- * the first float32 attempt's failure, with one polynomial down to a = 0).
+ * Fast level, float32 (forward <= 2 ulp, backward <= 4): one form for every x, no division,
+ * written once (FA32G_LANE) for the scalar code and the AVX2 and AVX-512 loops:
+ *   gelu(x)  = max(x, 0) - a Phi(-a),      a Phi(-a) = exp(-a^2/2) Q_i(s)   or  Q~_i(s)
+ *   gelu'(x) = [x > 0] - sign(x) U,        U = Phi(-a) - a phi(a) = exp(-a^2/2) D_i(s)  or  D~_i(s)
+ * with i one of 32 intervals of a, s = a - C_i, and Q_i, D_i (a >= 3: a R(a), R(a) - a/sqrt(2 pi))
+ * or Q~_i, D~_i (a < 3: the whole a Phi(-a), gelu'(-a), the Gaussian included) degree-6
+ * polynomials whose coefficients are looked up by i (tools/fit_f32_gelu.py: tables, centres,
+ * errors). The lookup is not arithmetic: a register permute (vpermt2ps on AVX-512, vpermps and
+ * blends on AVX2) or an array index (scalar) gives the same coefficients, and every instruction
+ * set does the same float operations in the same order, so the bits agree (test_isa, digest).
+ * For a < 3 the exp argument is 0 (the exp is exactly 1, t = 0, n = 0), so a vector with every
+ * lane below 3 skips the exp and gets the same bits: 96% of 16-lane vectors of standard-normal
+ * data. Beyond 3, -a^2/2 = -(u + u_lo)/2 exactly (u = a^2 and its FMA residual) enters the exp
+ * core's reduction, and the product with 2^n is the last operation, one FMA with max(x, 0):
+ * x > 0 rounds once, x < 0 is exact (subnormal results rounded once too).
+ * Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp times a polynomial
+ * in t = 3/(3 + a) with t's rounding corrected): that one ran 81 AVX-512 instructions per 16
+ * lanes, 38 of them FMA/multiply, and a division; Zen 5 issues FMAs and vpermt2ps on two pipes,
+ * so the count of those is the speed (see the loops' comment for the figures).
  *
  * Accurate level, double (<= 1 / <= 2 ulp): one formula for every x, R a polynomial in
  * t = 4/(4+a) over [0, 14.6]; every intermediate error is below 2^-40 relative, a^2 is exact in
@@ -29,11 +40,11 @@
 #ifndef FASTACT_F32_GELU_H
 #define FASTACT_F32_GELU_H
 
-/* Beyond 14.6, a Phi(-a) and a phi(a) are below 2^-150: both round to 0 (forward -0.0). */
+/* accurate level: beyond 14.6, a Phi(-a) and a phi(a) are below 2^-150: both round to 0 */
 #define FA32G_AMAX 14.6f
 
-/* the polynomials of both levels, fitted and written by tools/fit_f32_gelu.py (range, degree,
- * measured error and method are in that header) */
+/* the tables and polynomials of both levels, fitted and written by tools/fit_f32_gelu.py (range,
+ * degree, measured error and method are in that header) */
 #include "_f32_gelu_coef.h"
 
 /* accurate level: the tail in double (exp polynomial FA32_EXPA_*, degree 7, 1.8e-10; R of
@@ -68,43 +79,115 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
     return T;
 }
 
-/* The fast forward:
- *   |x| <= C0 = 0.75:  gelu = x/2 + x^2 E(x^2), no exp. On the negative side x/2 and x^2 E
- *     cancel by at most 2.2x (at -0.75): the rounding of x^2 costs most of the 1.7 ulp there.
- *   |x| > C0:  a Phi(-a) = exp(-a^2/2) Q, Q = a R(a) a polynomial in t = 3/(3+a). Q rather
- *     than R: it flattens towards 1/sqrt(2 pi), and a Phi(-a) = fma(Q, t_e, Q) 2^n is one
- *     rounding after Q's. The correction of t enters as a relative one, G rem with
- *     G = (d ln Q/dt) t/3 (a cubic to 2.5%), added to the low part of the exp argument (the
- *     cheapest place: exp(lo + c) = exp(lo) (1 + c)). x > 0 takes x - a Phi(-a), where
- *     a Phi(-a) <= 0.23 x: its error reaches gelu shrunk; x < 0 takes 0 - a Phi(-a). */
+/* ---- fast level ------------------------------------------------------------------------------
+ * Interval index: k = bits(a + 1) >> 20, whose low 5 bits (all a lookup reads) are the exponent's
+ * low bits and 3 mantissa bits of a + 1: 8 intervals per octave of a + 1, a in [0, 15). Every
+ * centre C_i is within a factor 2 of every a of its interval (or 0, interval 0), so s = a - C_i
+ * is exact. The exp is _f32_exp.h's fast core at doubled argument: r' = (u + 2n ln2_HI) +
+ * (u_lo + 2n ln2_LO) = -2 r (the first FMA exact, the sum rounded once, as the core's r), and
+ * t2 = 2 (e^r - 1) = -r' + r'^2 P'(r') with the core's coefficients scaled by (-1/2)^j / 2 (exact),
+ * so m2 = Q (2 + t2) = fma(Q, t2, Q + Q) is 2 Q e^r rounded once. The magic constant's bias
+ * (table M: 126, backward 130 with D carrying 2^-4; on the last two intervals, whose polynomials
+ * carry 2^-36 and 2^-35, 162 and 161) makes bits(tm) << 23 = 2^(n-1) (2^(n+3) backward) normal
+ * to the clamp a = 14.95 (n = -161), where it is 2^-126 forward (-0 beyond) and 0 backward (0
+ * beyond, not g gelu'(clamp); NaN for g = +-inf, inf * 0). n = 0 for a < 3 (exp argument 0). */
+#define FA32G_X4 (FA32_EXPF_P4 * 0x1p-5f)
+#define FA32G_X3 (-FA32_EXPF_P3 * 0x1p-4f)
+#define FA32G_X2 (FA32_EXPF_P2 * 0x1p-3f)
+#define FA32G_X1 (-FA32_EXPF_P1 * 0x1p-2f)
+#define FA32G_X0 (FA32_EXPF_P0 * 0x1p-1f)
+#define FA32G_NL2E (-0.5f * FA32_LOG2E)
+#define FA32G_HI2 (2.0f * FA32_LN2_HI)
+#define FA32G_LO2 (2.0f * FA32_LN2_LO)
+
+/* One lane's work, for the operations of an instruction set P (P##_add etc., below): the
+ * polynomial's part (needs a, gives the index k and q = Q_i(s)), then the exp's (gives m2 and the
+ * power of two pw). TB is the table set (FA32G_F forward, FA32G_B backward) as P's lookup
+ * wants it. */
+#define FA32G_POLY(P, TB, at, k, q)                                                          \
+    P##_i k = P##_index(P##_add(at, P##_set(1.0f)));                                         \
+    P##_v q;                                                                                 \
+    {                                                                                        \
+        P##_v s_ = P##_sub(at, P##_lut(TB##C, k));                                           \
+        q = P##_fma(P##_lut(TB##P6, k), s_, P##_lut(TB##P5, k));                             \
+        q = P##_fma(q, s_, P##_lut(TB##P4, k));                                              \
+        q = P##_fma(q, s_, P##_lut(TB##P3, k));                                              \
+        q = P##_fma(q, s_, P##_lut(TB##P2, k));                                              \
+        q = P##_fma(q, s_, P##_lut(TB##P1, k));                                              \
+        q = P##_fma(q, s_, P##_lut(TB##P0, k));                                              \
+    }
+#define FA32G_EXP(P, TB, at, k, q, m2, pw)                                                   \
+    P##_v m2, pw;                                                                            \
+    {                                                                                        \
+        P##_m ex_ = P##_ge(P##_add(at, P##_set(1.0f)), P##_set(4.0f)); /* a >= 3 */          \
+        P##_v u_ = P##_maskz_mul(ex_, at, at);                                               \
+        P##_v ul_ = P##_maskz_fms(ex_, at, at, u_);                                          \
+        P##_v mg_ = P##_lut(TB##M, k);                                                       \
+        P##_v tm_ = P##_fma(u_, P##_set(FA32G_NL2E), mg_);                                   \
+        P##_v n_ = P##_sub(tm_, mg_);                                                        \
+        P##_v r_ = P##_add(P##_fma(n_, P##_set(FA32G_HI2), u_),                              \
+                           P##_fma(n_, P##_set(FA32G_LO2), ul_));                            \
+        P##_v p_ = P##_fma(P##_fma(P##_fma(P##_set(FA32G_X4), r_, P##_set(FA32G_X3)), r_,    \
+                                   P##_set(FA32G_X2)), r_, P##_set(FA32G_X1));               \
+        p_ = P##_fma(p_, r_, P##_set(FA32G_X0));                                             \
+        P##_v t2_ = P##_fms(P##_mul(r_, r_), p_, r_);                                        \
+        m2 = P##_fma(q, t2_, P##_add(q, q));                                                 \
+        pw = P##_pow2(tm_);                                                                  \
+    }
+/* the vectors whose lanes are all below 3 (exp argument 0 in every lane): the same bits */
+#define FA32G_EXP0(P, TB, q, m2, pw)                                                         \
+    P##_v m2 = P##_add(q, q), pw = P##_set(TB##PW0);
+#define FA32G_FPW0 0x1p-1f   /* 2^(0 + 126 - 127) */
+#define FA32G_BPW0 0x1p3f    /* 2^(0 + 130 - 127) */
+/* forward: max(x, 0) - 2^(n-1) m2; backward: g [x > 0] -+ g 2^(n+3) m2 (D carries 2^-4), with
+ * g = +-inf where the sum is inf - inf (0 < x < 0.7518) taking g (g f'(x), f' > 0 there) */
+#define FA32G_FWD_OUT(P, x, m2, pw) P##_fnma(m2, pw, P##_max0(x))
+#define FA32G_BWD_OUT(P, g, x, m2, pw)                                                       \
+    P##_fixinf(P##_fma(P##_mul(P##_flipg(g, x), m2), pw, P##_gpos(g, x)), g, x)
+
+/* scalar operations (the ones gcc vectorizes in the loops' remainders and the other paths) */
+typedef float fa32s_v;
+typedef uint32_t fa32s_i;
+typedef int fa32s_m;
+#define fa32s_set(c) (c)
+#define fa32s_add(a, b) ((a) + (b))
+#define fa32s_sub(a, b) ((a) - (b))
+#define fa32s_mul(a, b) ((a) * (b))
+#define fa32s_fma(a, b, c) fa32_fma(a, b, c)
+#define fa32s_fms(a, b, c) fa32_fma(a, b, -(c))
+#define fa32s_fnma(a, b, c) fa32_fma(-(a), b, c)
+#define fa32s_index(v) (fa32_to_bits(v) >> 20)
+#define fa32s_lut(T, k) ((T)[(k) & 31u])
+#define fa32s_ge(a, b) ((a) >= (b))
+#define fa32s_maskz_mul(m, a, b) ((m) ? (a) * (b) : 0.0f)
+#define fa32s_maskz_fms(m, a, b, c) ((m) ? fa32_fma(a, b, -(c)) : 0.0f)
+#define fa32s_pow2(tm) fa32_from_bits(fa32_to_bits(tm) << 23)
+#define fa32s_max0(x) ((x) < 0.0f ? 0.0f : (x))
+#define fa32s_flipg(g, x) fa32_from_bits(fa32_to_bits(g) ^ (~fa32_to_bits(x) & 0x80000000u))
+#define fa32s_gpos(g, x) ((fa32_to_bits(x) >> 31) ? 0.0f : (g))
+#define fa32s_fixinf(y, g, x) (((y) != (y) && (x) > 0.0f) ? (g) : (y))
+/* the tables as the scalar lookup reads them */
+#define FA32G_FP0 FA32G_FP[0]
+#define FA32G_FP1 FA32G_FP[1]
+#define FA32G_FP2 FA32G_FP[2]
+#define FA32G_FP3 FA32G_FP[3]
+#define FA32G_FP4 FA32G_FP[4]
+#define FA32G_FP5 FA32G_FP[5]
+#define FA32G_FP6 FA32G_FP[6]
+#define FA32G_BP0 FA32G_BP[0]
+#define FA32G_BP1 FA32G_BP[1]
+#define FA32G_BP2 FA32G_BP[2]
+#define FA32G_BP3 FA32G_BP[3]
+#define FA32G_BP4 FA32G_BP[4]
+#define FA32G_BP5 FA32G_BP[5]
+#define FA32G_BP6 FA32G_BP[6]
+
 FA_INLINE float fa32g_gelu_fast(float x)
 {
-    float a = fa32_abs(x);
-    float at = fa32_min(a, FA32G_AMAX);
-    float u = at * at;
-    float E = fa32_fma(fa32_fma(fa32_fma(fa32_fma(FA32G_E4, u, FA32G_E3), u, FA32G_E2), u,
-                                FA32G_E1), u, FA32G_E0);
-    float ys = fa32_fma(u, E, 0.5f * x);
-
-    float d = FA32G_K + at;
-    float t = FA32G_K / d;
-    float d_lo = (FA32G_K - d) + at;                 /* exact for a < 4; beyond, Q barely moves */
-    float rem = fa32_fma(-t, d_lo, fa32_fma(-t, d, FA32G_K));   /* 3 (true t - t) / t */
-    float s = t - FA32G_QMID;                          /* exact (Sterbenz) for a < 9.4 */
-    float Q = fa32_fma(fa32_fma(fa32_fma(fa32_fma(FA32G_Q8, s, FA32G_Q7), s, FA32G_Q6), s,
-                                FA32G_Q5), s, FA32G_Q4);
-    Q = fa32_fma(fa32_fma(fa32_fma(fa32_fma(Q, s, FA32G_Q3), s, FA32G_Q2), s, FA32G_Q1), s,
-                 FA32G_Q0);
-    float G = fa32_fma(fa32_fma(fa32_fma(FA32G_G3, s, FA32G_G2), s, FA32G_G1), s, FA32G_G0);
-    float hi = -0.5f * u;
-    float lo = fa32_fma(G, rem, -0.5f * fa32_fma(at, at, -u));   /* + ln(Q(true t)/Q(t)) */
-    fa32_exp_t X = fa32_exp_core_(hi, lo, 0);          /* -106.6 <= hi <= 0: no clamp */
-    float ap = fa32_scale(fa32_fma(Q, X.t, Q), X);        /* a Phi(-a) */
-    float y = a <= FA32G_C0 ? ys : fa32_max(x, 0.0f) - ap;
-    /* gelu has the sign of x: or-ing it in gives x < 0 its -a Phi(-a) (from 0 - a Phi(-a)) and
-     * keeps gelu(-0) = -0 (fma(+0, E, -0) is +0; a negated form, -fma(-u, E, -x/2), is folded
-     * back by gcc's vectorizer) */
-    return fa32_from_bits(fa32_to_bits(y) | (fa32_to_bits(x) & 0x80000000u));
+    float at = fa32_min(fa32_abs(x), FA32G_FAST_AMAX);
+    FA32G_POLY(fa32s, FA32G_F, at, k, q)
+    FA32G_EXP(fa32s, FA32G_F, at, k, q, m2, pw)
+    return FA32G_FWD_OUT(fa32s, x, m2, pw);
 }
 
 FA_INLINE float gelu_fwd32(float x, float p0, float p1, const int acc)
@@ -118,49 +201,12 @@ FA_INLINE float gelu_fwd32(float x, float p0, float p1, const int acc)
     return (float)(x >= 0.0f ? (double)x - aPhi : -aPhi); /* +0 -> +0, -0 -> -0 */
 }
 
-/* The fast backward (gelu'(x) alone; the caller multiplies by g, one more rounding in 4 ulp):
- *   |x| <= C0 = 0.75:  gelu' = 1/2 + x F(x^2), no exp. Near gelu's zero at -0.7518 errors count
- *     in ulps of 1/8, so the cancellation there costs nothing.
- *   |x| > C0:  U = Phi(-a) - a phi(a) = exp(-a^2/2) D, D = R(a) - a/sqrt(2 pi) (the constant
- *     as HI + LO), R a polynomial in t = 3/(3+a) corrected for the rounding of t by R'(t) dt
- *     (R' from its first three terms), added inside D's FMAs; gelu' = U for x < 0 and
- *     1 - U for x > 0. D (1 + t_e) is one FMA, scaled by 2^n last (subnormal-correct). */
 FA_INLINE float fa32g_dgelu_fast(float g, float x)
 {
-    float a = fa32_abs(x);
-    float at = fa32_min(a, FA32G_AMAX);
-    float u = at * at;
-    float F = fa32_fma(fa32_fma(fa32_fma(fa32_fma(FA32G_F5, u, FA32G_F4), u, FA32G_F3), u,
-                                FA32G_F2), u, FA32G_F1);
-    float ys = fa32_fma(x * u, F, fa32_fma(x, FA32G_F0, 0.5f));
-
-    float hi = -0.5f * u, lo = -0.5f * fa32_fma(at, at, -u);   /* -a^2/2 = hi + lo exactly */
-    fa32_exp_t X = fa32_exp_core_(hi, lo, 0);                  /* -106.6 <= hi <= 0 */
-    float d = FA32G_K + at;
-    float t = FA32G_K / d;
-    float d_lo = (FA32G_K - d) + at;                 /* exact for a < 4; beyond, R barely moves */
-    float dt = fa32_fma(-t, d_lo, fa32_fma(-t, d, FA32G_K)) * t;   /* 3 (true t - t) */
-    float s = t - FA32G_BMID;                          /* exact (Sterbenz) for a < 5 */
-    float P = fa32_fma(fa32_fma(fa32_fma(fa32_fma(FA32G_B8, s, FA32G_B7), s, FA32G_B6), s,
-                                FA32G_B5), s, FA32G_B4);
-    P = fa32_fma(fa32_fma(fa32_fma(P, s, FA32G_B3), s, FA32G_B2), s, FA32G_B1);
-    /* R'(s)/3 from the derivative's first three terms: a few percent for a < 2 (|s| < 0.15),
-     * where the correction counts; coarser beyond, where R is a small part of D */
-    float Rp = fa32_fma(fa32_fma(3.0f / FA32G_K * FA32G_B3, s, 2.0f / FA32G_K * FA32G_B2), s,
-                        FA32G_B1 / FA32G_K);
-    float c = fa32_fma(-at, FA32G_S2P_LO, Rp * dt);            /* the small terms */
-    float D = fa32_fma(P, s, fa32_fma(-at, FA32G_S2P_HI, FA32G_B0) + c);
-    float s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
-    float U = (fa32_fma(D, X.t, D) * s64) * 0x1p-64f;        /* Phi(-a) - a phi(a) */
-    /* x < 0: g U with g folded in before the scaling (fa32_g_prescale), so that g gelu'(x) is
-     * right where gelu'(x) alone is subnormal (x < -13.4): applied after, g = 2^20 cost 236 ulp */
-    float post, gp = fa32_g_prescale(g, 0xffffffffu, &post);
-    /* beyond the clamp (a > 14.6) gelu'(x) < 2^-150: 0, not g gelu'(-14.6) */
-    float gD = gp * (fa32_to_bits(a) <= fa32_to_bits(FA32G_AMAX) ? D : 0.0f);   /* inf 0: NaN */
-    float gU = (fa32_fma(gD, X.t, gD) * s64) * post;
-    gU = gU == gU ? gU : g * U;                              /* g = +-inf: inf - inf */
-    float yt = x > 0.0f ? g * (1.0f - U) : gU;
-    return a <= FA32G_C0 ? g * ys : yt;
+    float at = fa32_min(fa32_abs(x), FA32G_FAST_AMAX);
+    FA32G_POLY(fa32s, FA32G_B, at, k, d)
+    FA32G_EXP(fa32s, FA32G_B, at, k, d, m2, pw)
+    return FA32G_BWD_OUT(fa32s, g, x, m2, pw);
 }
 
 /* accurate level: g is applied in double before the one rounding, so g * gelu'(x) is right even
@@ -175,5 +221,204 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
     double U = FA_MULADD(D, T.e, D) * T.p2; /* Phi(-a) - a phi(a) */
     return (float)((double)g * (x > 0.0f ? 1.0 - U : U));
 }
+
+/* ---- the fast level's vector loops --------------------------------------------------------------
+ * _loops.h runs fa32g_{fwd,bwd}_vec_ISA(n, ...) on the contiguous float32 fast-level arrays: it
+ * does the whole vectors and returns how many elements it did; the rest goes through the scalar
+ * code above (gcc would turn the lookups into gathers, slow on Zen, and never into permutes).
+ * Measured, one Zen 5 core (AVX-512), Gelem/s at 2^16 / 2^20 elements, standard-normal and
+ * uniform[-10, 10] data, torch 2.13 (oneDNN) in the same run: forward 6.12 / 5.76 and 3.53 / 3.53
+ * (torch 3.61 / 5.11, 3.64 / 4.65; the form before 2.36-2.44), backward 4.28 / 4.13 and
+ * 2.98 / 2.87 (torch 1.72 / 2.24, 1.72 / 2.32; before 1.69-1.83). Uniform data runs the exp in
+ * nearly every vector: 28 FMA-pipe operations (19 FMA/multiply, 9 vpermt2ps) per 16 lanes.
+ * AVX2 (FASTACT_ISA=avx2): forward 1.15 / 0.98 (before 1.11), backward 1.14 / 0.89 (0.83).
+ * FA_VEC_<name>_<dir>_<suffix> is the hook _loops.h probes for. */
+#define FA_VEC_gelu_fwd_ff ~, FA32G_VEC_FWD
+#define FA_VEC_gelu_bwd_ff ~, FA32G_VEC_BWD
+#define FA32G_VEC_FWD(isa, n, x, y) FA_CAT(fa32g_fwd_vec, isa)(n, x, y)
+#define FA32G_VEC_BWD(isa, n, g, x, y) FA_CAT(fa32g_bwd_vec, isa)(n, g, x, y)
+FA_INLINE npy_intp fa32g_fwd_vec_baseline(npy_intp n, const float *x, float *y)
+{
+    (void)n; (void)x; (void)y;
+    return 0;
+}
+FA_INLINE npy_intp fa32g_bwd_vec_baseline(npy_intp n, const float *g, const float *x, float *y)
+{
+    (void)n; (void)g; (void)x; (void)y;
+    return 0;
+}
+
+#if FA_X86_DISPATCH
+#include <immintrin.h>
+
+/* AVX-512: 16 lanes, a 32-entry table is two registers and one vpermt2ps. */
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4,prefer-vector-width=512")
+typedef __m512 fa32z_v;
+typedef __m512i fa32z_i;
+typedef __mmask16 fa32z_m;
+typedef struct { __m512 lo, hi; } fa32z_tab;
+#define fa32z_set(c) _mm512_set1_ps(c)
+#define fa32z_abs(x) _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)))
+#define fa32z_add _mm512_add_ps
+#define fa32z_sub _mm512_sub_ps
+#define fa32z_mul _mm512_mul_ps
+#define fa32z_fma _mm512_fmadd_ps
+#define fa32z_fms _mm512_fmsub_ps
+#define fa32z_fnma _mm512_fnmadd_ps
+#define fa32z_index(v) _mm512_srli_epi32(_mm512_castps_si512(v), 20)
+#define fa32z_lut(T, k) _mm512_permutex2var_ps((T).lo, k, (T).hi)
+#define fa32z_ge(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
+#define fa32z_maskz_mul(m, a, b) _mm512_maskz_mul_ps(m, a, b)
+#define fa32z_maskz_fms(m, a, b, c) _mm512_maskz_fmsub_ps(m, a, b, c)
+#define fa32z_pow2(tm) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(tm), 23))
+#define fa32z_max0(x) _mm512_max_ps(_mm512_setzero_ps(), x) /* 0 > x ? 0 : x, as the scalar */
+/* g ^ (~x & sign): vpternlogd's table for A ^ (~B & C) is 0xd2 */
+#define fa32z_flipg(g, x)                                                                    \
+    _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(g),                    \
+                                                  _mm512_castps_si512(x),                    \
+                                                  _mm512_set1_epi32((int)0x80000000u), 0xd2))
+#define fa32z_gpos(g, x)                                                                     \
+    _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(_mm512_castps_si512(x), 31),   \
+                                            _mm512_castps_si512(g)))
+#define fa32z_fixinf(y, g, x)                                                                \
+    _mm512_mask_mov_ps(y, _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), x,  \
+                                                   _mm512_setzero_ps(), _CMP_GT_OQ), g)
+#define FA32Z_TAB(T) {_mm512_loadu_ps(T), _mm512_loadu_ps((T) + 16)}
+#define FA32Z_TABS(TB, T)                                                                     \
+    const fa32z_tab TB##C = FA32Z_TAB(T##C), TB##M = FA32Z_TAB(T##M),                         \
+                    TB##P0 = FA32Z_TAB(T##P[0]), TB##P1 = FA32Z_TAB(T##P[1]),                 \
+                    TB##P2 = FA32Z_TAB(T##P[2]), TB##P3 = FA32Z_TAB(T##P[3]),                 \
+                    TB##P4 = FA32Z_TAB(T##P[4]), TB##P5 = FA32Z_TAB(T##P[5]),                 \
+                    TB##P6 = FA32Z_TAB(T##P[6]);                                              \
+    (void)TB##M;
+static npy_intp fa32g_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
+{
+    FA32Z_TABS(tf, FA32G_F)
+    npy_intp i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(xp + i), y;
+        __m512 at = _mm512_min_ps(fa32z_abs(x), _mm512_set1_ps(FA32G_FAST_AMAX));
+        FA32G_POLY(fa32z, tf, at, k, q)
+        if (fa32z_ge(_mm512_add_ps(at, _mm512_set1_ps(1.0f)), _mm512_set1_ps(4.0f))) {
+            FA32G_EXP(fa32z, tf, at, k, q, m2, pw)
+            y = FA32G_FWD_OUT(fa32z, x, m2, pw);
+        } else {
+            FA32G_EXP0(fa32z, FA32G_F, q, m2, pw)
+            y = FA32G_FWD_OUT(fa32z, x, m2, pw);
+        }
+        _mm512_storeu_ps(yp + i, _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x));
+    }
+    return i;
+}
+static npy_intp fa32g_bwd_vec_avx512(npy_intp n, const float *gp, const float *xp, float *yp)
+{
+    FA32Z_TABS(tb, FA32G_B)
+    npy_intp i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(xp + i), g = _mm512_loadu_ps(gp + i), y;
+        __m512 at = _mm512_min_ps(fa32z_abs(x), _mm512_set1_ps(FA32G_FAST_AMAX));
+        FA32G_POLY(fa32z, tb, at, k, d)
+        if (fa32z_ge(_mm512_add_ps(at, _mm512_set1_ps(1.0f)), _mm512_set1_ps(4.0f))) {
+            FA32G_EXP(fa32z, tb, at, k, d, m2, pw)
+            y = FA32G_BWD_OUT(fa32z, g, x, m2, pw);
+        } else {
+            FA32G_EXP0(fa32z, FA32G_B, d, m2, pw)
+            y = FA32G_BWD_OUT(fa32z, g, x, m2, pw);
+        }
+        _mm512_storeu_ps(yp + i, _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x));
+    }
+    return i;
+}
+#pragma GCC pop_options
+
+/* AVX2: 8 lanes, a 32-entry table is four vpermps, blended by the index's bits 3 and 4 (vblendvps
+ * reads the sign bit: the index shifted left by 28 and 27). */
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+typedef __m256 fa32y_v;
+typedef struct { __m256i k; __m256 b3, b4; } fa32y_i;
+typedef __m256 fa32y_m;
+#define fa32y_set(c) _mm256_set1_ps(c)
+#define fa32y_abs(x) _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)))
+#define fa32y_add _mm256_add_ps
+#define fa32y_sub _mm256_sub_ps
+#define fa32y_mul _mm256_mul_ps
+#define fa32y_fma _mm256_fmadd_ps
+#define fa32y_fms _mm256_fmsub_ps
+#define fa32y_fnma _mm256_fnmadd_ps
+FA_INLINE fa32y_i fa32y_index(__m256 v)
+{
+    fa32y_i K;
+    K.k = _mm256_srli_epi32(_mm256_castps_si256(v), 20);
+    K.b3 = _mm256_castsi256_ps(_mm256_slli_epi32(K.k, 28));
+    K.b4 = _mm256_castsi256_ps(_mm256_slli_epi32(K.k, 27));
+    return K;
+}
+FA_INLINE __m256 fa32y_lut(const float *T, fa32y_i K)
+{
+    __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(T), K.k),
+                                 _mm256_permutevar8x32_ps(_mm256_loadu_ps(T + 8), K.k), K.b3);
+    __m256 hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(T + 16), K.k),
+                                 _mm256_permutevar8x32_ps(_mm256_loadu_ps(T + 24), K.k), K.b3);
+    return _mm256_blendv_ps(lo, hi, K.b4);
+}
+#define fa32y_ge(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
+#define fa32y_maskz_mul(m, a, b) _mm256_and_ps(m, _mm256_mul_ps(a, b))
+#define fa32y_maskz_fms(m, a, b, c) _mm256_and_ps(m, _mm256_fmsub_ps(a, b, c))
+#define fa32y_pow2(tm) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23))
+#define fa32y_max0(x) _mm256_max_ps(_mm256_setzero_ps(), x)
+#define fa32y_flipg(g, x)                                                                    \
+    _mm256_xor_ps(g, _mm256_andnot_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u))))
+#define fa32y_gpos(g, x)                                                                     \
+    _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_srai_epi32(_mm256_castps_si256(x), 31)), g)
+#define fa32y_fixinf(y, g, x)                                                                \
+    _mm256_blendv_ps(y, g, _mm256_and_ps(_mm256_cmp_ps(y, y, _CMP_UNORD_Q),                  \
+                                         _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ)))
+#define FA32Y_TABS(TB, T)                                                                     \
+    const float *TB##C = T##C, *TB##M = T##M, *TB##P0 = T##P[0], *TB##P1 = T##P[1],            \
+                *TB##P2 = T##P[2], *TB##P3 = T##P[3], *TB##P4 = T##P[4], *TB##P5 = T##P[5],   \
+                *TB##P6 = T##P[6];                                                            \
+    (void)TB##M;
+static npy_intp fa32g_fwd_vec_avx2(npy_intp n, const float *xp, float *yp)
+{
+    FA32Y_TABS(tf, FA32G_F)
+    npy_intp i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(xp + i), y;
+        __m256 at = _mm256_min_ps(fa32y_abs(x), _mm256_set1_ps(FA32G_FAST_AMAX));
+        FA32G_POLY(fa32y, tf, at, k, q)
+        if (_mm256_movemask_ps(fa32y_ge(_mm256_add_ps(at, _mm256_set1_ps(1.0f)), _mm256_set1_ps(4.0f)))) {
+            FA32G_EXP(fa32y, tf, at, k, q, m2, pw)
+            y = FA32G_FWD_OUT(fa32y, x, m2, pw);
+        } else {
+            FA32G_EXP0(fa32y, FA32G_F, q, m2, pw)
+            y = FA32G_FWD_OUT(fa32y, x, m2, pw);
+        }
+        _mm256_storeu_ps(yp + i, _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+    }
+    return i;
+}
+static npy_intp fa32g_bwd_vec_avx2(npy_intp n, const float *gp, const float *xp, float *yp)
+{
+    FA32Y_TABS(tb, FA32G_B)
+    npy_intp i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(xp + i), g = _mm256_loadu_ps(gp + i), y;
+        __m256 at = _mm256_min_ps(fa32y_abs(x), _mm256_set1_ps(FA32G_FAST_AMAX));
+        FA32G_POLY(fa32y, tb, at, k, d)
+        if (_mm256_movemask_ps(fa32y_ge(_mm256_add_ps(at, _mm256_set1_ps(1.0f)), _mm256_set1_ps(4.0f)))) {
+            FA32G_EXP(fa32y, tb, at, k, d, m2, pw)
+            y = FA32G_BWD_OUT(fa32y, g, x, m2, pw);
+        } else {
+            FA32G_EXP0(fa32y, FA32G_B, d, m2, pw)
+            y = FA32G_BWD_OUT(fa32y, g, x, m2, pw);
+        }
+        _mm256_storeu_ps(yp + i, _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+    }
+    return i;
+}
+#pragma GCC pop_options
+#endif /* FA_X86_DISPATCH */
 
 #endif

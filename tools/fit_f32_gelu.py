@@ -1,27 +1,26 @@
 """Fit the polynomials of fastact/_f32_gelu.h (float32 gelu, erf form, both precision levels)
 and WRITE them to fastact/_f32_gelu_coef.h.
 
-Run:  python tools/fit_f32_gelu.py        (from anywhere; about ten seconds)
+Run:  python tools/fit_f32_gelu.py        (from anywhere; about a minute)
 
 Notation: a = |x|, Phi the normal CDF, phi its density, R(a) = erfcx(a/sqrt 2)/2, so that
 Phi(-a) = exp(-a^2/2) R(a).
 
-Fast level (float32 coefficients, evaluated in float32):
-  E(u), u = x^2, |x| <= 0.75:   Phi(x) - 1/2 = x E(u)                 (gelu = x/2 + x^2 E)
-  Q(t), t = 3/(3+a), a in [0.75, 14.6]:  Q = a R(a)                   (a Phi(-a) = exp(-a^2/2) Q)
-  G(t), same t: (d ln Q/dt) t/3, which turns the exact rounding error of t into Q's relative
-        change (a correction ~2^-23, so a cubic good to a few percent is plenty)
-  F(u), |x| <= 0.75:            Phi(x) + x phi(x) - 1/2 = x F(u)      (gelu' = 1/2 + x F)
-  B(t), t = 3/(3+a), a in [0.75, 14.6]:  B = R(a)
-        (Phi(-a) - a phi(a) = exp(-a^2/2) (B - a/sqrt(2 pi))), expanded at t = 3/4 (a = 1)
-  E is weighted by a/Phi(-a), so its error is gelu's relative error on the negative side (where
-  x/2 and x^2 E cancel); F by a/max(|gelu'|, 1/8) (the sweeps count ulps of 1/8 near gelu's
-  zero at -0.7518); Q and B for relative error. Method: Lawson's iteratively reweighted least
-  squares on 150 Chebyshev nodes (converging to the weighted minimax polynomial), targets in
-  30-digit mpmath, coefficients rounded to float32 one at a time from the lowest degree up,
-  refitting the rest after each rounding. The written errors are measured on 1001 points in
-  exact arithmetic with the stored coefficients (the float32 evaluation's own roundings are
-  measured by the exhaustive sweeps, tools/accuracy.py).
+Fast level (float32 coefficients, evaluated in float32): 32 intervals of a, the ones the header's
+index bits(a + 1) >> 20 picks (8 per octave of a + 1: width 1/8 on [0, 1), 1/4 on [1, 3), 1/2 on
+[3, 7), 1 on [7, 15)); on each a degree-6 polynomial in s = a - c, c the interval's centre:
+  forward:   a Phi(-a) for a < 3 (no exp there), a R(a) beyond (times exp(-a^2/2) in the header)
+  backward:  Phi(-a) - a phi(a) = gelu'(-a) for a < 3, R(a) - a/sqrt(2 pi) beyond
+Weights: relative error of gelu (forward), of gelu' (backward) except where |gelu'| < 1/8 within
+1.5 of its zero at a = 0.7518, where the sweeps count ulps of 1/8 (absolute error there).
+Method: the centre c is searched (multiples of width/64 in the middle half) so that f(c), the
+constant term, is close to a float32: its rounding is an error at s = 0 that no other coefficient
+can correct, and alone it is 2^-25 (half an ulp) for an unlucky centre. With c0 = float32(f(c))
+fixed, the others are fitted from the lowest degree up, each rounded to float32 and the rest
+refitted (Lawson's iteratively reweighted least squares on 80 Chebyshev nodes, converging to the
+weighted minimax polynomial; targets in 30-digit mpmath). Errors are measured on 1500 points per
+interval in exact arithmetic with the stored coefficients (the float32 evaluation's own roundings
+are measured by the exhaustive sweeps, tools/accuracy.py).
 Accurate level (double coefficients, evaluated in double): R(t), t = 4/(4+a), a in [0, 14.6],
   degree 11: Lawson for relative error in a Chebyshev basis at 500 Chebyshev nodes, converted
   to monomials in s = t - MID and rounded to double; error measured (double Horner) on 4001
@@ -33,74 +32,114 @@ import os
 import mpmath as mp
 import numpy as np
 
-# the method is tools/fit_f32.py's (this directory is the script's, so on sys.path)
-from fit_f32 import cheb as cheb_nodes
-from fit_f32 import fit_rounded as fit_f32
-from fit_f32 import lawson
+# the nodes are tools/fit_f32.py's (this directory is the script's, so on sys.path)
+from fit_f32 import cheb
 
 mp.mp.dps = 30  # after fit_f32's import, which sets 50
-AMAX = 14.6  # a*Phi(-a) and a*phi(a) are below 2^-150 beyond: the float32 results are 0
-C0 = 0.75  # fast level: |x| <= C0 the odd polynomials, beyond it the tail
-K = 3.0  # fast level: the tails' t = K/(K+a)
-BMID = 0.75  # the backward's expansion point, t at a = 1, where gelu' is near its zero
+AMAX = 14.6  # accurate level: a*Phi(-a) and a*phi(a) are below 2^-150 beyond (results 0)
 S2P = 1 / mp.sqrt(2 * mp.pi)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fastact", "_f32_gelu_coef.h")
-
-
-def Phi(x):
-    return mp.erfc(-x / mp.sqrt(2)) / 2
 
 
 def R(a):
     return mp.erfc(a / mp.sqrt(2)) * mp.exp(a * a / 2) / 2
 
 
-def dgelu(x):
-    return Phi(x) + x * S2P * mp.exp(-x * x / 2)
+def Phi_neg(a):
+    return mp.erfc(a / mp.sqrt(2)) / 2
 
 
-def small(f, weight, deg):
-    """float32 polynomial in u = x^2 over |x| <= C0, minimax for |P - f| * weight"""
-    us = cheb_nodes(mp.mpf(10) ** -20, C0**2, 150)
-    basis = [lambda u, j=j: u**j for j in range(deg + 1)]
-    c = fit_f32(us, [f(u) for u in us], [weight(u) for u in us], basis)
-    grid = [mp.mpf(v) for v in np.linspace(1e-12, C0**2, 1001)]
-    return c, float(
-        max(abs(sum(cj * u**j for j, cj in enumerate(c)) - f(u)) * weight(u) for u in grid)
-    )
+# ---- fast level: the table-driven form ----
+NI = 32  # intervals
+NGAUSS = 16  # intervals 0..15 (a < 3) hold the whole function, exp(-a^2/2) included
+DEG = 6
+AMAX_FAST = 14.95  # a is clamped here (n = -161); a Phi(-a), gelu'(-a) < 2^-159 beyond
+ROOT = 0.7517915241  # gelu'(-ROOT) = 0
+EDGES = [2.0**e * (1 + m / 8) - 1 for e in range(4) for m in range(8)] + [15.0]
 
 
-def tail(f, deg, mid=None):
-    """float32 polynomial in s = t - MID, t = K/(K+a), a in [C0, AMAX], minimax relative error;
-    MID the middle of the range unless given"""
-    lo, hi = K / (K + AMAX), K / (K + C0)
-    mid = float(np.float32((lo + hi) / 2)) if mid is None else mid
-    ts = cheb_nodes(lo, hi, 150)
-    fs = [f(K / t - K) for t in ts]
-    basis = [lambda t, j=j: (t - mid) ** j for j in range(deg + 1)]
-    c = fit_f32(ts, fs, [1 / v for v in fs], basis)
-    grid = [mp.mpf(v) for v in np.linspace(lo, hi, 1001)]
-    err = max(
-        abs(sum(cj * (t - mid) ** j for j, cj in enumerate(c)) / f(K / t - K) - 1) for t in grid
-    )
-    return mid, c, float(err)
+def fwd_target(i):
+    if i < NGAUSS:
+        return lambda a: a * Phi_neg(a)
+    return lambda a: a * R(a)
 
 
-def log_slope(f, mid, deg):
-    """(d ln f(K/t - K) / dt) t / K in s = t - mid, minimax (absolute), float32"""
-    lo, hi = K / (K + AMAX), K / (K + C0)
-    ts = cheb_nodes(lo, hi, 150)
+def bwd_target(i):
+    if i < NGAUSS:
+        return lambda a: Phi_neg(a) - a * S2P * mp.exp(-a * a / 2)
+    return lambda a: R(a) - a * S2P
 
-    def g(t):
-        h = lambda v: f(K / v - K)  # noqa: E731
-        return mp.diff(h, t) / h(t) * t / K
 
-    basis = [lambda t, j=j: (t - mid) ** j for j in range(deg + 1)]
-    c = [float(np.float32(v)) for v in lawson(ts, [g(t) for t in ts], [1] * len(ts), basis)]
-    grid = [mp.mpf(v) for v in np.linspace(lo, hi, 101)]
-    return c, float(
-        max(abs(sum(cj * (t - mid) ** j for j, cj in enumerate(c)) - g(t)) for t in grid)
-    )
+def fwd_weight(i, a, f):
+    return 1 / abs(f)
+
+
+def bwd_weight(i, a, f):
+    e = 1 if i < NGAUSS else mp.exp(-a * a / 2)
+    g = e * f  # gelu'(-a)
+    if abs(g) < mp.mpf(1) / 8 and abs(a - ROOT) < 1.5:
+        return 8 * e
+    return 1 / abs(f)
+
+
+def _lawson(B, f, w, iters=100):
+    lam = np.full(len(f), 1.0 / len(f))
+    for _ in range(iters):
+        sq = np.sqrt(lam)
+        c = np.linalg.lstsq(B * (w * sq)[:, None], f * w * sq, rcond=None)[0]
+        err = np.abs((B @ c - f) * w) + 1e-300
+        lam = lam * err
+        lam /= lam.sum()
+    return c
+
+
+def _fit_fixed_c0(s, f, w, c0):
+    """c0 fixed; c1..DEG fitted from the lowest up, each rounded to float32, the rest refitted"""
+    cf = [c0]
+    for j in range(1, DEG + 1):
+        B = np.stack([s**k for k in range(j, DEG + 1)], 1)
+        rem = f - sum(cf[k] * s**k for k in range(j))
+        cf.append(float(np.float32(_lawson(B, rem, w)[0])))
+    return cf
+
+
+def _werr(cf, s, f, w):
+    p = np.zeros_like(s)
+    for cj in reversed(cf):
+        p = p * s + cj
+    return float(np.max(np.abs(p - f) * w))
+
+
+def interval_fit(i, target, weight):
+    """(centre, float32 coefficients, max weighted error) for interval i"""
+    f = target(i)
+    lo, hi = EDGES[i], min(EDGES[i + 1], AMAX_FAST)
+    lo_ext = max(0.0, lo - 2.0**-22 * (lo + 1))  # bits(a + 1) may round up into the interval
+    nodes = [float(v) for v in cheb(lo_ext, hi, 80)]
+    grid = list(np.linspace(lo_ext, hi, 1500)[(1 if i == 0 else 0) :])  # a = 0: weight 1/0
+
+    def tab(xs):
+        fv = [f(mp.mpf(x)) for x in xs]
+        return np.array([float(v) for v in fv]), np.array(
+            [float(weight(i, mp.mpf(x), v)) for x, v in zip(xs, fv)]
+        )
+
+    (fn, wn), (fg, wg) = tab(nodes), tab(grid)
+    xn, xg = np.array(nodes), np.array(grid)
+    h = EDGES[i + 1] - EDGES[i]
+    if i == 0:
+        cands = [0.0]
+    else:
+        step = h / 64
+        cands = np.arange(np.ceil((lo + h / 4) / step) * step, hi - h / 4, step)
+    best = None
+    for c in cands:
+        c0 = float(np.float32(f(mp.mpf(float(c)))))
+        cf = _fit_fixed_c0(xn - c, fn, wn, c0)
+        e = _werr(cf, xg - c, fg, wg)
+        if best is None or e < best[2]:
+            best = (float(c), cf, e)
+    return best
 
 
 def accurate_tail(Ka, deg, M=500):
@@ -130,68 +169,80 @@ def f32lit(v):
     return f"{mant}p{exp}f"
 
 
+def magic(bias):
+    """1.5 * 2^23 + bias: fma(v, c, magic) rounds v c to an integer n and leaves n + bias in the
+    low mantissa bits, so bits << 23 is 2^(n + bias - 127)"""
+    return 1.5 * 2**23 + bias
+
+
+def table_lines(name, fits, scale, biases, what):
+    """C arrays in the order of the lookup index (bits(a + 1) >> 20) & 31: interval i sits at
+    (i + 24) & 31 (bits(1.0f) >> 20 = 0x3f8)"""
+    at = [(p + 8) % NI for p in range(NI)]  # interval held at index p
+    lit = lambda v: f32lit(v) if v != 0 else "0.0f"  # noqa: E731
+    out = [
+        f"/* {what} */",
+        f"static const float {name}C[{NI}] = {{" + ", ".join(lit(fits[i][0]) for i in at) + "};",
+        f"static const float {name}M[{NI}] = {{"
+        + ", ".join(lit(magic(biases[i])) for i in at)
+        + "};",
+        f"static const float {name}P[{DEG + 1}][{NI}] = {{",
+    ]
+    for j in range(DEG + 1):
+        row = ", ".join(lit(fits[i][1][j] * scale[i]) for i in at)
+        out.append(f"    {{{row}}},")
+    out.append("};")
+    return out
+
+
 def main():
     lines = [
         "/* GENERATED by tools/fit_f32_gelu.py -- do not edit; regenerate with",
         " *   python tools/fit_f32_gelu.py",
-        " * The polynomials of fastact/_f32_gelu.h; the method of each is in the script's",
-        " * docstring, the error written beside it is measured with the stored",
+        " * The tables and polynomials of fastact/_f32_gelu.h; the method of each is in the",
+        " * script's docstring, the error written beside it is measured with the stored",
         " * coefficients. */",
         "#ifndef FASTACT_F32_GELU_COEF_H",
         "#define FASTACT_F32_GELU_COEF_H",
         "",
         "/* ---- fast level, float32 ---- */",
-        f"#define FA32G_C0 {f32lit(C0)}   /* |x| <= C0: odd polynomials; beyond: the tails */",
-        f"#define FA32G_K {f32lit(K)}     /* the tails' t = K/(K+a) */",
+        f"#define FA32G_NGAUSS {NGAUSS}   /* intervals below it (a < 3) need no exp */",
+        f"#define FA32G_FAST_AMAX {f32lit(AMAX_FAST)}   /* a is clamped here */",
     ]
-    hi = np.float32(S2P)
-    lines += [
-        f"#define FA32G_S2P_HI {f32lit(hi)}   /* 1/sqrt(2 pi) = HI + LO */",
-        f"#define FA32G_S2P_LO {f32lit(S2P - mp.mpf(float(hi)))}",
-    ]
-
-    def emit(name, c, comment):
-        lines.append(f"/* {comment} */")
-        for j, v in enumerate(c):
-            lines.append(f"#define {name}{j} {f32lit(v)}   /* {float(np.float32(v))!r} */")
-
-    c, err = small(
-        lambda u: (Phi(mp.sqrt(u)) - mp.mpf(1) / 2) / mp.sqrt(u),
-        lambda u: mp.sqrt(u) / Phi(-mp.sqrt(u)),
-        4,
-    )
-    emit(
-        "FA32G_E",
-        c,
-        f"Phi(x) - 1/2 = x E(x^2), |x| <= {C0}, degree 4 in x^2: max error of "
-        f"gelu (relative, x < 0) {err:.2e}",
-    )
-    mid, c, err = tail(lambda a: a * R(a), 8)
-    lines.append(f"#define FA32G_QMID {f32lit(mid)}")
-    emit(
-        "FA32G_Q",
-        c,
-        f"a R(a) in s = t - QMID, a in [{C0}, {AMAX}], degree 8: max rel. error {err:.2e}",
-    )
-    c, err = log_slope(lambda a: a * R(a), mid, 3)
-    emit("FA32G_G", c, f"(d ln(a R)/dt) t/K in s = t - QMID, degree 3: max abs. error {err:.2e}")
-    c, err = small(
-        lambda u: (Phi(mp.sqrt(u)) - mp.mpf(1) / 2) / mp.sqrt(u) + mp.exp(-u / 2) * S2P,
-        lambda u: mp.sqrt(u) / max(abs(dgelu(-mp.sqrt(u))), mp.mpf(1) / 8),
-        5,
-    )
-    emit(
+    fwd = [interval_fit(i, fwd_target, fwd_weight) for i in range(NI)]
+    bwd = [interval_fit(i, bwd_target, bwd_weight) for i in range(NI)]
+    # 2^n scalings (see the header): the forward's m2 = 2 m takes 2^(n-1), bias 126; the
+    # backward's tables are pre-scaled by 2^-4 (g D (2 + t) cannot overflow for any finite g),
+    # bias 130. Intervals 30 and 31 (a >= 13, where 2^n is subnormal) carry 2^-36 (forward) and
+    # 2^-35 (backward, in all), biases 162 and 161: 2^(n + bias - 127) stays normal down to the
+    # clamp (n = -161), where it is 2^-126 forward (a Phi(-a) rounds to -0) and 0 backward (0, not
+    # g gelu'(clamp), beyond it; inf * 0 = NaN for g = +-inf).
+    last = [i >= 30 for i in range(NI)]
+    fscale = [2.0**-36 if z else 1.0 for z in last]
+    bscale = [2.0**-35 if z else 2.0**-4 for z in last]
+    fbias = [162 if z else 126 for z in last]
+    bbias = [161 if z else 130 for z in last]
+    ferr = max(f[2] for f in fwd)
+    berr = max(b[2] for b in bwd)
+    lines += table_lines(
         "FA32G_F",
-        c,
-        f"Phi(x) + x phi(x) - 1/2 = x F(x^2), |x| <= {C0}, degree 5 in x^2: max "
-        f"error of gelu' (x < 0) relative to max(|gelu'|, 1/8) {err:.2e}",
+        fwd,
+        fscale,
+        fbias,
+        f"forward: a Phi(-a) (intervals < NGAUSS), a R(a) (beyond), degree {DEG} in s = a - C "
+        f"over each interval, a in [0, {AMAX_FAST}]: max rel. error {ferr:.2e} "
+        f"(2^{np.log2(ferr):.1f}); per interval, log2: "
+        + " ".join(f"{np.log2(f[2]):.1f}" for f in fwd),
     )
-    mid, c, err = tail(R, 8, BMID)
-    lines.append(f"#define FA32G_BMID {f32lit(mid)}")
-    emit(
+    lines += table_lines(
         "FA32G_B",
-        c,
-        f"R(a) in s = t - BMID, a in [{C0}, {AMAX}], degree 8: max rel. error {err:.2e}",
+        bwd,
+        bscale,
+        bbias,
+        f"backward: gelu'(-a) (intervals < NGAUSS), R(a) - a/sqrt(2 pi) (beyond), degree {DEG}: "
+        f"max error of gelu'(-a), relative or in units of 1/8 near its zero, {berr:.2e} "
+        f"(2^{np.log2(berr):.1f}); per interval, log2: "
+        + " ".join(f"{np.log2(b[2]):.1f}" for b in bwd),
     )
 
     mid, c, err = accurate_tail(4.0, 11)
