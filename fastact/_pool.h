@@ -223,6 +223,7 @@ static int fa_pool_grow(int want)
 static int fa_pool_run(int threads, int k, int level, int backward, int from_output, int is_double,
                        npy_intp n, const void *g, const void *x, void *y, double p0, double p1)
 {
+    if (threads > FA_POOL_MAX_WORKERS + 1) threads = FA_POOL_MAX_WORKERS + 1; /* <= 1,024 chunks */
     npy_intp nchunks = FA_POOL_CHUNKS_PER_THREAD * (npy_intp)threads;
     if (n / FA_POOL_CHUNK_MIN < nchunks) nchunks = n / FA_POOL_CHUNK_MIN;
     if (threads < 2 || nchunks < 2) return 0;
