@@ -324,3 +324,31 @@ def test_random_layouts(x, which):
     y = x.copy()
     case.forward(y, **case.kwargs, out=y)
     assert _bits(y) == _bits(case.forward(xc, **case.kwargs))
+
+
+def _at(n, dtype, offset_items):
+    """n elements of dtype starting offset_items elements after a 64-byte boundary."""
+    buf = np.empty(n + 64, dtype)
+    start = (-(buf.ctypes.data // buf.itemsize)) % (64 // buf.itemsize) + offset_items
+    return buf[start : start + n]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_off_a_cache_line_give_the_same_bits(default_case, dtype):
+    """The entry points run the elements before the output's first 64-byte boundary as a call of
+    their own: x, grad_output and the output at different offsets from a cache line give the
+    bits of aligned arrays, out of place and in place."""
+    case, n = default_case, 3001
+    x0, g0 = _data(n, dtype), _data(n, dtype, 1.0)
+    y_ref, b_ref = case.forward(x0, **case.kwargs), case.backward(g0, x0, **case.kwargs)
+    _close(y_ref, _ref_forward(case, x0.astype(np.float64), dtype), dtype, "forward")
+    per_line = 64 // np.dtype(dtype).itemsize
+    for ox, og, oy in [(0, 0, 1), (3, 5, 0), (1, 2, per_line - 1), (5, 0, 3), (7, 7, 7)]:
+        x, g, out = _at(n, dtype, ox), _at(n, dtype, og), _at(n, dtype, oy)
+        x[:], g[:] = x0, g0
+        assert _bits(case.forward(x, **case.kwargs, out=out)) == _bits(y_ref)
+        assert _bits(case.backward(g, x, **case.kwargs, out=out)) == _bits(b_ref)
+        inplace = _at(n, dtype, oy)
+        inplace[:] = x0
+        case.forward(inplace, **case.kwargs, out=inplace)
+        assert _bits(inplace) == _bits(y_ref)
