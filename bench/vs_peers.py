@@ -315,6 +315,23 @@ def _order(case):
     return names.index(case) if case in names else len(names)
 
 
+def _cpu():
+    """The CPU's model name with its family and model numbers (family 25 is AMD Zen 3/4, 26 Zen 5),
+    from /proc/cpuinfo where there is one."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return "cpu unknown"
+    return (
+        f"{fields.get('model name', 'cpu')} (family {fields.get('cpu family', '?')}, "
+        f"model {fields.get('model', '?')})"
+    )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="65,536 and 1,048,576, one thread")
@@ -359,6 +376,7 @@ def main():
     runs = run_all(args)
     facts = {
         "host": socket.gethostname(),
+        "cpu": _cpu(),
         "isa": fastact.isa(),
         "cores": cores,
         "date": datetime.date.today().isoformat(),
@@ -374,7 +392,8 @@ def main():
     with open(stem + ".json", "w") as f:
         json.dump({"facts": facts, "runs": runs}, f, indent=1)
     text = (
-        f"fastact {fastact.__version__}, ISA {facts['isa']}, {cores} cores, {facts['date']}\n\n"
+        f"fastact {fastact.__version__}, {facts['cpu']}, ISA {facts['isa']}, {cores} cores, "
+        f"{facts['date']}\n\n"
         "### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
         + summary(runs)
         + table(runs)
