@@ -139,9 +139,11 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
     P##_v m2 = P##_add(q, q), pw = P##_set(TB##PW0);
 #define FA32G_FPW0 0x1p-1f   /* 2^(0 + 126 - 127) */
 #define FA32G_BPW0 0x1p3f    /* 2^(0 + 130 - 127) */
-/* forward: max(x, 0) - 2^(n-1) m2; backward: g [x > 0] -+ g 2^(n+3) m2 (D carries 2^-4), with
- * g = +-inf where the sum is inf - inf (0 < x < 0.7518) taking g (g f'(x), f' > 0 there) */
-#define FA32G_FWD_OUT(P, x, m2, pw) P##_fnma(m2, pw, P##_max0(x))
+/* forward: xp - 2^(n-1) m2 with xp = x for x >= 0 and -0 for x < 0, so that a result that
+ * rounds to zero keeps the sign of gelu(x) (-1e-45 gives -0). Backward: g [x > 0] -+ g 2^(n+3) m2
+ * (D carries 2^-4) with the addend -0 for x < 0 (g = +-0 then gives the sign of g f'(x)); where
+ * the sum is inf - inf (g = +-inf, 0 <= x < 0.7518) it takes g (g f'(x), f' > 0 there). */
+#define FA32G_FWD_OUT(P, x, m2, pw) P##_fnma(m2, pw, P##_xpos(x))
 #define FA32G_BWD_OUT(P, g, x, m2, pw)                                                       \
     P##_fixinf(P##_fma(P##_mul(P##_flipg(g, x), m2), pw, P##_gpos(g, x)), g, x)
 
@@ -162,10 +164,10 @@ typedef int fa32s_m;
 #define fa32s_maskz_mul(m, a, b) ((m) ? (a) * (b) : 0.0f)
 #define fa32s_maskz_fms(m, a, b, c) ((m) ? fa32_fma(a, b, -(c)) : 0.0f)
 #define fa32s_pow2(tm) fa32_from_bits(fa32_to_bits(tm) << 23)
-#define fa32s_max0(x) ((x) < 0.0f ? 0.0f : (x))
+#define fa32s_xpos(x) ((x) < 0.0f ? -0.0f : (x))
 #define fa32s_flipg(g, x) fa32_from_bits(fa32_to_bits(g) ^ (~fa32_to_bits(x) & 0x80000000u))
-#define fa32s_gpos(g, x) ((fa32_to_bits(x) >> 31) ? 0.0f : (g))
-#define fa32s_fixinf(y, g, x) (((y) != (y) && (x) > 0.0f) ? (g) : (y))
+#define fa32s_gpos(g, x) ((fa32_to_bits(x) >> 31) ? -0.0f : (g))
+#define fa32s_fixinf(y, g, x) (((y) != (y) && (x) >= 0.0f) ? (g) : (y))
 /* the tables as the scalar lookup reads them */
 #define FA32G_FP0 FA32G_FP[0]
 #define FA32G_FP1 FA32G_FP[1]
@@ -272,18 +274,21 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
 #define fa32z_maskz_mul(m, a, b) _mm512_maskz_mul_ps(m, a, b)
 #define fa32z_maskz_fms(m, a, b, c) _mm512_maskz_fmsub_ps(m, a, b, c)
 #define fa32z_pow2(tm) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(tm), 23))
-#define fa32z_max0(x) _mm512_max_ps(_mm512_setzero_ps(), x) /* 0 > x ? 0 : x, as the scalar */
+/* -0 > x ? -0 : x, as the scalar; a NaN x comes back as it is (the second operand) */
+#define fa32z_xpos(x) _mm512_max_ps(_mm512_set1_ps(-0.0f), x)
 /* g ^ (~x & sign): vpternlogd's table for A ^ (~B & C) is 0xd2 */
 #define fa32z_flipg(g, x)                                                                    \
     _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(g),                    \
                                                   _mm512_castps_si512(x),                    \
                                                   _mm512_set1_epi32((int)0x80000000u), 0xd2))
+/* g, or -0 where x has its sign bit: (g & ~m) | (m & sign), m = x >> 31 (arithmetic): 0xac */
 #define fa32z_gpos(g, x)                                                                     \
-    _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(_mm512_castps_si512(x), 31),   \
-                                            _mm512_castps_si512(g)))
+    _mm512_castsi512_ps(_mm512_ternarylogic_epi32(                                           \
+        _mm512_srai_epi32(_mm512_castps_si512(x), 31), _mm512_castps_si512(g),              \
+        _mm512_set1_epi32((int)0x80000000u), 0xac))
 #define fa32z_fixinf(y, g, x)                                                                \
     _mm512_mask_mov_ps(y, _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), x,  \
-                                                   _mm512_setzero_ps(), _CMP_GT_OQ), g)
+                                                   _mm512_setzero_ps(), _CMP_GE_OQ), g)
 #define FA32Z_TAB(T) {_mm512_loadu_ps(T), _mm512_loadu_ps((T) + 16)}
 #define FA32Z_TABS(TB, T)                                                                     \
     const fa32z_tab TB##C = FA32Z_TAB(T##C), TB##M = FA32Z_TAB(T##M),                         \
@@ -299,15 +304,18 @@ static npy_intp fa32g_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(xp + i), y;
         __m512 at = _mm512_min_ps(fa32z_abs(x), _mm512_set1_ps(FA32G_FAST_AMAX));
+        /* FA32G_FWD_OUT with the loop's NaN rule folded in: the FMA only where x is a number,
+         * elsewhere xpos(x), x itself */
+        __mmask16 num = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
         FA32G_POLY(fa32z, tf, at, k, q)
         if (fa32z_ge(_mm512_add_ps(at, _mm512_set1_ps(1.0f)), _mm512_set1_ps(4.0f))) {
             FA32G_EXP(fa32z, tf, at, k, q, m2, pw)
-            y = FA32G_FWD_OUT(fa32z, x, m2, pw);
+            y = _mm512_mask3_fnmadd_ps(m2, pw, fa32z_xpos(x), num);
         } else {
             FA32G_EXP0(fa32z, FA32G_F, q, m2, pw)
-            y = FA32G_FWD_OUT(fa32z, x, m2, pw);
+            y = _mm512_mask3_fnmadd_ps(m2, pw, fa32z_xpos(x), num);
         }
-        _mm512_storeu_ps(yp + i, _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x));
+        _mm512_storeu_ps(yp + i, y);
     }
     return i;
 }
@@ -367,14 +375,13 @@ FA_INLINE __m256 fa32y_lut(const float *T, fa32y_i K)
 #define fa32y_maskz_mul(m, a, b) _mm256_and_ps(m, _mm256_mul_ps(a, b))
 #define fa32y_maskz_fms(m, a, b, c) _mm256_and_ps(m, _mm256_fmsub_ps(a, b, c))
 #define fa32y_pow2(tm) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23))
-#define fa32y_max0(x) _mm256_max_ps(_mm256_setzero_ps(), x)
+#define fa32y_xpos(x) _mm256_max_ps(_mm256_set1_ps(-0.0f), x)
 #define fa32y_flipg(g, x)                                                                    \
     _mm256_xor_ps(g, _mm256_andnot_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u))))
-#define fa32y_gpos(g, x)                                                                     \
-    _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_srai_epi32(_mm256_castps_si256(x), 31)), g)
+#define fa32y_gpos(g, x) _mm256_blendv_ps(g, _mm256_set1_ps(-0.0f), x) /* by x's sign bit */
 #define fa32y_fixinf(y, g, x)                                                                \
     _mm256_blendv_ps(y, g, _mm256_and_ps(_mm256_cmp_ps(y, y, _CMP_UNORD_Q),                  \
-                                         _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ)))
+                                         _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ)))
 #define FA32Y_TABS(TB, T)                                                                     \
     const float *TB##C = T##C, *TB##M = T##M, *TB##P0 = T##P[0], *TB##P1 = T##P[1],            \
                 *TB##P2 = T##P[2], *TB##P3 = T##P[3], *TB##P4 = T##P[4], *TB##P5 = T##P[5],   \
