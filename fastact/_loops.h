@@ -20,11 +20,23 @@
 #define FA_VEC_SECOND(...) FA_VEC_SECOND_(__VA_ARGS__)
 #define FA_VEC_PICK(probe) FA_VEC_SECOND(probe, FA_VEC_NONE, ~)
 #define FA_VEC_NONE(...) ((npy_intp)0)
+/* A formula may ask for a copy of its scalar-parameter loop for p0 == 1, in which it sees the
+ * literal 1, by defining FA_UNIT_P0_<name>_<dir>_<suffix> as `~, 1` (the same probe): softplus'
+ * fast level (_f32_exp.h), for which beta = 1 makes beta x exact and its low part 0. Without it
+ * (every other loop) the test is the constant 0 and compiles away. */
+#define FA_UNIT_P0(probe) FA_VEC_SECOND(probe, 0, ~)
 #define FA_BWD_LOOPS_T(name, dir, T, S)                                                           \
     static void FA_CAT(name##_##dir##_##S, FA_ISA)(npy_intp n, const T *g, const T *x, T *y, T p0, \
                                                     T p1)                                         \
     {                                                                                             \
         npy_intp i0 = FA_VEC_PICK(FA_VEC_##name##_##dir##_##S)(FA_ISA, n, g, x, y);              \
+        if (FA_UNIT_P0(FA_UNIT_P0_##name##_##dir##_##S) && p0 == (T)1) {                          \
+            _Pragma("GCC ivdep") for (npy_intp i = i0; i < n; i++) {                              \
+                T gi = g[i], xi = x[i];                                                           \
+                y[i] = xi != xi ? xi : name##_##dir##_##S(gi, xi, (T)1, p1);                      \
+            }                                                                                     \
+            return;                                                                               \
+        }                                                                                         \
         _Pragma("GCC ivdep") for (npy_intp i = i0; i < n; i++) {                                  \
             T gi = g[i], xi = x[i];                                                               \
             y[i] = xi != xi ? xi : name##_##dir##_##S(gi, xi, p0, p1);                            \
@@ -97,3 +109,4 @@ FASTACT_KERNELS(FA_LOOPS)
 #undef FA_VEC_SECOND
 #undef FA_VEC_PICK
 #undef FA_VEC_NONE
+#undef FA_UNIT_P0
