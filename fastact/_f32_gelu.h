@@ -7,24 +7,28 @@
  * relative accuracy down the negative tail to the last subnormal.
  *
  * Fast level, float32 (forward <= 2 ulp, backward <= 4): one form for every x, no division,
- * written once (FA32G_LANE) for the scalar code and the AVX2 and AVX-512 loops:
+ * written once (FA32G_POLY, FA32G_EXP) for the scalar code and the AVX2 and AVX-512 loops:
  *   gelu(x)  = max(x, 0) - a Phi(-a),      a Phi(-a) = exp(-a^2/2) Q_i(s)   or  Q~_i(s)
  *   gelu'(x) = [x > 0] - sign(x) U,        U = Phi(-a) - a phi(a) = exp(-a^2/2) D_i(s)  or  D~_i(s)
  * with i one of 32 intervals of a, s = a - C_i, and Q_i, D_i (a >= 3: a R(a), R(a) - a/sqrt(2 pi))
  * or Q~_i, D~_i (a < 3: the whole a Phi(-a), gelu'(-a), the Gaussian included) degree-6
  * polynomials whose coefficients are looked up by i (tools/fit_f32_gelu.py: tables, centres,
- * errors). The lookup is not arithmetic: a register permute (vpermt2ps on AVX-512, vpermps and
- * blends on AVX2) or an array index (scalar) gives the same coefficients, and every instruction
- * set does the same float operations in the same order, so the bits agree (test_isa, digest).
+ * errors). The lookup is not arithmetic: a register permute (vpermt2ps on AVX-512), a row load
+ * and a transpose (AVX2) or an array index (scalar) gives the same coefficients, and every
+ * instruction set does the same float operations in the same order, so the bits agree (test_isa,
+ * digest).
  * For a < 3 the exp argument is 0 (the exp is exactly 1, t = 0, n = 0), so a vector with every
  * lane below 3 skips the exp and gets the same bits: 96% of 16-lane vectors of standard-normal
  * data. Beyond 3, -a^2/2 = -(u + u_lo)/2 exactly (u = a^2 and its FMA residual) enters the exp
- * core's reduction, and the product with 2^n is the last operation, one FMA with max(x, 0):
- * x > 0 rounds once, x < 0 is exact (subnormal results rounded once too).
- * Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp times a polynomial
- * in t = 3/(3 + a) with t's rounding corrected): that one ran 81 AVX-512 instructions per 16
- * lanes, 38 of them FMA/multiply, and a division; Zen 5 issues FMAs and vpermt2ps on two pipes,
- * so the count of those is the speed (see the loops' comment for the figures).
+ * core's reduction, and the product with 2^n is the last operation, one FMA with x (or -0 for
+ * x < 0): x > 0 rounds once, x < 0 is exact (subnormal results rounded once too). Measured over
+ * all 2^32 inputs (tools/accuracy.py): 1.595 ulp forward (x = -3.0174), 1.791 backward
+ * (x = -6.7045). Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp
+ * times a polynomial in t = 3/(3 + a) with t's rounding corrected; 1.809 / 2.893 ulp): that one
+ * ran 81 AVX-512 instructions per 16 lanes, 38 of them FMA/multiply, and a division; this one
+ * runs about 40 in a vector that needs the exp and 25 in one that does not, and on the Zen 5
+ * core measured the count of vector instructions is the speed (about 3 per cycle, whatever the
+ * mix of FMAs, permutes and adds; see the loops' comment for the figures).
  *
  * Accurate level, double (<= 1 / <= 2 ulp): one formula for every x, R a polynomial in
  * t = 4/(4+a) over [0, 14.6]; every intermediate error is below 2^-40 relative, a^2 is exact in
@@ -87,10 +91,11 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
  * (u_lo + 2n ln2_LO) = -2 r (the first FMA exact, the sum rounded once, as the core's r), and
  * t2 = 2 (e^r - 1) = -r' + r'^2 P'(r') with the core's coefficients scaled by (-1/2)^j / 2 (exact),
  * so m2 = Q (2 + t2) = fma(Q, t2, Q + Q) is 2 Q e^r rounded once. The magic constant's bias
- * (table M: 126, backward 130 with D carrying 2^-4; on the last two intervals, whose polynomials
- * carry 2^-36 and 2^-35, 162 and 161) makes bits(tm) << 23 = 2^(n-1) (2^(n+3) backward) normal
- * to the clamp a = 14.95 (n = -161), where it is 2^-126 forward (-0 beyond) and 0 backward (0
- * beyond, not g gelu'(clamp); NaN for g = +-inf, inf * 0). n = 0 for a < 3 (exp argument 0). */
+ * (MAG: 126, backward 130 with D carrying 2^-4) makes bits(tm) << 23 = 2^(n-1) (2^(n+3)
+ * backward); on the last two intervals (a + 1 >= 14), whose polynomials carry 2^-36 and 2^-35,
+ * SH = 36 and 31 more (an exact add to tm: 162 and 161) keep it normal down to the clamp
+ * a = 14.95 (n = -161), where it is 2^-126 forward (-0 beyond) and 0 backward (0 beyond, not
+ * g gelu'(clamp); NaN for g = +-inf, inf * 0). n = 0 for a < 3 (exp argument 0). */
 #define FA32G_X4 (FA32_EXPF_P4 * 0x1p-5f)
 #define FA32G_X3 (-FA32_EXPF_P3 * 0x1p-4f)
 #define FA32G_X2 (FA32_EXPF_P2 * 0x1p-3f)
@@ -105,7 +110,7 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
  * power of two pw). TB is the table set (FA32G_F forward, FA32G_B backward) as P's lookup
  * wants it. */
 #define FA32G_POLY(P, TB, at, k, q)                                                          \
-    P##_i k = P##_index(P##_add(at, P##_set(1.0f)));                                         \
+    P##_i k = P##_index(TB, P##_add(at, P##_set(1.0f)));                                     \
     P##_v q;                                                                                 \
     {                                                                                        \
         P##_v s_ = P##_sub(at, P##_lut(TB##C, k));                                           \
@@ -122,7 +127,7 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
         P##_m ex_ = P##_ge(P##_add(at, P##_set(1.0f)), P##_set(4.0f)); /* a >= 3 */          \
         P##_v u_ = P##_maskz_mul(ex_, at, at);                                               \
         P##_v ul_ = P##_maskz_fms(ex_, at, at, u_);                                          \
-        P##_v mg_ = P##_lut(TB##M, k);                                                       \
+        P##_v mg_ = P##_set(TB##MAG);                                                        \
         P##_v tm_ = P##_fma(u_, P##_set(FA32G_NL2E), mg_);                                   \
         P##_v n_ = P##_sub(tm_, mg_);                                                        \
         P##_v r_ = P##_add(P##_fma(n_, P##_set(FA32G_HI2), u_),                              \
@@ -132,7 +137,8 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
         p_ = P##_fma(p_, r_, P##_set(FA32G_X0));                                             \
         P##_v t2_ = P##_fms(P##_mul(r_, r_), p_, r_);                                        \
         m2 = P##_fma(q, t2_, P##_add(q, q));                                                 \
-        pw = P##_pow2(tm_);                                                                  \
+        pw = P##_pow2(P##_mask_add(P##_ge(P##_add(at, P##_set(1.0f)), P##_set(14.0f)), tm_,  \
+                                   P##_set(TB##SH)));                                        \
     }
 /* the vectors whose lanes are all below 3 (exp argument 0 in every lane): the same bits */
 #define FA32G_EXP0(P, TB, q, m2, pw)                                                         \
@@ -158,11 +164,12 @@ typedef int fa32s_m;
 #define fa32s_fma(a, b, c) fa32_fma(a, b, c)
 #define fa32s_fms(a, b, c) fa32_fma(a, b, -(c))
 #define fa32s_fnma(a, b, c) fa32_fma(-(a), b, c)
-#define fa32s_index(v) (fa32_to_bits(v) >> 20)
+#define fa32s_index(TB, v) (fa32_to_bits(v) >> 20)
 #define fa32s_lut(T, k) ((T)[(k) & 31u])
 #define fa32s_ge(a, b) ((a) >= (b))
 #define fa32s_maskz_mul(m, a, b) ((m) ? (a) * (b) : 0.0f)
 #define fa32s_maskz_fms(m, a, b, c) ((m) ? fa32_fma(a, b, -(c)) : 0.0f)
+#define fa32s_mask_add(m, a, b) ((m) ? (a) + (b) : (a))
 #define fa32s_pow2(tm) fa32_from_bits(fa32_to_bits(tm) << 23)
 #define fa32s_xpos(x) ((x) < 0.0f ? -0.0f : (x))
 #define fa32s_flipg(g, x) fa32_from_bits(fa32_to_bits(g) ^ (~fa32_to_bits(x) & 0x80000000u))
@@ -268,11 +275,12 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
 #define fa32z_fma _mm512_fmadd_ps
 #define fa32z_fms _mm512_fmsub_ps
 #define fa32z_fnma _mm512_fnmadd_ps
-#define fa32z_index(v) _mm512_srli_epi32(_mm512_castps_si512(v), 20)
+#define fa32z_index(TB, v) _mm512_srli_epi32(_mm512_castps_si512(v), 20)
 #define fa32z_lut(T, k) _mm512_permutex2var_ps((T).lo, k, (T).hi)
 #define fa32z_ge(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
 #define fa32z_maskz_mul(m, a, b) _mm512_maskz_mul_ps(m, a, b)
 #define fa32z_maskz_fms(m, a, b, c) _mm512_maskz_fmsub_ps(m, a, b, c)
+#define fa32z_mask_add(m, a, b) _mm512_mask_add_ps(a, m, a, b)
 #define fa32z_pow2(tm) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(tm), 23))
 /* -0 > x ? -0 : x, as the scalar; a NaN x comes back as it is (the second operand) */
 #define fa32z_xpos(x) _mm512_max_ps(_mm512_set1_ps(-0.0f), x)
@@ -291,12 +299,11 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
                                                    _mm512_setzero_ps(), _CMP_GE_OQ), g)
 #define FA32Z_TAB(T) {_mm512_loadu_ps(T), _mm512_loadu_ps((T) + 16)}
 #define FA32Z_TABS(TB, T)                                                                     \
-    const fa32z_tab TB##C = FA32Z_TAB(T##C), TB##M = FA32Z_TAB(T##M),                         \
-                    TB##P0 = FA32Z_TAB(T##P[0]), TB##P1 = FA32Z_TAB(T##P[1]),                 \
-                    TB##P2 = FA32Z_TAB(T##P[2]), TB##P3 = FA32Z_TAB(T##P[3]),                 \
-                    TB##P4 = FA32Z_TAB(T##P[4]), TB##P5 = FA32Z_TAB(T##P[5]),                 \
-                    TB##P6 = FA32Z_TAB(T##P[6]);                                              \
-    (void)TB##M;
+    const fa32z_tab TB##C = FA32Z_TAB(T##C), TB##P0 = FA32Z_TAB(T##P[0]),                     \
+                    TB##P1 = FA32Z_TAB(T##P[1]), TB##P2 = FA32Z_TAB(T##P[2]),                 \
+                    TB##P3 = FA32Z_TAB(T##P[3]), TB##P4 = FA32Z_TAB(T##P[4]),                 \
+                    TB##P5 = FA32Z_TAB(T##P[5]), TB##P6 = FA32Z_TAB(T##P[6]);                 \
+    const float TB##MAG = T##MAG, TB##SH = T##SH;
 static npy_intp fa32g_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
 {
     FA32Z_TABS(tf, FA32G_F)
@@ -340,12 +347,13 @@ static npy_intp fa32g_bwd_vec_avx512(npy_intp n, const float *gp, const float *x
 }
 #pragma GCC pop_options
 
-/* AVX2: 8 lanes, a 32-entry table is four vpermps, blended by the index's bits 3 and 4 (vblendvps
- * reads the sign bit: the index shifted left by 28 and 27). */
+/* AVX2: 8 lanes. Four vpermps and three blends per coefficient (eight coefficients) cost more
+ * than the whole rest; instead each lane's row {C, P0, ..., P6} (one 32-byte load, its index read
+ * back from memory) and an 8 x 8 transpose (24 shuffles) give all eight at once. */
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
 typedef __m256 fa32y_v;
-typedef struct { __m256i k; __m256 b3, b4; } fa32y_i;
+typedef struct { __m256 c[8]; } fa32y_i;   /* the lane's C, P0..P6, transposed */
 typedef __m256 fa32y_m;
 #define fa32y_set(c) _mm256_set1_ps(c)
 #define fa32y_abs(x) _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)))
@@ -355,25 +363,40 @@ typedef __m256 fa32y_m;
 #define fa32y_fma _mm256_fmadd_ps
 #define fa32y_fms _mm256_fmsub_ps
 #define fa32y_fnma _mm256_fnmadd_ps
-FA_INLINE fa32y_i fa32y_index(__m256 v)
+FA_INLINE fa32y_i fa32y_rows(const float (*R)[8], __m256 v)
 {
+    int32_t k[8];
+    _mm256_storeu_si256((__m256i *)k, _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(v), 20),
+                                                       _mm256_set1_epi32(31)));
+    __m256 r0 = _mm256_loadu_ps(R[k[0]]), r1 = _mm256_loadu_ps(R[k[1]]);
+    __m256 r2 = _mm256_loadu_ps(R[k[2]]), r3 = _mm256_loadu_ps(R[k[3]]);
+    __m256 r4 = _mm256_loadu_ps(R[k[4]]), r5 = _mm256_loadu_ps(R[k[5]]);
+    __m256 r6 = _mm256_loadu_ps(R[k[6]]), r7 = _mm256_loadu_ps(R[k[7]]);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
     fa32y_i K;
-    K.k = _mm256_srli_epi32(_mm256_castps_si256(v), 20);
-    K.b3 = _mm256_castsi256_ps(_mm256_slli_epi32(K.k, 28));
-    K.b4 = _mm256_castsi256_ps(_mm256_slli_epi32(K.k, 27));
+    K.c[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    K.c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    K.c[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    K.c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    K.c[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    K.c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    K.c[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    K.c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
     return K;
 }
-FA_INLINE __m256 fa32y_lut(const float *T, fa32y_i K)
-{
-    __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(T), K.k),
-                                 _mm256_permutevar8x32_ps(_mm256_loadu_ps(T + 8), K.k), K.b3);
-    __m256 hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(T + 16), K.k),
-                                 _mm256_permutevar8x32_ps(_mm256_loadu_ps(T + 24), K.k), K.b3);
-    return _mm256_blendv_ps(lo, hi, K.b4);
-}
+#define fa32y_index(TB, v) fa32y_rows(TB##R, v)
+#define fa32y_lut(T, K) ((K).c[T])
 #define fa32y_ge(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
 #define fa32y_maskz_mul(m, a, b) _mm256_and_ps(m, _mm256_mul_ps(a, b))
 #define fa32y_maskz_fms(m, a, b, c) _mm256_and_ps(m, _mm256_fmsub_ps(a, b, c))
+#define fa32y_mask_add(m, a, b) _mm256_add_ps(a, _mm256_and_ps(m, b))   /* + 0: a itself */
 #define fa32y_pow2(tm) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23))
 #define fa32y_xpos(x) _mm256_max_ps(_mm256_set1_ps(-0.0f), x)
 #define fa32y_flipg(g, x)                                                                    \
@@ -382,11 +405,11 @@ FA_INLINE __m256 fa32y_lut(const float *T, fa32y_i K)
 #define fa32y_fixinf(y, g, x)                                                                \
     _mm256_blendv_ps(y, g, _mm256_and_ps(_mm256_cmp_ps(y, y, _CMP_UNORD_Q),                  \
                                          _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ)))
+/* the lookups' slots in the transposed row */
 #define FA32Y_TABS(TB, T)                                                                     \
-    const float *TB##C = T##C, *TB##M = T##M, *TB##P0 = T##P[0], *TB##P1 = T##P[1],            \
-                *TB##P2 = T##P[2], *TB##P3 = T##P[3], *TB##P4 = T##P[4], *TB##P5 = T##P[5],   \
-                *TB##P6 = T##P[6];                                                            \
-    (void)TB##M;
+    enum { TB##C, TB##P0, TB##P1, TB##P2, TB##P3, TB##P4, TB##P5, TB##P6 };                   \
+    const float(*TB##R)[8] = T##R;                                                            \
+    const float TB##MAG = T##MAG, TB##SH = T##SH;
 static npy_intp fa32g_fwd_vec_avx2(npy_intp n, const float *xp, float *yp)
 {
     FA32Y_TABS(tf, FA32G_F)

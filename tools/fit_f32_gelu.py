@@ -175,22 +175,27 @@ def magic(bias):
     return 1.5 * 2**23 + bias
 
 
-def table_lines(name, fits, scale, biases, what):
+def table_lines(name, fits, scale, base, shift, what):
     """C arrays in the order of the lookup index (bits(a + 1) >> 20) & 31: interval i sits at
-    (i + 24) & 31 (bits(1.0f) >> 20 = 0x3f8)"""
+    (i + 24) & 31 (bits(1.0f) >> 20 = 0x3f8). C and P[j] (32 wide: AVX-512's vpermt2ps, the
+    scalar code) and the same numbers as rows {C, P0, ..., P6} (AVX2 loads a lane's row and
+    transposes). MAG: the exp's magic constant, bias `base`; SH: what the last two intervals add
+    to its bias."""
     at = [(p + 8) % NI for p in range(NI)]  # interval held at index p
     lit = lambda v: f32lit(v) if v != 0 else "0.0f"  # noqa: E731
+    coef = [[fits[i][0]] + [fits[i][1][j] * scale[i] for j in range(DEG + 1)] for i in at]
     out = [
         f"/* {what} */",
-        f"static const float {name}C[{NI}] = {{" + ", ".join(lit(fits[i][0]) for i in at) + "};",
-        f"static const float {name}M[{NI}] = {{"
-        + ", ".join(lit(magic(biases[i])) for i in at)
-        + "};",
+        f"#define {name}MAG {f32lit(magic(base))}",
+        f"#define {name}SH {float(shift)!r}f",
+        f"static const float {name}C[{NI}] = {{" + ", ".join(lit(c[0]) for c in coef) + "};",
         f"static const float {name}P[{DEG + 1}][{NI}] = {{",
     ]
     for j in range(DEG + 1):
-        row = ", ".join(lit(fits[i][1][j] * scale[i]) for i in at)
-        out.append(f"    {{{row}}},")
+        out.append("    {" + ", ".join(lit(c[j + 1]) for c in coef) + "},")
+    out += ["};", f"static const float {name}R[{NI}][{DEG + 2}] = {{"]
+    for c in coef:
+        out.append("    {" + ", ".join(lit(v) for v in c) + "},")
     out.append("};")
     return out
 
@@ -220,15 +225,14 @@ def main():
     last = [i >= 30 for i in range(NI)]
     fscale = [2.0**-36 if z else 1.0 for z in last]
     bscale = [2.0**-35 if z else 2.0**-4 for z in last]
-    fbias = [162 if z else 126 for z in last]
-    bbias = [161 if z else 130 for z in last]
     ferr = max(f[2] for f in fwd)
     berr = max(b[2] for b in bwd)
     lines += table_lines(
         "FA32G_F",
         fwd,
         fscale,
-        fbias,
+        126,
+        162 - 126,
         f"forward: a Phi(-a) (intervals < NGAUSS), a R(a) (beyond), degree {DEG} in s = a - C "
         f"over each interval, a in [0, {AMAX_FAST}]: max rel. error {ferr:.2e} "
         f"(2^{np.log2(ferr):.1f}); per interval, log2: "
@@ -238,7 +242,8 @@ def main():
         "FA32G_B",
         bwd,
         bscale,
-        bbias,
+        130,
+        161 - 130,
         f"backward: gelu'(-a) (intervals < NGAUSS), R(a) - a/sqrt(2 pi) (beyond), degree {DEG}: "
         f"max error of gelu'(-a), relative or in units of 1/8 near its zero, {berr:.2e} "
         f"(2^{np.log2(berr):.1f}); per interval, log2: "
