@@ -235,12 +235,13 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
  * _loops.h runs fa32g_{fwd,bwd}_vec_ISA(n, ...) on the contiguous float32 fast-level arrays: it
  * does the whole vectors and returns how many elements it did; the rest goes through the scalar
  * code above (gcc would turn the lookups into gathers, slow on Zen, and never into permutes).
- * Measured, one Zen 5 core (AVX-512), Gelem/s at 2^16 / 2^20 elements, standard-normal and
- * uniform[-10, 10] data, torch 2.13 (oneDNN) in the same run: forward 6.12 / 5.76 and 3.53 / 3.53
- * (torch 3.61 / 5.11, 3.64 / 4.65; the form before 2.36-2.44), backward 4.28 / 4.13 and
- * 2.98 / 2.87 (torch 1.72 / 2.24, 1.72 / 2.32; before 1.69-1.83). Uniform data runs the exp in
- * nearly every vector: 28 FMA-pipe operations (19 FMA/multiply, 9 vpermt2ps) per 16 lanes.
- * AVX2 (FASTACT_ISA=avx2): forward 1.15 / 0.98 (before 1.11), backward 1.14 / 0.89 (0.83).
+ * Measured (bench/vs_peers.py --quick, one Zen 5 core, torch 2.13 with oneDNN in the same run),
+ * Gelem/s at 2^16 / 2^20, standard-normal and uniform[-10, 10] data: AVX-512 forward 5.76 / 5.64
+ * and 3.57 / 3.53 (torch 3.28 / 4.87, 3.27 / 4.88; the form before 2.39 / 2.38, 2.40 / 2.28),
+ * backward 4.31 / 4.14 and 2.92 / 2.85 (torch 1.70 / 2.33, 1.67 / 2.25; before 1.82 / 1.79,
+ * 1.80 / 1.78). Uniform data needs the exp in nearly every vector (about 40 instructions per 16
+ * lanes, 25 without it). AVX2 (FASTACT_ISA=avx2): forward 1.43 / 1.44 and 1.07 / 1.07 (before
+ * 1.08 / 1.12, 1.12 / 1.09), backward 1.27 / 1.26 and 0.95 / 0.93 (before 0.84 / 0.83).
  * FA_VEC_<name>_<dir>_<suffix> is the hook _loops.h probes for. */
 #define FA_VEC_gelu_fwd_ff ~, FA32G_VEC_FWD
 #define FA_VEC_gelu_bwd_ff ~, FA32G_VEC_BWD
