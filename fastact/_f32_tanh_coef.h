@@ -10,3 +10,7 @@
 #define FA32T_TANH_P4_2 -0x1.b91e7ep-5f   /* -0.0538475476 */
 #define FA32T_TANH_P4_3 0x1.58e518p-6f   /* 0.021050714 */
 #define FA32T_TANH_P4_4 -0x1.9921a0p-8f   /* -0.00624284893 */
+/* gelu_tanh, fast level: K = 2 sqrt(2/pi) = K20 + K20_LO, K20 a multiple of 2^-20
+ * (21 bits), K20_LO rounded to float32; K - K20 - K20_LO = 3.7e-15 */
+#define FA32T_GT_K20 0x1.988450p+0f
+#define FA32T_GT_K20_LO 0x1.9ea1b2p-23f

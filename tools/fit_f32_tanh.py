@@ -2,6 +2,9 @@
 
   tanh(x) = x + x^3 * P(x^2), |x| <= atanh(1/2): relative error, P of degree 3 (fast), 4 (accurate)
   (the exp polynomials that _f32_tanh.h shares with _f32_exp.h are tools/fit_f32.py's)
+  and the splits of gelu_tanh's constant K = 2 sqrt(2/pi) that its fast level needs (mpmath, 50
+  digits): K = K20 + K20_LO with K20 a multiple of 2^-20, so that s - K20 is exact for every
+  float s in [K20, 16) (the sum s = K20 + v is split without ordering its operands)
 
 Method: weighted least squares on Chebyshev nodes with Lawson's weight updates (converges to the
 minimax fit of the relative error), in float64 against numpy's float64 expm1/tanh (errors ~1e-16,
@@ -14,6 +17,7 @@ Run:  python tools/fit_f32_tanh.py   (a second; rewrites fastact/_f32_tanh_coef.
 
 import os
 
+import mpmath
 import numpy as np
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fastact", "_f32_tanh_coef.h")
@@ -96,6 +100,18 @@ if __name__ == "__main__":
             f"tanh(x) - x = x^3 P(x^2), |x| <= atanh(1/2), P of degree {deg}",
             "Lawson minimax of the relative error of tanh",
         )
+    mpmath.mp.dps = 50
+    K = 2 * mpmath.sqrt(2 / mpmath.pi)
+    K20 = mpmath.nint(K * 2**20) / 2**20
+    K20_LO = float(np.float32(float(K - K20)))
+    text += (
+        "/* gelu_tanh, fast level: K = 2 sqrt(2/pi) = K20 + K20_LO, K20 a multiple of 2^-20\n"
+        f" * (21 bits), K20_LO rounded to float32; K - K20 - K20_LO = {float(K - K20 - K20_LO):.1e} */\n"
+        f"#define FA32T_GT_K20 {float.hex(float(K20))[:10]}p+0f\n"
+        f"#define FA32T_GT_K20_LO {float.hex(K20_LO)[:10]}p-23f\n"
+    )
+    assert float.fromhex(f"{float.hex(float(K20))[:10]}p+0") == float(K20)
+    assert float.fromhex(f"{float.hex(K20_LO)[:10]}p-23") == K20_LO
     with open(OUT, "w") as f:
         f.write(text)
     print(text, end="")
