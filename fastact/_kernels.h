@@ -127,9 +127,11 @@ FA_INLINE double hardsigmoid_bwo(double g, double y, double p0, double p1)
 { (void)p0; (void)p1; return (y > 0.0 && y < 1.0) ? g * (1.0 / 6.0) : 0.0; }
 /* x * (clamp / 6), not (x * clamp) / 6 as torch has it: that overflows for x > FLT_MAX / 6 */
 #define hardswish_FWD(T, x, p0, p1) ((x) * (FA_CLAMP06(T, (x) + 3, p0) / (T)6))
-/* x/3 + 1/2 written as (2x + 3)/6: near x = -1.5, 2x + 3 is exact where x/3 + 0.5 cancels */
+/* x/3 + 1/2 written as (2x + 3)/6: near x = -1.5, 2x + 3 is exact where x/3 + 0.5 cancels.
+ * float32 divides by 6 without a division (fa32_div6, below). */
 #define hardswish_BWD(T, g, x, p0, p1)                                                          \
-    ((x) < -3 ? (T)0 : ((x) <= 3 ? (g) * ((2 * (x) + 3) / (T)6) : (g)))
+    ((x) < -3 ? (T)0 : (g) * ((x) <= 3 ? FA_DIV6(T, 2 * (x) + 3) : (T)1))
+#define FA_DIV6(T, t) (sizeof(T) == sizeof(float) ? (T)fa32_div6((float)(t)) : (t) / (T)6)
 
 /* SELU's constants, as torch.nn.functional writes them. */
 #define FA_SELU_ALPHA 1.6732632423543772848170429916717
@@ -283,6 +285,18 @@ FA_INLINE double softplus_bwo(double g, double y, double beta, double threshold)
 #include "_f32_exp.h"
 #include "_f32_tanh.h"
 #include "_f32_gelu.h"
+
+/* t / 6 in float32 as q = t * RN(1/6) corrected by its exact residual t - 6q: the bits of t / 6
+ * for every t with |t| >= 2^-100 or t = +0 (all such float32 in (-3, 9) compared, which covers
+ * hardswish's 2x + 3: it is +0 or at least 2^-22 in magnitude; tests/test_semantics.py checks
+ * the kernel against NumPy's division). A multiply and two FMAs instead of vdivps, which bound
+ * hardswish' at 9.1 Gelem/s on 65,536 elements on one Zen 5 core against relu' 15.5. */
+FA_INLINE float fa32_div6(float t)
+{
+    const float c = 1.0f / 6.0f;
+    float q = t * c;
+    return fa32_fma(fa32_fma(-q, 6.0f, t), c, q);
+}
 
 /* ---- the table -------------------------------------------------------------------------- */
 /* X(name, number of scalar parameters, kind, whether integer inputs keep their dtype (the result

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import fastact
 from fastact.testing import KERNELS, ULPS, near_grad_root, root_ulp, ulp_error
 
 RNG = np.random.default_rng(7)
@@ -352,3 +353,17 @@ def test_outputs_off_a_cache_line_give_the_same_bits(default_case, dtype):
         inplace[:] = x0
         case.forward(inplace, **case.kwargs, out=inplace)
         assert _bits(inplace) == _bits(y_ref)
+
+
+def test_hardswish_backward_divides_by_six_exactly():
+    """float32 hardswish' at the fast level computes (2x + 3) / 6 without a division (a multiply
+    by RN(1/6) and an exact-residual correction); on every 61st float32 in [-3, 3], and the
+    stretch around -1.5 where 2x + 3 is tiny, it must give the bits of the division itself (the
+    accurate level computes in double, without 2x + 3's float32 rounding)."""
+    bits = np.arange(0, 0x40400001, 61, dtype=np.uint32)  # +0 .. 3.0
+    x = np.concatenate([bits.view(np.float32), -bits.view(np.float32)])
+    x = np.concatenate([x, np.float32(-1.5) + np.arange(-4096, 4097, dtype=np.float32) * 2**-23])
+    with np.errstate(all="ignore"):
+        expected = (np.float32(2) * x + np.float32(3)) / np.float32(6)
+    got = fastact.hardswish_backward(np.ones_like(x), x, precision="fast")
+    assert _bits(got) == _bits(expected)
