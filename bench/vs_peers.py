@@ -358,6 +358,14 @@ def main():
         metavar="JSON",
         help="print the tables of an earlier run's JSON and exit",
     )
+    ap.add_argument(
+        "--peers-from",
+        default=None,
+        metavar="JSON",
+        help="take the timings of the libraries not in --libs from an earlier run's JSON (the "
+        "same machine and session): e.g. fastact alone under FASTACT_ISA=avx2, against the peers "
+        "of the AVX-512 run, whose code does not depend on FASTACT_ISA",
+    )
     args = ap.parse_args()
     if args.worker:
         worker(args.worker, args.threads[0], args.sizes, args.k, args.rounds, args.target)
@@ -374,6 +382,9 @@ def main():
 
     print(f"fastact {fastact.__version__}, ISA {fastact.isa()}, {cores} cores", file=sys.stderr)
     runs = run_all(args)
+    if args.peers_from:
+        with open(args.peers_from) as f:
+            runs += [r for r in json.load(f)["runs"] if r["lib"] not in args.libs]
     facts = {
         "host": socket.gethostname(),
         "cpu": _cpu(),
@@ -381,6 +392,7 @@ def main():
         "cores": cores,
         "date": datetime.date.today().isoformat(),
         "fastact_isa_env": os.environ.get("FASTACT_ISA", ""),
+        "peers_from": args.peers_from and os.path.basename(args.peers_from),
     }
     stem = args.out or os.path.join(
         RESULTS,
@@ -393,8 +405,9 @@ def main():
         json.dump({"facts": facts, "runs": runs}, f, indent=1)
     text = (
         f"fastact {fastact.__version__}, {facts['cpu']}, ISA {facts['isa']}, {cores} cores, "
-        f"{facts['date']}\n\n"
-        "### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
+        f"{facts['date']}"
+        + (f"; peers' timings from {facts['peers_from']}" if args.peers_from else "")
+        + "\n\n### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
         + summary(runs)
         + table(runs)
     )
