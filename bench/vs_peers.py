@@ -310,6 +310,38 @@ def summary(runs):
     return "\n".join(lines) + "\n"
 
 
+def below_target(runs):
+    """Markdown: every cell of issue 9's bar where fastact's fast level is below it: under 1.0x
+    torch or JAX, or under 0.6x onnxruntime, at every size, thread count and data set (and
+    under 1.0x the fastest peer, the issue's stricter target, in its own column)."""
+    by = {}
+    for r in runs:
+        by[(r["threads"], r["data"], r["case"], r["n"], r["lib"])] = r["n"] / r["seconds"] / 1e9
+    bars = {"torch": 1.0, "jax": 1.0, "onnxruntime": 0.6}
+    lines = [
+        "| function | threads | n | data | below the bar | fastest peer |",
+        "|---|---|---|---|---|---|",
+    ]
+    cells = sorted(
+        {k[:4] for k in by if k[4] == "fastact"}, key=lambda k: (_order(k[2]), k[0], k[3], k[1])
+    )
+    for t, d, c, n in cells:
+        fa = by[(t, d, c, n, "fastact")]
+        low = [
+            f"{fa / by[(t, d, c, n, p)]:.2f}x {p}"
+            for p, bar in bars.items()
+            if (t, d, c, n, p) in by and fa / by[(t, d, c, n, p)] < bar
+        ]
+        best = max((by.get((t, d, c, n, p)) or 0, p) for p in bars)
+        stricter = best[0] and fa / best[0] < 1.0
+        if low or stricter:
+            lines.append(
+                f"| {c} | {t} | {n:,} | {d} | {', '.join(low) or '—'} | "
+                f"{fa / best[0]:.2f}x {best[1]} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def _order(case):
     names = [c[0] for c in cases()]
     return names.index(case) if case in names else len(names)
@@ -372,7 +404,8 @@ def main():
         return
     if args.table:
         with open(args.table) as f:
-            print(summary(json.load(f)["runs"]))
+            runs = json.load(f)["runs"]
+        print(summary(runs) + "\n### Below issue 9's bar (fast level)\n\n" + below_target(runs))
         return
     cores = len(os.sched_getaffinity(0))
     if args.quick:
@@ -409,7 +442,8 @@ def main():
         + (f"; peers' timings from {facts['peers_from']}" if args.peers_from else "")
         + "\n\n### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
         + summary(runs)
-        + table(runs)
+        + "\n### Below issue 9's bar (fast level): under 1.0x torch or JAX, 0.6x onnxruntime, "
+        "or the fastest peer\n\n" + below_target(runs) + table(runs)
     )
     with open(stem + ".md", "w") as f:
         f.write(text)
