@@ -36,6 +36,10 @@
  *   fa32_expm1_neg(x, x_lo, acc)   expm1 as an unevaluated hi + lo pair
  *   fa32_exp_lean(w, w_lo), fa32_sig_lean(L)
  *                              the fast level's exp for w <= 0 and sigmoid(w) from it
+ *   fa32_exp_lean_add(w, w_lo) the same exp with w_lo added by one rounded addition (backwards)
+ *   fa32_sig_deep(w, w_lo, v), fa32_grad_post(g, v)
+ *                              the fast backwards' sigmoid (f0 + remainder, scaled by 2^64 in the
+ *                              deep tail) and the grad_output that goes with it
  * acc = 0: degree-6 polynomial, t single; acc = 1: degree-7, r and t carried as hi + lo.
  */
 #include <stdint.h>
@@ -96,6 +100,10 @@ FA_INLINE float fa32_div_fix(float q0, float n, float n_lo, float d, float d_lo,
 /* ln(2^-126) rounded up to float32, and the first x whose n is -127: arguments below the first
  * have results below FLT_MIN; callers that clamp must clamp at these, never at a round -87. */
 #define FA32_LN_FLT_MIN -0x1.5d589ep+6f   /* -87.33654 */
+/* A clamp for fa32_exp_lean where its result must vanish: n = -191 there, and 2^(n+64) from the
+ * magic sum's bits (bias 191) is +0, so e^w is exactly 0 below it (n = -191 for w in
+ * [-132.74, -132.04]; from -132.04 up, e^w 2^64 is a normal float32) */
+#define FA32_EXP_XZERO -132.5f
 
 /* FA32_EXPF_P0..4 (fast, degree 6 in all), FA32_EXPA_P0..5 (accurate, degree 7), FA32_LOG1PF_R0..3
  * and FA32_LOG1PA_R0..4: written by tools/fit_f32.py, with their ranges and errors */
@@ -103,6 +111,7 @@ FA_INLINE float fa32_div_fix(float q0, float n, float n_lo, float d, float d_lo,
 
 /* a literal 0.0f argument: its additions are dropped (r + 0.0f is not foldable in IEEE) */
 #define FA32_IS_ZERO(v) (__builtin_constant_p(v) && (v) == 0.0f)
+#define FA32_IS_ONE(v) (__builtin_constant_p(v) && (v) == 1.0f)
 
 typedef struct {
     float n;    /* integer-valued, in [-162, 128] */
@@ -128,6 +137,14 @@ FA_INLINE void fa32_exp_finish_acc(fa32_exp_t *E, float r, float r_lo, float P)
     E->p_lo = S.lo + E->t_lo;
 }
 
+/* P of the fast level's e^r - 1 = r + r^2 P(r) (Horner, degree 4) */
+FA_INLINE float fa32_expm1_fast_poly(float r)
+{
+    float P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
+                       FA32_EXPF_P1);
+    return fa32_fma(P, r, FA32_EXPF_P0);
+}
+
 /* The fast level's e^r - 1 for r = x + x_lo - n ln2 (n integer-valued, |r| <= 0.3466): degree 6,
  * shared by fa32_exp_core_ and fa32_exp_lean. x_lo (0.0f when there is none: it folds away; up
  * to 4e-6 for |x| ~ 100) enters as r + r_lo, r_lo exact by Fast2Sum (|r| >= |x_lo| wherever it
@@ -141,9 +158,7 @@ FA_INLINE float fa32_expm1_fast(float n, float x, float x_lo)
         r_lo = (r - rr) + x_lo;
         r = rr;
     }
-    float P = fa32_fma(fa32_fma(fa32_fma(FA32_EXPF_P4, r, FA32_EXPF_P3), r, FA32_EXPF_P2), r,
-                       FA32_EXPF_P1);
-    P = fa32_fma(P, r, FA32_EXPF_P0);
+    float P = fa32_expm1_fast_poly(r);
     if (FA32_IS_ZERO(x_lo))
         return fa32_fma(r * r, P, r);
     return r + fa32_fma(r * r, P, fa32_fma(r_lo, r, r_lo));
@@ -211,19 +226,6 @@ FA_INLINE float fa32_scale(float m, fa32_exp_t E)
 {
     float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
     return (m * s64) * 0x1p-64f;
-}
-
-/* grad_output g for a backward that forms g m 2^(n+64) and scales by 2^-64 last (on the lanes
- * where the mask `scaled` is all ones): g 2^-64 up front when |g| >= 1 (exact, and g m 2^(n+64)
- * cannot overflow), else g itself and *post = 2^-64 (g m 2^(n+64) < 2^64). Elsewhere g, and
- * *post = 1. With g folded in before the last rounding, g f'(x) stays right where f'(x) alone
- * would be subnormal (loss scaling, g = 2^16 and up). */
-FA_INLINE float fa32_g_prescale(float g, uint32_t scaled, float *post)
-{
-    uint32_t big = fa32_to_bits(fa32_abs(g)) >= 0x3f800000u ? 0xffffffffu : 0u;
-    uint32_t k = scaled & 64u;
-    *post = fa32_from_bits((127u - (k & ~big)) << 23);
-    return g * fa32_from_bits((127u - (k & big)) << 23);
 }
 
 /* expm1(x + x_lo) for x <= 0 (positive x is treated as 0) as hi + lo, hi already within ~1 ulp:
@@ -315,6 +317,19 @@ FA_INLINE fa32_lean_t fa32_exp_lean(float w, float w_lo)
     L.s64 = fa32_from_bits(fa32_to_bits(tm) << 23);
     return L;
 }
+/* The same for w + w_lo with w_lo added to r by one addition: its rounding (<= 2^-26, |r| being
+ * below 0.35) costs e^(w + w_lo) up to 2^-26 relative, a quarter of a float32 ulp: a backward's
+ * budget, not a forward's (fa32_exp_lean keeps r + w_lo exact, five operations more). */
+FA_INLINE fa32_lean_t fa32_exp_lean_add(float w, float w_lo)
+{
+    fa32_lean_t L;
+    float tm = fa32_fma(w, FA32_LOG2E, FA32_MAGIC64);
+    float n = tm - FA32_MAGIC64;
+    float r = fa32_fma(n, -FA32_LN2_LO, fa32_fma(n, -FA32_LN2_HI, w)) + w_lo;
+    L.t = fa32_fma(r * r, fa32_expm1_fast_poly(r), r);
+    L.s64 = fa32_from_bits(fa32_to_bits(tm) << 23);
+    return L;
+}
 /* f = sigmoid(w) = E/(1 + E) for w <= 0 (f <= 1/2), to ~E's own error plus the last rounding.
  * f0 = E64/(2^64 + E64) is E/d with d = 1 + E rounded (the scaling cancels, and the division
  * rounds once, subnormal f included). The exact remainder against the UNROUNDED 1 + E needs no
@@ -334,6 +349,40 @@ FA_INLINE float fa32_sig_lean(fa32_lean_t L)
  * and 2: 1/d ~ 24/17 - 8/17 d): enough for a remainder correction of ~1 ulp (it adds < 0.06
  * ulp). Negative so that callers need no negation (see silu_fwd32). */
 FA_INLINE float fa32_neg_recip_lin(float d) { return fa32_fma(d, 0x1.e1e1e2p-2f, -0x1.696968p+0f); }
+
+/* The fast backwards' sigmoid (silu', softplus'): f = sigmoid(w) = E/(1 + E), w + w_lo <= 0
+ * (w = -min(|v|, 132.5): FA32_EXP_XZERO, below which E and f are exactly 0), kept as f0 =
+ * E/(1 + E) rounded and the exact remainder rem = E - f0 (1 + E) (Sterbenz, as in
+ * fa32_sig_lean), so that f = f0 + rem c0 to E's own error, c0 = 1 - f0 ~ 1/(1 + E) (1 + E is
+ * rounded, but only f0 uses it). E = 2^n (1 + t) rounded once where the argument v (on the side
+ * whose result is f: v < 0) is above ln FLT_MIN, and 2^(n+64) (1 + t) in the deep tail below
+ * it, where f is subnormal: there a product with f rounds once, into the subnormal range, if
+ * the caller multiplies grad_output by 2^-64 first (fa32_grad_post), and g f'(x) stays
+ * accurate where f'(x) alone would be subnormal (loss scaling). Only the deep tail is scaled,
+ * so no grad_output can overflow (f 2^64 < 2^-62 there) or lose bits (g 2^-64 is exact for
+ * |g| >= 2^-62, and below that g f is far below FLT_MIN in the deep tail), with no test of |g|
+ * (the prescaling this replaced scaled every x < 0, by 2^-64 on g or on the result as |g| >= 1
+ * or not). Elsewhere 2^n = 2^(n+64) 2^-64: exact for n >= -126, and beyond that (v > 87.3, the
+ * other side) a subnormal or zero f that 1 - f ignores. The scaling is chosen by a float
+ * compare and a masked multiply: an integer compare and a masked add on the bits cost
+ * softplus' 17% (4.45 -> 3.7 Gelem/s, one Zen 5 core). */
+typedef struct { float E, f0, c0, rem; } fa32_sigd_t;
+FA_INLINE fa32_sigd_t fa32_sig_deep(float w, float w_lo, float v)
+{
+    fa32_sigd_t S;
+    fa32_lean_t L = FA32_IS_ZERO(w_lo) ? fa32_exp_lean(w, 0.0f) : fa32_exp_lean_add(w, w_lo);
+    float s = v < FA32_LN_FLT_MIN ? L.s64 : L.s64 * 0x1p-64f;
+    S.E = fa32_fma(L.t, s, s);
+    S.f0 = S.E / (1.0f + S.E);
+    S.c0 = 1.0f - S.f0;
+    S.rem = fa32_fma(-S.f0, S.E, S.E - S.f0);
+    return S;
+}
+/* grad_output for a product with fa32_sig_deep's f (scaled by 2^64 where v < ln FLT_MIN) */
+FA_INLINE float fa32_grad_post(float g, float v)
+{
+    return v < FA32_LN_FLT_MIN ? g * 0x1p-64f : g;
+}
 
 /* ---- accurate level (acc = 1) --------------------------------------------------------------
  * sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
@@ -454,41 +503,33 @@ FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
     pos = x < 0x1p100f ? pos : x;                          /* q = 1; x = inf: inf * 0 */
     return x < 0.0f ? fa32_scale_s(m, S.s64) : pos;
 }
-/* silu' = sigmoid (1 + x (1 - sigmoid)): with f = sigmoid(-|x|), f (1 + x (1 - f)) for x < 0
- * and (1 - f)(1 + x f) for x >= 0; 1 + x c in one FMA (it vanishes at the root, x = -1.2785). */
+/* silu' = sigmoid (1 + x (1 - sigmoid)): with f = sigmoid(-|x|), f' = a b with a = f, b =
+ * 1 + x (1 - f) for x < 0 and a = 1 - f, b = 1 + x f for x >= 0. */
 FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc) {
-        /* f as f64 = f 2^64 (x < 0 scales last: below -87 f is subnormal, f x is not): f064 =
-         * E64/(1 + E) corrected by its exact remainder as in fa32_sig_lean. w = -|x| (clamped
-         * at -112, where f = 0) serves as x in both branches, so no clamp of x is needed for
-         * x = +-inf (inf * 0). */
-        float w = fa32_negabs_clamp(x, FA32_EXP_XMIN);
-        fa32_lean_t L = fa32_exp_lean(w, 0.0f);
-        float E64 = fa32_fma(L.t, L.s64, L.s64);
-        float E = E64 * 0x1p-64f;
-        float f064 = E64 / (1.0f + E);
-        float rem = fa32_fma(-f064, E, E64 - f064);
-        float f64 = fa32_fma(rem, fa32_fma(f064, -0x1p-64f, 1.0f), f064);
-        float f = f64 * 0x1p-64f, c = 1.0f - f;
-        /* f' = a b, a = f 2^64 or 1 - f, b = 1 + x (1 - f) or 1 + x f; g a b is rounded once
-         * (a b = hi + lo exactly): rounding a b first and then g (a b) reached 4.12 ulp with a
-         * random g in [-2, 2], over the bound, where g a b falls low in its binade */
-        /* the sign bit picks the side (-0 takes the x < 0 side, which agrees there), as an
-         * integer mask: written as selects on x < 0, gcc threaded them and ran the loop at
-         * 0.55x */
+        /* Fast: b = (1 + x) - x f for x < 0 (1 + x exact), 1 + x f for x >= 0: one FMA
+         * fma(-w, f, u), w = -|x|, u = 1 + x or 1, with no cancellation before the root (the
+         * old 1 + x (1 - f) is ~0.44 at x = -0.83 and multiplied the rounding of 1 - f by
+         * |x|/b ~ 1.9). a b is rounded once: fma(f0, b, fc b) with f = f0 + fc unrounded (x <
+         * 0), fma(-f, b, b) (x >= 0); then g, grad_output, multiplies it. a b rounded before g
+         * costs at most 1/2 ulp more than the exact two-product with g folded in (the old
+         * form: 2.2 Gelem/s), and this a b is accurate enough for it: over all 2^32 inputs
+         * 2.391 ulp at g = 1 (x = -6.5666; was 3.430), with a random g in [-2, 2] <= 3.05
+         * (3M samples per region of [-135, 140]), g from 2^-40 to 2^67 <= 2.83. The deep tail
+         * through fa32_sig_deep and fa32_grad_post; x = +-inf: w = -132.5, E = 0. The sign
+         * bit picks the side (-0 takes x < 0's, which agrees there) as an integer mask: the
+         * same selects on x < 0 ran 4% slower. */
+        float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
+        fa32_sigd_t S = fa32_sig_deep(w, 0.0f, x);
+        float fc = S.rem * S.c0;
+        float nf = fa32_fma(-S.rem, S.c0, -S.f0);
         uint32_t m = (uint32_t)((int32_t)fa32_to_bits(x) >> 31);
-        /* below the clamp (x < -112) f' is below 2^-155: 0 (for |g| < 2^30 the true g f'
-         * rounds to 0 too), not g f'(-112) */
-        uint32_t live = fa32_to_bits(x) > fa32_to_bits(FA32_EXP_XMIN) ? 0u : 0xffffffffu;
-        float a = fa32_from_bits(((fa32_to_bits(f64) & m) | (fa32_to_bits(c) & ~m)) & live);
-        float k = fa32_from_bits((fa32_to_bits(c) & m) | (fa32_to_bits(-f) & ~m));
-        fa32_pair P = fa32_two_prod(a, fa32_fma(w, k, 1.0f));     /* w = -|x| */
-        float post, gp = fa32_g_prescale(g, m, &post);          /* f64 is f 2^64 for x < 0 */
-        float r = fa32_fma(gp, P.hi, gp * P.lo);
-        r = r == r ? r : gp * P.hi;                    /* g = +-inf: inf * 0 or inf - inf */
-        return r * post;
+        float b = fa32_fma(w, nf, 1.0f + fa32_from_bits(fa32_to_bits(w) & m));
+        float A = fa32_from_bits((fa32_to_bits(S.f0) & m) | (fa32_to_bits(nf) & ~m));
+        float Bv = fa32_from_bits((fa32_to_bits(fc * b) & m) | (fa32_to_bits(b) & ~m));
+        return fa32_grad_post(g, x) * fa32_fma(A, b, Bv);
     }
     fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
     float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);
@@ -736,22 +777,39 @@ FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int a
         y = B.hi == B.hi ? y : B.hi;       /* a NaN product: the lean clamp made it -112 */
     return fa32_softplus_linear(B, threshold, x) ? x : y;
 }
-/* softplus' = sigmoid(beta x), through the sigmoid parts with the product's low part */
+/* softplus' = sigmoid(beta x), through the sigmoid parts with the product's low part. The fast
+ * level has a loop of its own for beta = 1 (_loops.h's FA_UNIT_P0, below): the default, which
+ * nearly every call uses, and there beta x = x is exact. */
+#define FA_UNIT_P0_softplus_bwd_ff ~, 1
 FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, const int acc)
 {
-    fa32_pair B = fa32_softplus_b(x, beta);
     if (!acc) {
-        /* f = sigmoid(-|b + b_lo|), the low part entering the exp with the sign of -|b| */
-        float lo = fa32_softplus_lo(B);
-        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(B.hi, FA32_EXP_XMIN),
-                                      B.hi < 0.0f ? lo : -lo);
-        float f = fa32_sig_lean(L);
-        float sg = B.hi < 0.0f ? f : 1.0f - f;
-        /* a NaN product (beta = +-inf, x = 0; beta = 0, x = +-inf) gives NaN, as sigmoid(NaN):
-         * the clamp above turned it into -112 */
-        sg = B.hi == B.hi ? sg : B.hi;
-        return fa32_softplus_linear(B, threshold, x) ? g : g * sg;
+        /* Fast: g f, f = sigmoid(-|b|) from fa32_sig_deep (corrected, rounded once) or 1 - f;
+         * the deep tail scaled as in silu', so a large grad_output keeps its digits. beta = 1:
+         * b = x, no low part, the linear part where x > threshold. Both forms give the same
+         * bits for beta = 1 (low part +-0). */
+        if (FA32_IS_ONE(beta)) {
+            fa32_sigd_t S = fa32_sig_deep(fa32_negabs_clamp(x, FA32_EXP_XZERO), 0.0f, x);
+            float f = fa32_fma(S.rem, S.c0, S.f0);
+            float sg = x < 0.0f ? f : 1.0f - f;
+            return x > threshold ? g : fa32_grad_post(g, x) * sg;
+        }
+        /* b = hi + lo exactly. beta x > threshold: hi = RN(b) > threshold, or hi equal to it
+         * and lo > 0 (a finite b that overflowed to -inf with threshold = -inf included: lo
+         * = +inf; beta = 0 with x = inf, or the reverse, makes hi NaN: not linear). lo enters
+         * the exp with the sign of -|b| by one addition (fa32_exp_lean_add); beyond |hi| =
+         * 128, where e^-|b| is below every result's last bit and lo may be huge or inf, as 0
+         * (the test is false for a NaN hi, whose NaN lo then gives NaN, as sigmoid(NaN)). */
+        float hi = beta * x, lo = fa32_fma(beta, x, -hi);
+        int lin = (hi > threshold) | ((hi == threshold) & (lo > 0.0f));
+        float lo2 = fa32_from_bits(fa32_to_bits(lo) ^ (~fa32_to_bits(hi) & 0x80000000u));
+        lo2 = fa32_abs(hi) >= 128.0f ? 0.0f : lo2;
+        fa32_sigd_t S = fa32_sig_deep(fa32_negabs_clamp(hi, FA32_EXP_XZERO), lo2, hi);
+        float f = fa32_fma(S.rem, S.c0, S.f0);
+        float sg = hi < 0.0f ? f : 1.0f - f;
+        return lin ? g : fa32_grad_post(g, hi) * sg;
     }
+    fa32_pair B = fa32_softplus_b(x, beta);
     fa32_sig_t S = fa32_sigmoid_parts_acc(B.hi, fa32_softplus_lo(B));
     float neg = fa32_scale_s(fa32_sig_neg_m_acc(S), S.s64);
     float sg = B.hi < 0.0f ? neg : S.q0 + S.qf;
