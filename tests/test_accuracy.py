@@ -104,21 +104,26 @@ def test_float64_against_mpmath(default_case, backward):
     _check(err, tol, x, f"{case} float64 {'backward' if backward else 'forward'}")
 
 
-@pytest.mark.parametrize("kernel", ["silu", "gelu"])
+# where each kernel's f'(x) is still a normal float32 for a large grad_output to scale
+LARGE_G_FROM = {"silu": -110.0, "gelu": -14.5, "softplus": -110.0}
+
+
+@pytest.mark.parametrize("kernel", sorted(LARGE_G_FROM))
 def test_large_grad_output_is_folded_in(kernel):
     """Loss-scaled gradients: grad_output is applied before the last rounding and scaling, so
     g f'(x) stays within the bound where f'(x) alone is subnormal, and does not overflow where
     g f'(x) is finite (fast level; the accurate level's record is in the README)."""
     rng = np.random.default_rng(4)
-    lo = -110.0 if kernel == "silu" else -14.5
+    lo = LARGE_G_FROM[kernel]
     x = np.concatenate([rng.uniform(lo, 5, 1 << 16), rng.uniform(lo, lo + 3, 1 << 14)])
     x = x.astype(np.float32)
     bwd = getattr(fastact.ufuncs, kernel + "_backward")
+    params = testing.KERNELS[kernel].params[0] if testing.KERNELS[kernel].params else ()
     for scale in (2.0**-40, 2.0**16, 2.0**24, 2.0**66):
         g = rng.choice([-1.0, 1.0], x.size) * scale * rng.uniform(0.5, 2, x.size)
         g = g.astype(np.float32)
         with np.errstate(all="ignore"), fastact.precision("fast"):
-            y = bwd(g, x)
-            err = testing.errors(kernel, y, x, backward=True, grad_output=g)
+            y = bwd(g, x, *params)
+            err = testing.errors(kernel, y, x, params, backward=True, grad_output=g)
         assert np.isfinite(y).all(), f"{kernel}' overflowed at |g| ~ {scale}"
         _check(err, ULPS_BY_LEVEL["fast"]["float32"]["backward"], x, f"{kernel}' |g|~{scale}")
