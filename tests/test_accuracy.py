@@ -105,7 +105,7 @@ def test_float64_against_mpmath(default_case, backward):
 
 
 # where each kernel's f'(x) is still a normal float32 for a large grad_output to scale
-LARGE_G_FROM = {"silu": -110.0, "gelu": -14.5, "softplus": -110.0}
+LARGE_G_FROM = {"silu": -110.0, "gelu": -14.5, "softplus": -110.0, "gelu_tanh": -14.5}
 
 
 @pytest.mark.parametrize("kernel", sorted(LARGE_G_FROM))
