@@ -394,9 +394,9 @@ def main():
         "--peers-from",
         default=None,
         metavar="JSON",
-        help="take the timings of the libraries not in --libs from an earlier run's JSON (the "
-        "same machine and session): e.g. fastact alone under FASTACT_ISA=avx2, against the peers "
-        "of the AVX-512 run, whose code does not depend on FASTACT_ISA",
+        help="take the peers' timings from an earlier run's JSON (the same machine and session) "
+        "and time fastact alone: e.g. under FASTACT_ISA=avx2, against the peers of the AVX-512 "
+        "run, whose code does not depend on FASTACT_ISA",
     )
     args = ap.parse_args()
     if args.worker:
@@ -417,7 +417,7 @@ def main():
     runs = run_all(args)
     if args.peers_from:
         with open(args.peers_from) as f:
-            runs += [r for r in json.load(f)["runs"] if r["lib"] not in args.libs]
+            runs += [r for r in json.load(f)["runs"] if not r["lib"].startswith("fastact")]
     facts = {
         "host": socket.gethostname(),
         "cpu": _cpu(),
