@@ -104,9 +104,10 @@ if __name__ == "__main__":
     K = 2 * mpmath.sqrt(2 / mpmath.pi)
     K20 = mpmath.nint(K * 2**20) / 2**20
     K20_LO = float(np.float32(float(K - K20)))
+    rest = float(K - K20 - K20_LO)
     text += (
         "/* gelu_tanh, fast level: K = 2 sqrt(2/pi) = K20 + K20_LO, K20 a multiple of 2^-20\n"
-        f" * (21 bits), K20_LO rounded to float32; K - K20 - K20_LO = {float(K - K20 - K20_LO):.1e} */\n"
+        f" * (21 bits), K20_LO rounded to float32; K - K20 - K20_LO = {rest:.1e} */\n"
         f"#define FA32T_GT_K20 {float.hex(float(K20))[:10]}p+0f\n"
         f"#define FA32T_GT_K20_LO {float.hex(K20_LO)[:10]}p-23f\n"
     )
