@@ -93,11 +93,11 @@ FA_INLINE void fa_pool_pause(void)
 #endif
 }
 
-static long fa_pool_now_ns(void)
+static int64_t fa_pool_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void fa_pool_run_chunk(const fa_job *j, int i)
@@ -155,7 +155,7 @@ static void *fa_pool_worker(void *arg)
     uint32_t seen = FA_TICKET_GEN(atomic_load(&fa_pool.ticket));
     for (;;) {
         /* wait for a new job: spin a while, then sleep */
-        long start = fa_pool_now_ns();
+        int64_t start = fa_pool_now_ns();
         uint64_t t;
         for (int polls = 1;; polls++) {
             t = atomic_load_explicit(&fa_pool.ticket, memory_order_acquire);
@@ -185,8 +185,8 @@ static void fa_pool_atfork_child(void)
     fa_pool.nworkers = 0;
     atomic_store(&fa_pool.sleepers, 0);
     atomic_flag_clear(&fa_pool.busy);
-    pthread_mutex_init(&fa_pool.lock, NULL);
-    pthread_cond_init(&fa_pool.wake, NULL);
+    pthread_mutex_unlock(&fa_pool.lock); /* this thread took it in prepare */
+    pthread_cond_init(&fa_pool.wake, NULL); /* its waiters were the parent's workers */
 }
 
 /* Start workers until there are `want`; returns how many there are. */
