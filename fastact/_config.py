@@ -247,19 +247,13 @@ def set_parallel_threshold(n):
     _install()
 
 
-def _parallel_forward(k, level, is_double, n, x, y, p0, p1):
-    threads = get_num_threads()
-    if threads < 2:
-        return False
-    from . import _parallel
+def _parallel_forward(k, level, is_double, n, x, y, p0, p1, threads):
+    from . import _parallel  # imports Numba: only on the first call that takes this path
 
     return _parallel.forward(k, level, is_double, n, x, y, p0, p1, threads)
 
 
-def _parallel_backward(k, level, from_output, is_double, n, g, x, y, p0, p1):
-    threads = get_num_threads()
-    if threads < 2:
-        return False
+def _parallel_backward(k, level, from_output, is_double, n, g, x, y, p0, p1, threads):
     from . import _parallel
 
     return _parallel.backward(k, level, from_output, is_double, n, g, x, y, p0, p1, threads)

@@ -258,11 +258,6 @@ def set_process_threads(int n):
     fa_threads_process = n
 
 
-def get_thread_threads():
-    """This thread's own count, 0 when it has none (the process's then applies)."""
-    return fa_threads_thread
-
-
 def set_thread_threads(int n):
     """Set this thread's own count (0: none); returns the one it had."""
     global fa_threads_thread
@@ -294,9 +289,9 @@ cdef object _check_values = None
 cdef bint _has_domain[MAX_KERNELS]
 # The parallel paths, for contiguous arrays when more than one thread is in force: from
 # _parallel_min[k][is_double] elements the worker pool (_pool.h), from _numba_min[k][is_double]
-# Numba's, called as (k, level, is_double, n, x, y, p0, p1) or (k, level, from_output, is_double,
-# n, g, x, y, p0, p1) with addresses; each returns True when it ran the kernel on several threads,
-# False to run it here.
+# Numba's, called as (k, level, is_double, n, x, y, p0, p1, threads) or (k, level, from_output,
+# is_double, n, g, x, y, p0, p1, threads) with addresses; each returns True when it ran the kernel
+# on several threads, False to run it here.
 cdef object _parallel_forward = None
 cdef object _parallel_backward = None
 cdef cnp.npy_intp _parallel_min[MAX_KERNELS][2]
@@ -356,14 +351,17 @@ cdef bint _ran_parallel(int k, int level, bint backward, bint from_output, bint 
                         cnp.npy_intp n, void *g, void *x, void *y, double v0,
                         double v1) except -1:
     """Ran kernel k on several threads (True), or left it to the caller (False)."""
-    cdef int threads = fa_threads(), ran
-    if threads < 2 or n < _parallel_min[k][is_double]:
+    cdef int threads, ran
+    if n < _parallel_min[k][is_double]:
+        return False
+    threads = fa_threads()
+    if threads < 2:
         return False
     if n >= _numba_min[k][is_double]:
         if backward:
             return _parallel_backward(k, level, from_output, is_double, n, <size_t>g, <size_t>x,
-                                      <size_t>y, v0, v1)
-        return _parallel_forward(k, level, is_double, n, <size_t>x, <size_t>y, v0, v1)
+                                      <size_t>y, v0, v1, threads)
+        return _parallel_forward(k, level, is_double, n, <size_t>x, <size_t>y, v0, v1, threads)
     with nogil:
         ran = fa_pool_run(threads, k, level, backward, from_output, is_double, n, g, x, y, v0, v1)
     return ran != 0
