@@ -76,12 +76,11 @@ static struct fa_pool_state {
     _Atomic int sleepers;         /* workers waiting on `wake` */
     int nworkers;                 /* started; written by the caller holding `busy` */
     long jobs;                    /* jobs run (tests count them); likewise */
-    int last_threads;             /* threads allowed on the last job, the caller included */
     fa_job job;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int atfork_set;
-} fa_pool = {0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, 0, {0}, PTHREAD_MUTEX_INITIALIZER,
+} fa_pool = {0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, {0}, PTHREAD_MUTEX_INITIALIZER,
              PTHREAD_COND_INITIALIZER, 0};
 
 FA_INLINE void fa_pool_pause(void)
@@ -260,14 +259,14 @@ static int fa_pool_run(int threads, int k, int level, int backward, int from_out
     for (int spins = 1; atomic_load_explicit(&fa_pool.done, memory_order_acquire) < nchunks; spins++)
         if (spins < 64) fa_pool_pause(); else sched_yield();
     fa_pool.jobs++;
-    fa_pool.last_threads = 1 + wanted;
     atomic_flag_clear_explicit(&fa_pool.busy, memory_order_release);
     return 1;
 }
 
 static long fa_pool_jobs(void) { return fa_pool.jobs; }
 static int fa_pool_workers(void) { return fa_pool.nworkers; }
-static int fa_pool_last_threads(void) { return fa_pool.last_threads; }
+/* threads allowed on the last job, the caller included: its ticket says so */
+static int fa_pool_last_threads(void) { return 1 + FA_TICKET_WANTED(atomic_load(&fa_pool.ticket)); }
 
 /* The number of threads in force: this thread's (fastact.num_threads(), 0 when unset), else the
  * process's (fastact.set_num_threads(), FASTACT_NUM_THREADS, the cores), capped at fa_threads_cap
