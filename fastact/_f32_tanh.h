@@ -27,7 +27,7 @@
  *  - three levels: 0 fast (degree 6), 1 degree 7 with t single (~2^-25 relative after the
  *    caller's rounding of 2^n (1 + t), for callers whose formula damps e^x's error: tanh),
  *    2 degree 7 with r, t and p carried as hi + lo (fa32_exp_core's accurate level).
- * |x| <= 130: n in [-188, 188]. */
+ * |x| <= 142.5: n in [-206, 206]. */
 FA_INLINE fa32_exp_t fa32t_exp_core(float x, float x_lo, const int lvl)
 {
     fa32_exp_t E;
@@ -106,15 +106,33 @@ FA_INLINE float fa32t_expm1_poly(float r)
 #define FA32T_BWD_CARRY 0
 #endif
 
-/* 2^(n+k) and *fm = 2^-k, k = 64 for n < -60 and 0 otherwise: products with 2^n are formed
- * with 2^(n+k), normal for n >= -190, and multiplied by *fm last, so a result near or below
- * 2^-126 is rounded once (fa32_scale's idea); k = 0 for the rest keeps g * f'(x) from
- * overflowing in the scaled domain when g is large (with k = 64 throughout, g > 2^60 gave inf). */
+/* 2^(n+k) and *fm = 2^-k, k = 80 for n < -60 and 0 otherwise: products with 2^n are formed
+ * with 2^(n+k), normal for n >= -206, and multiplied by *fm last, so a result near or below
+ * 2^-126 is rounded once (fa32_scale's idea), and a backward's g f'(x) keeps its digits where
+ * f'(x) alone is below 2^-126 but g f'(x) is not (loss scaling: f'(x) down to 2^-190 for
+ * |g| up to 2^64). Powers of 2 commute with every rounding before the last, so k changes no
+ * bits while nothing is subnormal or overflows. The scaled f'(x) stays below 2^19 times the
+ * formula's factor (at most 2^8: gelu_tanh's |x| w'); fa32t_gscale keeps g times it finite. */
 FA_INLINE float fa32t_pow2_k(fa32_exp_t E, float *fm)
 {
-    uint32_t k = fa32t_mask(E.n < -60.0f) & 64u;
+    uint32_t k = fa32t_mask(E.n < -60.0f) & 80u;
     *fm = fa32_from_bits((127u - k) << 23);
     return fa32_from_bits((fa32_to_bits(E.tm) + k) << 23);
+}
+
+/* A backward's g and the factor applied last, for g times f'(x) 2^k (fa32t_pow2_k): 2^-k last
+ * (post = fm) while |g| < 2^96, where g f'(x) 2^k < 2^123 cannot overflow; above, g 2^-k first
+ * (exact: it stays above 2^16) and post = 1, so the product overflows only where g f'(x) does.
+ * A product's low part (fa32t_gdiv) then lies 2^-24 below a result above 2^-110: its rounding
+ * into the subnormals costs no more than 2^-17 ulp. */
+typedef struct { float g, post; } fa32t_gs_t;
+FA_INLINE fa32t_gs_t fa32t_gscale(float g, float fm)
+{
+    fa32t_gs_t G;
+    int big = fa32_to_bits(fa32_abs(g)) >= 0x6f800000u;      /* 2^96 */
+    G.g = big ? g * fm : g;
+    G.post = big ? 1.0f : fm;
+    return G;
 }
 
 /* g (n + n_lo) / (D + D_lo) with one division, corrected with its remainder. The accurate level
@@ -204,21 +222,23 @@ FA_INLINE float tanh_fwd32(float x, float p0, float p1, const int acc)
 
 /* tanh'(x) = 4E/(1+E)^2 = 4E/(1 + E(2+E)), E = e^-2|x| = 2^n (1 + t): the denominator is rounded
  * once (the rounding of 2 + E weighs E/(1+E)^2 <= 1/4 of an ulp of it), and E is applied as
- * 2^(n+k) first and 2^-k last (fa32t_pow2_k: k = 64 for n < -60, else 0), so a result near or
- * below 2^-126 is rounded once. 2|x| is clamped at 130 (E = 2^-187.5), where g f'(x) rounds to 0 for any |g| < 2^35.5. Both
+ * 2^(n+k) first and 2^-k last (fa32t_pow2_k: k = 80 for n < -60, else 0), so a result near or
+ * below 2^-126 is rounded once and a large g keeps its digits. 2|x| is clamped at 142 (E =
+ * 2^-204.9, f' = 2^-202.9), where g f'(x) is below 2^-138 for any |g| <= 2^64. Both
  * levels use the degree-6 polynomial: the accurate level's carrying is what its bound needs (the
  * degree-7 one and t carried as hi + lo gave 0.57 ulp at 0.75x the speed). */
 FA_INLINE float tanh_bwd32(float g, float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     float a = fa32_abs(x);
-    fa32_exp_t E = fa32t_exp_core(-fa32t_min_pos(a + a, 130.0f), 0.0f, 0);
+    fa32_exp_t E = fa32t_exp_core(-fa32t_min_pos(a + a, 142.0f), 0.0f, 0);
     float fm, s4 = 4.0f * fa32t_pow2_k(E, &fm);
     float num = fa32_fma(s4, E.t, s4);               /* 4 E 2^k */
     float e = fa32t_sel(fa32t_mask(E.n >= -50.0f), num * 0.25f, 0.0f);    /* FA32T_TINY */
+    fa32t_gs_t G = fa32t_gscale(g, fm);
     if (!acc) {
         float D = fa32_fma(e, 2.0f + e, 1.0f);
-        return (g * (num / D)) * fm;
+        return (G.g * (num / D)) * G.post;
     }
     /* accurate: 4E = num + num_lo (Fast2Sum of s4 + s4 t), D = 1 + e (2 + e) as D + D_lo (the
      * rounding of 2 + e weighs at most 1/4 of its ulp), the division corrected with its
@@ -228,7 +248,7 @@ FA_INLINE float tanh_bwd32(float g, float x, float p0, float p1, const int acc)
     fa32_pair V = fa32_two_prod(e, 2.0f + e);
     float D = 1.0f + V.hi;
     float D_lo = ((fa32t_max_pos(V.hi, 1.0f) - D) + fa32t_min_pos(V.hi, 1.0f)) + V.lo;
-    return fa32t_gdiv(g, num, num_lo, D, D_lo, 1) * fm;
+    return fa32t_gdiv(G.g, num, num_lo, D, D_lo, 1) * G.post;
 }
 
 /* tanh'(x) = 1 - y^2, rounded once by the FMA (correctly rounded for g = 1) */
@@ -438,7 +458,7 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
     if (!acc)
         return fa32t_gelu_tanh_bwd_fast(g, x);
     const int carry = acc && FA32T_BWD_CARRY;
-    float a = fa32t_min_pos(fa32_abs(x), FA32T_GT_XMAX);
+    float a = fa32t_min_pos(fa32_abs(x), FA32T_GT_XMAX_BWD);   /* as the fast level's */
     float x2;
     fa32_pair W = fa32t_gelu_tanh_negw(a, &x2);
     fa32_exp_t E = fa32t_exp_core(W.hi, W.lo, 2 * carry);
@@ -492,8 +512,8 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
     }
     float n = fa32t_sel(neg, N.hi, pos);
     float n_lo = fa32t_sel(neg, n_neg_lo, pos_lo);
-    float y = fa32t_gdiv(g, n, n_lo, D, D_lo, acc);
-    return fa32t_sel(neg, y * fm, y);
+    fa32t_gs_t G = fa32t_gscale(g, fa32t_sel(neg, fm, 1.0f));
+    return fa32t_gdiv(G.g, n, n_lo, D, D_lo, acc) * G.post;
 }
 
 /* ---- mish ------------------------------------------------------------------------------------
@@ -501,10 +521,11 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
  * never cancel):
  *   x <= 0: x E c / D,  c = 2 + E, D = 2 + E c      x > 0: x N / Dp,  N = 1 + 2E, Dp = N + 2E^2
  * E is scaled last for x <= 0 (2^(n+k) first, fa32t_pow2_k), the numerator's products are
- * carried as hi + lo and the one division is corrected with its remainder. |x| is clamped at 130
- * (E < 2^-150 for x < -104, x E from x < -108.7; g mish'(x) is 0 for |g| < 2^30.5; above 9.02
- * the result is x, and the clamp keeps inf * 0 out of the formulas). */
-#define FA32T_MISH_XMAX 130.0f
+ * carried as hi + lo and the one division is corrected with its remainder. |x| is clamped at 142
+ * (E < 2^-150 for x < -104, x E from x < -108.7; mish'(-142) = 2^-197.7, so g mish'(x) is
+ * below 2^-133 beyond it for |g| <= 2^64 and keeps its digits before it; above 9.02 the result is x, and
+ * the clamp keeps inf * 0 out of the formulas). */
+#define FA32T_MISH_XMAX 142.0f
 
 FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
 {
@@ -612,8 +633,8 @@ FA_INLINE float mish_bwd32(float g, float x, float p0, float p1, const int acc)
     float n_lo = fa32t_sel(neg, n_neg_lo, pos_lo);
     fa32_pair DD = fa32_two_prod(D, D);
     float DD_lo = fa32_fma(D + D, D_lo, DD.lo);
-    float y = fa32t_gdiv(g, n, n_lo, DD.hi, DD_lo, acc);
-    return fa32t_sel(neg, y * fm, y);
+    fa32t_gs_t G = fa32t_gscale(g, fa32t_sel(neg, fm, 1.0f));
+    return fa32t_gdiv(G.g, n, n_lo, DD.hi, DD_lo, acc) * G.post;
 }
 
 #endif
