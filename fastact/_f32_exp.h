@@ -505,9 +505,10 @@ FA_INLINE float sigmoid_bwo32(float g, float y, float p0, float p1, const int ac
  * the subnormal range where the result lies there), and the correction last. No select on the
  * sign: x = +inf gives inf + tiny (the clamp makes w = -112), x = -inf gives -0, x = -0 gives
  * -0. Over all 2^32 inputs 1.848 ulp (x = -5.938, the x < 0 side as before; x >= 0: 1.486 at
- * 0.655, was 0.94: q0 is rounded before x is added), and 4.13 -> 4.85 Gelem/s (1M, one Zen 5
- * core, AVX-512): the old form's selects for N and for the 2^-64 scaling and its +inf guard
- * sat on a dependency chain ~70 cycles long; this one is shorter by 6 ops. */
+ * 0.655, was 0.94: q0 is rounded before x is added), and 4.12 -> 4.80 Gelem/s (1M, one Zen 5
+ * core, AVX-512, bench/vs_peers.py): the old form's selects for N and for the 2^-64 scaling
+ * and its +inf guard sat on a dependency chain ~70 cycles long; this loop has 30 vector
+ * instructions per 16 lanes where the old had 34 (register moves not counted). */
 FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
@@ -550,8 +551,9 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * side, which agrees there; the same selects on x < 0 ran 4% slower); then g,
          * grad_output, multiplies it. The deep tail through fa32_sig_deep_from and
          * fa32_grad_post; x = +-inf: w = -132.5, E = 0. With the exp by Estrin
-         * (fa32_exp_lean_est) this is 42 AVX-512 instructions per 16 lanes (was 46) on a
-         * shorter dependency chain: 3.4 -> 3.9 Gelem/s (1M, one Zen 5 core). The price is
+         * (fa32_exp_lean_est) this is 37 AVX-512 vector instructions per 16 lanes (was 38,
+         * register moves not counted) on a shorter dependency chain: 3.43 -> 4.05 Gelem/s
+         * (1M, one Zen 5 core, bench/vs_peers.py). The price is
          * f's rounding, which the old form kept out (fma(f0, b, fc b), 2.391 ulp): over all
          * 2^32 inputs 3.04 ulp at g = 1 (x = -6.5707), with a random g in [-2, 2] <= 3.70
          * (every 7th input). */
