@@ -36,8 +36,10 @@
  *   fa32_expm1_neg(x, x_lo, acc)   expm1 as an unevaluated hi + lo pair
  *   fa32_exp_lean(w, w_lo), fa32_sig_lean(L)
  *                              the fast level's exp for w <= 0 and sigmoid(w) from it
+ *   fa32_exp_lean_est(w)       the same exp, polynomial by Estrin (a shorter chain, other
+ *                              roundings): sigmoid and silu forward, silu backward
  *   fa32_exp_lean_add(w, w_lo) the same exp with w_lo added by one rounded addition (backwards)
- *   fa32_sig_deep(w, w_lo, v), fa32_grad_post(g, v)
+ *   fa32_sig_deep(w, w_lo, v), fa32_sig_deep_from(L, v), fa32_grad_post(g, v)
  *                              the fast backwards' sigmoid (f0 + remainder, scaled by 2^64 in the
  *                              deep tail) and the grad_output that goes with it
  * acc = 0: degree-6 polynomial, t single; acc = 1: degree-7, r and t carried as hi + lo.
