@@ -147,8 +147,11 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
 #define FA32G_BPW0 0x1p3f    /* 2^(0 + 130 - 127) */
 /* forward: xp - 2^(n-1) m2 with xp = x for x >= 0 and -0 for x < 0, so that a result that
  * rounds to zero keeps the sign of gelu(x) (-1e-45 gives -0). Backward: g [x > 0] -+ g 2^(n+3) m2
- * (D carries 2^-4) with the addend -0 for x < 0 (g = +-0 then gives the sign of g f'(x)); where
- * the sum is inf - inf (g = +-inf, 0 <= x < 0.7518) it takes g (g f'(x), f' > 0 there). */
+ * (D carries 2^-4) with the addend -0 for x < 0 (g = +-0 then gives the sign of g f'(x)). For
+ * x >= 0 (f' >= 1/2 there) the result takes g itself where it is NaN or equal to g: the sum
+ * inf - inf (g = +-inf, 0 <= x < 0.7518) becomes g f'(x), and g = -0 gets -0 where the sum of
+ * +0 (the product) and -0 gave +0; elsewhere equal floats have equal bits, so the same compare
+ * as a NaN test alone, no extra instruction. */
 #define FA32G_FWD_OUT(P, x, m2, pw) P##_fnma(m2, pw, P##_xpos(x))
 #define FA32G_BWD_OUT(P, g, x, m2, pw)                                                       \
     P##_fixinf(P##_fma(P##_mul(P##_flipg(g, x), m2), pw, P##_gpos(g, x)), g, x)
@@ -174,7 +177,7 @@ typedef int fa32s_m;
 #define fa32s_xpos(x) ((x) < 0.0f ? -0.0f : (x))
 #define fa32s_flipg(g, x) fa32_from_bits(fa32_to_bits(g) ^ (~fa32_to_bits(x) & 0x80000000u))
 #define fa32s_gpos(g, x) ((fa32_to_bits(x) >> 31) ? -0.0f : (g))
-#define fa32s_fixinf(y, g, x) (((y) != (y) && (x) >= 0.0f) ? (g) : (y))
+#define fa32s_fixinf(y, g, x) ((((y) != (y) || (y) == (g)) && (x) >= 0.0f) ? (g) : (y))
 /* the tables as the scalar lookup reads them */
 #define FA32G_FP0 FA32G_FP[0]
 #define FA32G_FP1 FA32G_FP[1]
@@ -296,7 +299,7 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
         _mm512_srai_epi32(_mm512_castps_si512(x), 31), _mm512_castps_si512(g),              \
         _mm512_set1_epi32((int)0x80000000u), 0xac))
 #define fa32z_fixinf(y, g, x)                                                                \
-    _mm512_mask_mov_ps(y, _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), x,  \
+    _mm512_mask_mov_ps(y, _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(y, g, _CMP_EQ_UQ), x,    \
                                                    _mm512_setzero_ps(), _CMP_GE_OQ), g)
 #define FA32Z_TAB(T) {_mm512_loadu_ps(T), _mm512_loadu_ps((T) + 16)}
 #define FA32Z_TABS(TB, T)                                                                     \
@@ -404,7 +407,7 @@ FA_INLINE fa32y_i fa32y_rows(const float (*R)[8], __m256 v)
     _mm256_xor_ps(g, _mm256_andnot_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u))))
 #define fa32y_gpos(g, x) _mm256_blendv_ps(g, _mm256_set1_ps(-0.0f), x) /* by x's sign bit */
 #define fa32y_fixinf(y, g, x)                                                                \
-    _mm256_blendv_ps(y, g, _mm256_and_ps(_mm256_cmp_ps(y, y, _CMP_UNORD_Q),                  \
+    _mm256_blendv_ps(y, g, _mm256_and_ps(_mm256_cmp_ps(y, g, _CMP_EQ_UQ),                    \
                                          _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ)))
 /* the lookups' slots in the transposed row */
 #define FA32Y_TABS(TB, T)                                                                     \

@@ -367,3 +367,24 @@ def test_hardswish_backward_divides_by_six_exactly():
         expected = (np.float32(2) * x + np.float32(3)) / np.float32(6)
     got = fastact.hardswish_backward(np.ones_like(x), x, precision="fast")
     assert _bits(got) == _bits(expected)
+
+
+@pytest.mark.parametrize("precision", ["fast", "accurate"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("g0", [0.0, -0.0])
+def test_gelu_backward_keeps_the_sign_of_a_zero_grad_output(precision, dtype, g0):
+    """g * gelu'(x) with g = +-0 is a zero with the sign of g * gelu'(x): gelu' > 0 for x > -0.7518
+    and < 0 below. Lengths 1..40 put the values through the vector loops and their remainders."""
+    pos = [0.0, 1e-30, 0.3, 0.75, 0.76, 1.0, 3.0, 5.0, 6.0, 20.0]
+    x = np.array(pos + [-v for v in pos] + [np.inf], dtype=dtype)
+    want = np.signbit(np.float64(g0) * _ref_backward_sign(x.astype(np.float64)))
+    for n in (1, 7, 16, 40):
+        xs = np.resize(x, n)
+        got = fastact.gelu_backward(np.full(n, g0, dtype), xs, precision=precision)
+        assert (got == 0).all()
+        np.testing.assert_array_equal(np.signbit(got), np.resize(want, n), err_msg=str(xs))
+
+
+def _ref_backward_sign(x):
+    """sign of gelu'(x): +1 above its zero at -0.75179, -1 below (0 never happens for floats)."""
+    return np.where(x > -0.7517916, 1.0, -1.0)
