@@ -26,7 +26,7 @@
  * (x = -6.7045). Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp
  * times a polynomial in t = 3/(3 + a) with t's rounding corrected; 1.809 / 2.893 ulp): that one
  * ran 81 AVX-512 instructions per 16 lanes, 38 of them FMA/multiply, and a division; this one
- * runs about 40 in a vector that needs the exp and 25 in one that does not, and on the Zen 5
+ * runs 39 in a vector that needs the exp and 24 in one that does not, and on the Zen 5
  * core measured the count of vector instructions is the speed (about 3 per cycle, whatever the
  * mix of FMAs, permutes and adds; see the loops' comment for the figures).
  *
@@ -127,7 +127,7 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
         P##_m ex_ = P##_ge(P##_add(at, P##_set(1.0f)), P##_set(4.0f)); /* a >= 3 */          \
         P##_v u_ = P##_maskz_mul(ex_, at, at);                                               \
         P##_v ul_ = P##_maskz_fms(ex_, at, at, u_);                                          \
-        P##_v mg_ = P##_set(TB##MAG);                                                        \
+        P##_v mg_ = P##_mag(TB, k, at); /* MAG, + SH on the last two intervals */            \
         P##_v tm_ = P##_fma(u_, P##_set(FA32G_NL2E), mg_);                                   \
         P##_v n_ = P##_sub(tm_, mg_);                                                        \
         P##_v r_ = P##_add(P##_fma(n_, P##_set(FA32G_HI2), u_),                              \
@@ -137,13 +137,11 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x)
         p_ = P##_fma(p_, r_, P##_set(FA32G_X0));                                             \
         P##_v t2_ = P##_fms(P##_mul(r_, r_), p_, r_);                                        \
         m2 = P##_fma(q, t2_, P##_add(q, q));                                                 \
-        pw = P##_pow2(P##_mask_add(P##_ge(P##_add(at, P##_set(1.0f)), P##_set(14.0f)), tm_,  \
-                                   P##_set(TB##SH)));                                        \
+        pw = P##_pow2(tm_);                                                                  \
     }
 /* the vectors whose lanes are all below 3 (exp argument 0 in every lane): the same bits */
 #define FA32G_EXP0(P, TB, q, m2, pw)                                                         \
     P##_v m2 = P##_add(q, q), pw = P##_set(TB##PW0);
-#define FA32G_FPW0 0x1p-1f   /* 2^(0 + 126 - 127) */
 #define FA32G_BPW0 0x1p3f    /* 2^(0 + 130 - 127) */
 /* forward: xp - 2^(n-1) m2 with xp = x for x >= 0 and -0 for x < 0, so that a result that
  * rounds to zero keeps the sign of gelu(x) (-1e-45 gives -0). Backward: g [x > 0] -+ g 2^(n+3) m2
@@ -174,6 +172,7 @@ typedef int fa32s_m;
 #define fa32s_maskz_fms(m, a, b, c) ((m) ? fa32_fma(a, b, -(c)) : 0.0f)
 #define fa32s_mask_add(m, a, b) ((m) ? (a) + (b) : (a))
 #define fa32s_pow2(tm) fa32_from_bits(fa32_to_bits(tm) << 23)
+#define fa32s_mag(TB, k, at) (fa32s_add(at, 1.0f) >= 14.0f ? TB##MAG + TB##SH : TB##MAG)
 #define fa32s_xpos(x) ((x) < 0.0f ? -0.0f : (x))
 #define fa32s_flipg(g, x) fa32_from_bits(fa32_to_bits(g) ^ (~fa32_to_bits(x) & 0x80000000u))
 #define fa32s_gpos(g, x) ((fa32_to_bits(x) >> 31) ? -0.0f : (g))
@@ -238,13 +237,18 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
  * _loops.h runs fa32g_{fwd,bwd}_vec_ISA(n, ...) on the contiguous float32 fast-level arrays: it
  * does the whole vectors and returns how many elements it did; the rest goes through the scalar
  * code above (gcc would turn the lookups into gathers, slow on Zen, and never into permutes).
- * Measured (bench/vs_peers.py --quick, one Zen 5 core, torch 2.13 with oneDNN in the same run),
- * Gelem/s at 2^16 / 2^20, standard-normal and uniform[-10, 10] data: AVX-512 forward 5.76 / 5.64
- * and 3.57 / 3.53 (torch 3.28 / 4.87, 3.27 / 4.88; the form before 2.39 / 2.38, 2.40 / 2.28),
- * backward 4.31 / 4.14 and 2.92 / 2.85 (torch 1.70 / 2.33, 1.67 / 2.25; before 1.82 / 1.79,
- * 1.80 / 1.78). Uniform data needs the exp in nearly every vector (about 40 instructions per 16
- * lanes, 25 without it). AVX2 (FASTACT_ISA=avx2): forward 1.43 / 1.44 and 1.07 / 1.07 (before
- * 1.08 / 1.12, 1.12 / 1.09), backward 1.27 / 1.26 and 0.95 / 0.93 (before 0.84 / 0.83).
+ * Measured (bench/vs_peers.py, one Zen 5 core, torch 2.13 with oneDNN in the same run), Gelem/s
+ * at 2^16 / 2^20, standard-normal and uniform[-10, 10] data: AVX-512 forward 6.55 / 6.20 and
+ * 3.81 / 3.78 (torch 3.23 / 4.68, 3.27 / 4.51; before vrangeps, the magic constant by lookup and
+ * the one subtraction below: 5.68 / 5.59, 3.49 / 3.51; the form before the table 2.39 / 2.38,
+ * 2.40 / 2.28), backward 4.43 / 4.22 and 2.99 / 3.00 (torch 1.55 / 2.12, 1.56 / 1.98; before
+ * 4.31 / 4.10, 2.90 / 2.86). Uniform data needs the exp in nearly every vector: 39 vector
+ * instructions per 16 lanes (register copies for the permutes not counted) against oneDNN's ~25
+ * (session 4's count), which is exactly 0 below -5.5 (1.7e7 ulp). Compacting the lanes that need
+ * the exp into a buffer (vcompressps, then vexpandps back) was measured: the compaction alone,
+ * with no arithmetic, ran 3.8-4.3 Gelem/s at 2^20, and with it the kernel 2.3-3.3. AVX2
+ * (FASTACT_ISA=avx2): forward 1.40 / 1.39 and 1.04 / 1.02, backward 1.17 / 1.20 and 0.92 / 0.86
+ * (the same within noise as before).
  * FA_VEC_<name>_<dir>_<suffix> is the hook _loops.h probes for. */
 #define FA_VEC_gelu_fwd_ff ~, FA32G_VEC_FWD
 #define FA_VEC_gelu_bwd_ff ~, FA32G_VEC_BWD
@@ -264,6 +268,16 @@ FA_INLINE npy_intp fa32g_bwd_vec_baseline(npy_intp n, const float *g, const floa
 #if FA_X86_DISPATCH
 #include <immintrin.h>
 
+/* The exp's magic constant per interval for the AVX-512 lookup: MAG, and MAG + SH on the last two
+ * intervals (a + 1 in [14, 16): indices 22, 23 of bits(a + 1) >> 20), the lanes the other
+ * instruction sets select by a + 1 >= 14 (fa32s_mag, fa32y_mag). MAG + SH and MAG are integers
+ * in [2^23, 2^24), so tm = fma(u, NL2E, MAG + SH) is the old tm + SH exactly (the product
+ * u NL2E is never a half-integer: NL2E's mantissa is odd and |u NL2E| < 2^22), n = tm - (MAG + SH)
+ * is the same n, and the shift that makes 2^n costs no compare and no add: the same bits. */
+#define FA32G_MGT_(M, S) {M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,                       \
+                          M, M, M, M, M, M, (M) + (S), (M) + (S), M, M, M, M, M, M, M, M}
+static const float FA32G_FMGT[32] = FA32G_MGT_(FA32G_FMAG, FA32G_FSH);
+static const float FA32G_BMGT[32] = FA32G_MGT_(FA32G_BMAG, FA32G_BSH);
 /* AVX-512: 16 lanes, a 32-entry table is two registers and one vpermt2ps. */
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4,prefer-vector-width=512")
@@ -286,6 +300,10 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
 #define fa32z_maskz_fms(m, a, b, c) _mm512_maskz_fmsub_ps(m, a, b, c)
 #define fa32z_mask_add(m, a, b) _mm512_mask_add_ps(a, m, a, b)
 #define fa32z_pow2(tm) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(tm), 23))
+#define fa32z_mag(TB, k, at) fa32z_lut(TB##MG, k)
+/* min(|x|, AMAX) in one vrangeps (imm 0x0a: the smaller magnitude, sign cleared); the same value
+ * as the other instruction sets' abs and min (a NaN x's lane is overwritten by x) */
+#define fa32z_absmin(x) _mm512_range_ps(x, _mm512_set1_ps(FA32G_FAST_AMAX), 0x0a)
 /* -0 > x ? -0 : x, as the scalar; a NaN x comes back as it is (the second operand) */
 #define fa32z_xpos(x) _mm512_max_ps(_mm512_set1_ps(-0.0f), x)
 /* g ^ (~x & sign): vpternlogd's table for A ^ (~B & C) is 0xd2 */
@@ -307,14 +325,14 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
                     TB##P1 = FA32Z_TAB(T##P[1]), TB##P2 = FA32Z_TAB(T##P[2]),                 \
                     TB##P3 = FA32Z_TAB(T##P[3]), TB##P4 = FA32Z_TAB(T##P[4]),                 \
                     TB##P5 = FA32Z_TAB(T##P[5]), TB##P6 = FA32Z_TAB(T##P[6]);                 \
-    const float TB##MAG = T##MAG, TB##SH = T##SH;
+    const fa32z_tab TB##MG = FA32Z_TAB(T##MGT);
 static npy_intp fa32g_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
 {
     FA32Z_TABS(tf, FA32G_F)
     npy_intp i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(xp + i), y;
-        __m512 at = _mm512_min_ps(fa32z_abs(x), _mm512_set1_ps(FA32G_FAST_AMAX));
+        __m512 at = fa32z_absmin(x);
         /* FA32G_FWD_OUT with the loop's NaN rule folded in: the FMA only where x is a number,
          * elsewhere xpos(x), x itself */
         __mmask16 num = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
@@ -323,8 +341,10 @@ static npy_intp fa32g_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
             FA32G_EXP(fa32z, tf, at, k, q, m2, pw)
             y = _mm512_mask3_fnmadd_ps(m2, pw, fa32z_xpos(x), num);
         } else {
-            FA32G_EXP0(fa32z, FA32G_F, q, m2, pw)
-            y = _mm512_mask3_fnmadd_ps(m2, pw, fa32z_xpos(x), num);
+            /* what FA32G_EXP0 and FA32G_FWD_OUT give, xpos - (q + q) 2^-1 (the forward's
+             * power is 2^-1 there), in one subtraction: the FMA's product is q exactly, so the
+             * one rounding is the same */
+            y = _mm512_mask_sub_ps(x, num, fa32z_xpos(x), q);
         }
         _mm512_storeu_ps(yp + i, y);
     }
@@ -336,7 +356,7 @@ static npy_intp fa32g_bwd_vec_avx512(npy_intp n, const float *gp, const float *x
     npy_intp i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(xp + i), g = _mm512_loadu_ps(gp + i), y;
-        __m512 at = _mm512_min_ps(fa32z_abs(x), _mm512_set1_ps(FA32G_FAST_AMAX));
+        __m512 at = fa32z_absmin(x);
         FA32G_POLY(fa32z, tb, at, k, d)
         if (fa32z_ge(_mm512_add_ps(at, _mm512_set1_ps(1.0f)), _mm512_set1_ps(4.0f))) {
             FA32G_EXP(fa32z, tb, at, k, d, m2, pw)
@@ -402,6 +422,10 @@ FA_INLINE fa32y_i fa32y_rows(const float (*R)[8], __m256 v)
 #define fa32y_maskz_fms(m, a, b, c) _mm256_and_ps(m, _mm256_fmsub_ps(a, b, c))
 #define fa32y_mask_add(m, a, b) _mm256_add_ps(a, _mm256_and_ps(m, b))   /* + 0: a itself */
 #define fa32y_pow2(tm) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23))
+#define fa32y_mag(TB, k, at)                                                                 \
+    _mm256_add_ps(_mm256_set1_ps(TB##MAG),                                                   \
+                  _mm256_and_ps(fa32y_ge(_mm256_add_ps(at, _mm256_set1_ps(1.0f)),            \
+                                         _mm256_set1_ps(14.0f)), _mm256_set1_ps(TB##SH)))
 #define fa32y_xpos(x) _mm256_max_ps(_mm256_set1_ps(-0.0f), x)
 #define fa32y_flipg(g, x)                                                                    \
     _mm256_xor_ps(g, _mm256_andnot_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u))))
@@ -426,8 +450,7 @@ static npy_intp fa32g_fwd_vec_avx2(npy_intp n, const float *xp, float *yp)
             FA32G_EXP(fa32y, tf, at, k, q, m2, pw)
             y = FA32G_FWD_OUT(fa32y, x, m2, pw);
         } else {
-            FA32G_EXP0(fa32y, FA32G_F, q, m2, pw)
-            y = FA32G_FWD_OUT(fa32y, x, m2, pw);
+            y = _mm256_sub_ps(fa32y_xpos(x), q); /* as the AVX-512 loop's */
         }
         _mm256_storeu_ps(yp + i, _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
     }
