@@ -411,6 +411,24 @@ FA_INLINE float fa32_grad_post(float g, float v)
 {
     return v < FA32_LN_FLT_MIN ? g * 0x1p-64f : g;
 }
+/* The scales for a backward whose f'(x) is m 2^n (elu', selu', celu', sigmoid'), from s64 =
+ * 2^(n+64) (normal for n >= -190: arguments down to FA32_EXP_XZERO, +0 below): in the deep
+ * tail, n <= -126 where m 2^n may be subnormal (m = 1 + t is down to 0.7), s = s64 and post =
+ * 2^-64; elsewhere s = 2^n (exact) and post = 1, and m s >= 0.7 2^-125 is normal. (post g) (m s) keeps g f'(x)'s digits where f'(x) is below FLT_MIN but
+ * g f'(x) is not (loss scaling; there m s64 <= 2^-62 m, so nothing overflows), and gives the
+ * bits of g ((m s64) 2^-64) elsewhere and wherever g = 1. Both from s64's bits by integer
+ * operations: float compares on x and masked multiplies cost elu' 30% (gcc combined them with
+ * the NaN-exact selects into k-mask logic). */
+typedef struct { float s, post; } fa32_deep_t;
+FA_INLINE fa32_deep_t fa32_deep(float s64)
+{
+    fa32_deep_t D;
+    uint32_t b = fa32_to_bits(s64);
+    uint32_t d = b < (66u << 23) ? (64u << 23) : 0u;      /* exponent field <= 65: n <= -126 */
+    D.s = fa32_from_bits(b - ((64u << 23) - d));
+    D.post = fa32_from_bits(0x3f800000u - d);
+    return D;
+}
 
 /* ---- accurate level (acc = 1) --------------------------------------------------------------
  * sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
@@ -430,10 +448,13 @@ FA_INLINE fa32_sig_t fa32_sigmoid_parts_acc(float w, float w_lo)
 {
     fa32_sig_t S;
     float xl = FA32_IS_ZERO(w_lo) ? 0.0f : (w < 0.0f ? w_lo : -w_lo);
+    /* clamped at FA32_EXP_XZERO, not FA32_EXP_XMIN: a backward's E 2^64 stays right down to
+     * e^-132 (loss scaling, fa32_deep); the forwards' results vanish below -112 either way */
+    float wn = fa32_max(-fa32_abs(w), FA32_EXP_XZERO);
     if (FA32_IS_ZERO(w_lo))
-        S.E = fa32_exp_core(-fa32_abs(w), 0.0f, 1);
+        S.E = fa32_exp_core_(wn, 0.0f, 1);
     else
-        S.E = fa32_exp_core(-fa32_abs(w), xl, 1);
+        S.E = fa32_exp_core_(wn, xl, 1);
     S.s64 = fa32_from_bits((fa32_to_bits(S.E.tm) + 64u) << 23);
     S.Ev = fa32_scale_s(S.E.p, S.s64);
     float d = 1.0f + S.Ev;
@@ -479,16 +500,25 @@ FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int ac
 {
     (void)p0; (void)p1;
     if (!acc) {
-        /* f - f^2 in one FMA: no cancellation (f <= 1/2), and subnormal f is right as it is */
-        float f = fa32_sig_lean(fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f));
-        return g * fa32_fma(-f, f, f);
+        /* f - f^2 in one FMA: no cancellation (f <= 1/2). f = E/(1 + E) from fa32_sig_lean's
+         * remainder form, with E (and so f) scaled by 2^64 and g by 2^-64 in the deep tail
+         * (fa32_deep; there f 2^64 < 2^-62, so f^2 vanishes beside it as it does unscaled),
+         * so g f'(x) keeps its digits where f is subnormal. */
+        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XZERO), 0.0f);
+        fa32_deep_t D = fa32_deep(L.s64);
+        float E = fa32_fma(L.t, D.s, D.s);
+        float f0 = E / (1.0f + E);
+        float rem = fa32_fma(-f0, E, E - f0);
+        float f = fa32_fma(rem, 1.0f - f0, f0);
+        return (g * D.post) * fa32_fma(-f, f, f);
     }
-    /* Accurate: E q^2 for either sign, scaled last */
+    /* Accurate: E q^2 for either sign, 2^n and g scaled in the deep tail as in elu' */
     fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
     fa32_pair Q = fa32_two_prod(S.q0, S.q0);
     float q2lo = fa32_fma(2.0f * S.q0, S.qf, Q.lo);
     float m = fa32_fma(S.E.p, Q.hi, fa32_fma(S.E.p, q2lo, S.E.p_lo * Q.hi));
-    return g * fa32_scale_s(m, S.s64);
+    fa32_deep_t D = fa32_deep(S.s64);
+    return (g * D.post) * (m * D.s);
 }
 /* y (1 - y) = y - y^2 in one FMA (exact until the rounding, no cancellation near y = 1); the
  * addend is clamped so that y = +inf gives -inf, as y (1 - y) does, not inf - inf. */
@@ -570,7 +600,7 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
         return fa32_grad_post(g, x) * fa32_fma(A, b, B);
     }
     fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
-    float xc = fa32_max(fa32_min(x, 1e30f), -128.0f);
+    float xc = fa32_max(fa32_min(x, 1e30f), FA32_EXP_XZERO);
     float q = S.q0 + S.qf;
     /* x < 0: E q (1 + x q) with m = E q and x q = X + xq_lo exact (two-product): 1 + x q or
      * x q rounded first costs 2.4-3 ulp for x < -8, where the result sits low in its binade */
@@ -585,12 +615,16 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
     float m_lo = M.lo + fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0);
     fa32_pair P = fa32_two_prod(M.hi, u);
     float lo = P.lo + fa32_fma(M.hi, u_lo, m_lo * u);
-    float nh = fa32_scale_s(P.hi, S.s64), nl = fa32_scale_s(lo, S.s64);
+    /* 2^n, and g on this side, scaled in the deep tail (fa32_deep), so g f'(x) keeps its
+     * digits */
+    fa32_deep_t D = fa32_deep(S.s64);
+    float gp = x < 0.0f ? g * D.post : g;
+    float nh = P.hi * D.s, nl = lo * D.s;
     float v = xc * S.Ev * q;                                    /* x E q <= 0.28 */
     float ph = S.q0, pl = fa32_fma(S.q0, v, S.qf);              /* q (1 + v) */
     float hi = x < 0.0f ? nh : ph, lo2 = x < 0.0f ? nl : pl;
-    float r = fa32_fma(g, hi, g * lo2);
-    return fa32_abs(g) <= 0x1.fffffep127f ? r : g * hi;   /* g = inf: inf * 0 in lo */
+    float r = fa32_fma(gp, hi, gp * lo2);
+    return fa32_abs(g) <= 0x1.fffffep127f ? r : gp * hi;  /* g = inf: inf * 0 in lo */
 }
 
 /* elu: x > 0 ? x : alpha * expm1(x), expm1 from the shared core (hi + lo at acc = 1). */
@@ -600,19 +634,23 @@ FA_INLINE float elu_fwd32(float x, float alpha, float p1, const int acc)
     float neg = fa32_a_expm1(alpha, 0.0f, x, 0.0f, acc);
     return x > 0.0f ? x : neg;
 }
-/* elu' = alpha e^x for x <= 0: (alpha p) * 2^n, scaled last (alpha e^x may be normal where e^x
- * is not). Fast: the lean exp (the same t and 2^(n+64) as fa32_exp_core's, so the same bits)
- * with its two-operation clamp; the x > 0 lanes, where it computes e^-x, are discarded. */
+/* elu' = alpha e^x for x <= 0: (alpha p) 2^n, with 2^n and g scaled in the deep tail
+ * (fa32_deep), so that g f'(x) keeps its digits where e^x alone is below
+ * FLT_MIN; x is clamped at FA32_EXP_XZERO, where e^x 2^64 becomes 0. Fast: the lean exp (the
+ * same t and 2^(n+64) as fa32_exp_core's, so the same bits) with its two-operation clamp; the
+ * x > 0 lanes, where it computes e^-x, are discarded. */
 FA_INLINE float elu_bwd32(float g, float x, float alpha, float p1, const int acc)
 {
     (void)p1;
     if (!acc) {
-        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f);
-        return x > 0.0f ? g : g * fa32_scale_s(fa32_fma(alpha, L.t, alpha), L.s64);
+        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XZERO), 0.0f);
+        fa32_deep_t D = fa32_deep(L.s64);
+        return x > 0.0f ? g : (g * D.post) * (fa32_fma(alpha, L.t, alpha) * D.s);
     }
-    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, 1);
+    fa32_exp_t E = fa32_exp_core_(fa32_max(fa32_min(x, 0.0f), FA32_EXP_XZERO), 0.0f, 1);
     float m = fa32_fma(alpha, E.p, alpha * E.p_lo);
-    return x > 0.0f ? g : g * fa32_scale(m, E);
+    fa32_deep_t D = fa32_deep(fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23));
+    return x > 0.0f ? g : (g * D.post) * (m * D.s);
 }
 FA_INLINE float elu_bwo32(float g, float y, float alpha, float p1, const int acc)
 {
@@ -648,14 +686,16 @@ FA_INLINE float selu_bwd32(float g, float x, float p0, float p1, const int acc)
         /* Fast: the float32 SCALE and SCALE*ALPHA without their low parts (relative 3.3e-8 and
          * 1.3e-8: under 0.6 ulp on top of the roundings; the bound is 4), and the lean exp as
          * in elu_bwd32 */
-        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f);
+        fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XZERO), 0.0f);
         float m = fa32_fma(FA32_SELU_SA, L.t, FA32_SELU_SA);
-        return x > 0.0f ? g * FA32_SELU_S : g * fa32_scale_s(m, L.s64);
+        fa32_deep_t D = fa32_deep(L.s64);
+        return x > 0.0f ? g * FA32_SELU_S : (g * D.post) * (m * D.s);
     }
-    fa32_exp_t E = fa32_exp_core(fa32_min(x, 0.0f), 0.0f, 1);
+    fa32_exp_t E = fa32_exp_core_(fa32_max(fa32_min(x, 0.0f), FA32_EXP_XZERO), 0.0f, 1);
     float m = fa32_fma(FA32_SELU_SA, E.p, fa32_fma(FA32_SELU_SA, E.p_lo, FA32_SELU_SA_LO * E.p));
+    fa32_deep_t D = fa32_deep(fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23));
     float gs = fa32_selu_s(g);
-    return x > 0.0f ? gs : g * fa32_scale(m, E);
+    return x > 0.0f ? gs : (g * D.post) * (m * D.s);
 }
 /* y + SCALE*ALPHA: y + SA is exact near y = -SA (Sterbenz) where it cancels, and SA's low part
  * is added after it */
@@ -674,20 +714,20 @@ FA_INLINE float selu_bwo32(float g, float y, float p0, float p1, const int acc)
  * For x > 0 the callers return x (or g) whatever the exp gives, so z is not clamped at 0: that
  * select made gcc duplicate the rest of the kernel on both sides of it (celu' ran at half elu's
  * speed). */
-FA_INLINE fa32_pair fa32_celu_z(float x, float alpha)
+FA_INLINE fa32_pair fa32_celu_z(float x, float alpha, const float lo)
 {
     fa32_pair Z;
     float inv = 1.0f / alpha;                  /* loop-invariant for scalar alpha: hoisted */
-    Z.hi = fa32_max(x * inv, FA32_EXP_XMIN);
+    Z.hi = fa32_max(x * inv, lo);
     Z.lo = fa32_fma(-Z.hi, alpha, x) * inv;
     /* clamped (the remainder means nothing) or x > 0 (discarded) */
-    Z.lo = Z.hi > FA32_EXP_XMIN && x <= 0.0f ? Z.lo : 0.0f;
+    Z.lo = Z.hi > lo && x <= 0.0f ? Z.lo : 0.0f;
     return Z;
 }
 FA_INLINE float celu_fwd32(float x, float alpha, float p1, const int acc)
 {
     (void)p1;
-    fa32_pair Z = fa32_celu_z(x, alpha);
+    fa32_pair Z = fa32_celu_z(x, alpha, FA32_EXP_XMIN);
     float neg = fa32_a_expm1(alpha, 0.0f, Z.hi, Z.lo, acc);
     /* celu(x) rounds to x for |x| < 2^-60, where x/alpha may be subnormal (and inexact) */
     return (x > 0.0f || fa32_abs(x) < 0x1p-60f) ? x : neg;
@@ -695,16 +735,18 @@ FA_INLINE float celu_fwd32(float x, float alpha, float p1, const int acc)
 FA_INLINE float celu_bwd32(float g, float x, float alpha, float p1, const int acc)
 {
     (void)p1;
-    fa32_pair Z = fa32_celu_z(x, alpha);
+    /* e^(x/alpha) down to FA32_EXP_XZERO, 2^n and g scaled in the deep tail as in elu' */
+    fa32_pair Z = fa32_celu_z(x, alpha, FA32_EXP_XZERO);
     if (!acc) {
-        /* Z.hi >= XMIN already; the fast level forms (1 + t) 2^(n+64) in one FMA, not 1 + t
-         * rounded first */
-        fa32_exp_t E = fa32_exp_core_(fa32_min(Z.hi, FA32_EXP_XMAX), Z.lo, 0);
-        float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
-        return x > 0.0f ? g : g * (fa32_fma(E.t, s64, s64) * 0x1p-64f);
+        /* the lean exp with z's low part added once (2^-26 relative: a backward's budget);
+         * (1 + t) s in one FMA, not 1 + t rounded first. x > 0 lanes are discarded. */
+        fa32_lean_t L = fa32_exp_lean_add(fa32_negabs_clamp(Z.hi, FA32_EXP_XZERO), Z.lo);
+        fa32_deep_t D = fa32_deep(L.s64);
+        return x > 0.0f ? g : (g * D.post) * fa32_fma(L.t, D.s, D.s);
     }
-    fa32_exp_t E = fa32_exp_core(Z.hi, Z.lo, 1);
-    return x > 0.0f ? g : g * fa32_scale(E.p + E.p_lo, E);
+    fa32_exp_t E = fa32_exp_core_(fa32_min(Z.hi, FA32_EXP_XMAX), Z.lo, acc);
+    fa32_deep_t D = fa32_deep(fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23));
+    return x > 0.0f ? g : (g * D.post) * ((E.p + E.p_lo) * D.s);
 }
 /* y/alpha + 1 = (y + alpha)/alpha: y + alpha is exact where it cancels (y near -alpha, Sterbenz);
  * the quotient is corrected by its exact remainder */
@@ -849,9 +891,12 @@ FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, co
     }
     fa32_pair B = fa32_softplus_b(x, beta);
     fa32_sig_t S = fa32_sigmoid_parts_acc(B.hi, fa32_softplus_lo(B));
-    float neg = fa32_scale_s(fa32_sig_neg_m_acc(S), S.s64);
+    /* 2^n, and g on this side, scaled in the deep tail as in silu' */
+    fa32_deep_t D = fa32_deep(S.s64);
+    float neg = fa32_sig_neg_m_acc(S) * D.s;
     float sg = B.hi < 0.0f ? neg : S.q0 + S.qf;
-    return fa32_softplus_linear(B, threshold, x) ? g : g * sg;
+    float gp = B.hi < 0.0f ? g * D.post : g;
+    return fa32_softplus_linear(B, threshold, x) ? g : gp * sg;
 }
 /* sigmoid(beta x) = -expm1(-beta y); the linear part starts at beta y = top = max(t, 0) +
  * log1p(e^-|t|) (see the double softplus_bwo). top is loop-invariant; deciding it in float32

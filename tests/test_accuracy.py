@@ -104,28 +104,41 @@ def test_float64_against_mpmath(default_case, backward):
     _check(err, tol, x, f"{case} float64 {'backward' if backward else 'forward'}")
 
 
-# Loss-scaled gradients: for |grad_output| up to 2^64, g f'(x) within the backward's bound
-# wherever it is a normal float32, at both levels, so f'(x) must be right down to 2^-190: each
-# kernel's x below which 2^64 |f'(x)| < 2^-132 (float64 reference), less a margin. Kernels join
-# as their tails are scaled (the rest: LARGE_G_FROM below, fast level, a narrower range).
-DEEP_TAIL = {"tanh": -72.0, "mish": -145.0, "gelu_tanh": -12.5}
+# Loss-scaled gradients: for |grad_output| up to 2^56 (2^64 for tanh', mish' and gelu_tanh'),
+# g f'(x) within the backward's bound wherever it is a normal float32, at both levels, so f'(x)
+# must be right down to 2^-190: each kernel's x below which 2^64 |f'(x)| < 2^-132 (float64
+# reference), less a margin, and the largest log2 |g| it keeps its digits for. (The exp family
+# scales its deep tail by 2^64, e^x down to 2^-190: silu's factor |x| ~ 132 there leaves 2^57.)
+DEEP_TAIL = {
+    "sigmoid": (-140.0, 56),
+    "silu": (-145.0, 56),
+    "softplus": (-140.0, 56),
+    "elu": (-140.0, 56),
+    "selu": (-140.0, 56),
+    "celu": (-140.0, 56),
+    "tanh": (-72.0, 64),
+    "mish": (-145.0, 64),
+    "gelu_tanh": (-12.5, 64),
+}
 
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("kernel", sorted(DEEP_TAIL))
 def test_large_grad_output_keeps_its_digits(kernel, level):
-    """g f'(x) for |g| from 2^-40 to 2^64 over the whole tail, on either side (tanh' and
+    """g f'(x) for |g| from 2^-40 to DEEP_TAIL's over the whole tail, on either side (tanh' and
     sigmoid' are even): within the bound where the result is normal, finite, and no larger in
     magnitude than the bound allows where it is not (subnormal results, outside the contract,
     may round differently)."""
     rng = np.random.default_rng(6)
-    lo = DEEP_TAIL[kernel]
-    parts = [(lo, -lo, 1 << 16), (lo, lo / 2, 1 << 15), (-lo / 2, -lo, 1 << 13)]  # + both tails
+    lo, top = DEEP_TAIL[kernel]
+    # everywhere, both tails, and where e^x crosses FLT_MIN (the exp family's scaling switches)
+    parts = [(lo, -lo, 1 << 16), (lo, lo / 2, 1 << 15), (-lo / 2, -lo, 1 << 13)]
+    parts.append((-89, -86, 1 << 14))
     x = np.concatenate([rng.uniform(*p) for p in parts]).astype(np.float32)
     bwd = getattr(fastact.ufuncs, kernel + "_backward")
     params = testing.KERNELS[kernel].params[0] if testing.KERNELS[kernel].params else ()
     bound = ULPS_BY_LEVEL[level]["float32"]["backward"]
-    for scale in (2.0**-40, 2.0**16, 2.0**24, 2.0**40, 2.0**64):
+    for scale in (2.0**-40, 2.0**16, 2.0**24, 2.0**40, 2.0**top):
         g = rng.choice([-1.0, 1.0], x.size) * scale * rng.uniform(0.5, 1, x.size)
         g = g.astype(np.float32)
         with np.errstate(all="ignore"), fastact.precision(level):
@@ -137,7 +150,7 @@ def test_large_grad_output_keeps_its_digits(kernel, level):
         _check(np.where(normal, err, 0.0), bound, x, f"{kernel}' {level} |g|~{scale}")
         big = np.abs(y[~normal]) > 2.0**-126 * (1 + 2.0**-20)
         assert not big.any(), f"{kernel}' {level}: a result below 2^-126 came out above it"
-    # beyond 2^64 no digits are promised, but no overflow where g f'(x) is finite
+    # beyond that no digits are promised, but no overflow where g f'(x) is finite
     g = rng.choice([-1.0, 1.0], x.size) * 2.0**126 * rng.uniform(0.5, 1, x.size)
     g = g.astype(np.float32)
     with np.errstate(all="ignore"), fastact.precision(level):
