@@ -44,8 +44,13 @@
 #ifndef FASTACT_F32_GELU_H
 #define FASTACT_F32_GELU_H
 
-/* accurate level: beyond 14.6, a Phi(-a) and a phi(a) are below 2^-150: both round to 0 */
+/* accurate level: beyond 14.6, a Phi(-a) and a phi(a) are below 2^-150: both round to 0; the
+ * backward goes on to 20, where gelu'(x) = 2^-284 and g gelu'(x) rounds to 0 for every float32
+ * g (loss scaling: its digits are kept down to there, the exp's 2^k being a normal double). R's
+ * polynomial, fitted up to 14.6, extrapolates to 1.6e-7 relative at 20, but the backward's
+ * D = R - a/sqrt(2 pi) is within 4.1e-10 of its value (a/sqrt(2 pi) dominates). */
 #define FA32G_AMAX 14.6f
+#define FA32G_AMAX_BWD 20.0f
 
 /* the tables and polynomials of both levels, fitted and written by tools/fit_f32_gelu.py (range,
  * degree, measured error and method are in that header) */
@@ -54,16 +59,16 @@
 /* accurate level: the tail in double (exp polynomial FA32_EXPA_*, degree 7, 1.8e-10; R of
  * degree 11, 2.8e-10) */
 typedef struct {
-    double a;  /* |x| clamped to FA32G_AMAX */
+    double a;  /* |x| clamped to FA32G_AMAX (FA32G_AMAX_BWD) */
     double R;  /* erfcx(a / sqrt 2) / 2 */
     double e;  /* exp(-a^2/2) = (1 + e) * p2 */
-    double p2; /* 2^k, k in [-152, 0]: a normal double */
+    double p2; /* 2^k, k in [-289, 0]: a normal double */
 } fa32g_tail;
 
-FA_INLINE fa32g_tail fa32g_tail_parts(float x)
+FA_INLINE fa32g_tail fa32g_tail_parts(float x, const float amax)
 {
     fa32g_tail T;
-    double a = fa32_min(fa32_abs(x), FA32G_AMAX);
+    double a = fa32_min(fa32_abs(x), amax);
     double xe = -0.5 * (a * a); /* exact: a has 24 bits */
     double sh = FA_MULADD(xe, FA_LOG2E, FA_SHIFTER);
     double k = sh - FA_SHIFTER;
@@ -206,7 +211,7 @@ FA_INLINE float gelu_fwd32(float x, float p0, float p1, const int acc)
     (void)p0; (void)p1;
     if (!acc)
         return fa32g_gelu_fast(x);
-    fa32g_tail T = fa32g_tail_parts(x);
+    fa32g_tail T = fa32g_tail_parts(x, FA32G_AMAX);
     double m = T.a * T.R;
     double aPhi = FA_MULADD(m, T.e, m) * T.p2; /* a Phi(-a), exact scaling */
     return (float)(x >= 0.0f ? (double)x - aPhi : -aPhi); /* +0 -> +0, -0 -> -0 */
@@ -227,7 +232,7 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
     (void)p0; (void)p1;
     if (!acc)
         return fa32g_dgelu_fast(g, x);
-    fa32g_tail T = fa32g_tail_parts(x);
+    fa32g_tail T = fa32g_tail_parts(x, FA32G_AMAX_BWD);
     double D = FA_MULADD(-T.a, FA_INV_SQRT_2PI, T.R);
     double U = FA_MULADD(D, T.e, D) * T.p2; /* Phi(-a) - a phi(a) */
     return (float)((double)g * (x > 0.0f ? 1.0 - U : U));

@@ -104,21 +104,24 @@ def test_float64_against_mpmath(default_case, backward):
     _check(err, tol, x, f"{case} float64 {'backward' if backward else 'forward'}")
 
 
-# Loss-scaled gradients: for |grad_output| up to 2^56 (2^64 for tanh', mish' and gelu_tanh'),
-# g f'(x) within the backward's bound wherever it is a normal float32, at both levels, so f'(x)
-# must be right down to 2^-190: each kernel's x below which 2^64 |f'(x)| < 2^-132 (float64
-# reference), less a margin, and the largest log2 |g| it keeps its digits for. (The exp family
-# scales its deep tail by 2^64, e^x down to 2^-190: silu's factor |x| ~ 132 there leaves 2^57.)
+# Loss-scaled gradients: for |grad_output| up to 2^56 (2^64 for tanh', mish' and gelu_tanh',
+# 2^30 for gelu' at the fast level, 2^126 at the accurate), g f'(x) within the backward's bound
+# wherever it is a normal float32, at both levels, so f'(x) must be right far below FLT_MIN:
+# each kernel's x below which 2^64 |f'(x)| < 2^-132 (float64 reference), less a margin, and the
+# largest log2 |g| each level keeps the digits for. (The exp family scales its deep tail by 2^64,
+# e^x down to 2^-190: silu's factor |x| ~ 132 there leaves 2^57; gelu's fast tables end at
+# |x| = 14.95, where gelu'(x) = 2^-158.6.)
 DEEP_TAIL = {
-    "sigmoid": (-140.0, 56),
-    "silu": (-145.0, 56),
-    "softplus": (-140.0, 56),
-    "elu": (-140.0, 56),
-    "selu": (-140.0, 56),
-    "celu": (-140.0, 56),
-    "tanh": (-72.0, 64),
-    "mish": (-145.0, 64),
-    "gelu_tanh": (-12.5, 64),
+    "sigmoid": (-140.0, 56, 56),
+    "silu": (-145.0, 56, 56),
+    "softplus": (-140.0, 56, 56),
+    "elu": (-140.0, 56, 56),
+    "selu": (-140.0, 56, 56),
+    "celu": (-140.0, 56, 56),
+    "tanh": (-72.0, 64, 64),
+    "mish": (-145.0, 64, 64),
+    "gelu_tanh": (-12.5, 64, 64),
+    "gelu": (-21.0, 30, 126),
 }
 
 
@@ -130,7 +133,8 @@ def test_large_grad_output_keeps_its_digits(kernel, level):
     magnitude than the bound allows where it is not (subnormal results, outside the contract,
     may round differently)."""
     rng = np.random.default_rng(6)
-    lo, top = DEEP_TAIL[kernel]
+    lo, top_fast, top_accurate = DEEP_TAIL[kernel]
+    top = top_fast if level == "fast" else top_accurate
     # everywhere, both tails, and where e^x crosses FLT_MIN (the exp family's scaling switches)
     parts = [(lo, -lo, 1 << 16), (lo, lo / 2, 1 << 15), (-lo / 2, -lo, 1 << 13)]
     parts.append((-89, -86, 1 << 14))
@@ -138,7 +142,7 @@ def test_large_grad_output_keeps_its_digits(kernel, level):
     bwd = getattr(fastact.ufuncs, kernel + "_backward")
     params = testing.KERNELS[kernel].params[0] if testing.KERNELS[kernel].params else ()
     bound = ULPS_BY_LEVEL[level]["float32"]["backward"]
-    for scale in (2.0**-40, 2.0**16, 2.0**24, 2.0**40, 2.0**top):
+    for scale in [s for s in (2.0**-40, 2.0**16, 2.0**24, 2.0**40) if s < 2.0**top] + [2.0**top]:
         g = rng.choice([-1.0, 1.0], x.size) * scale * rng.uniform(0.5, 1, x.size)
         g = g.astype(np.float32)
         with np.errstate(all="ignore"), fastact.precision(level):
@@ -158,28 +162,3 @@ def test_large_grad_output_keeps_its_digits(kernel, level):
         ref = testing.KERNELS[kernel].backward(np.float64(g), np.float64(x), *params)
     finite = np.abs(ref) < 2.0**127
     assert np.isfinite(y[finite]).all(), f"{kernel}' {level} overflowed at |g| ~ 2^126"
-
-
-# where each kernel's f'(x) is still a normal float32 for a large grad_output to scale
-LARGE_G_FROM = {"silu": -110.0, "gelu": -14.5, "softplus": -110.0, "gelu_tanh": -14.5}
-
-
-@pytest.mark.parametrize("kernel", sorted(LARGE_G_FROM))
-def test_large_grad_output_is_folded_in(kernel):
-    """Loss-scaled gradients: grad_output is applied before the last rounding and scaling, so
-    g f'(x) stays within the bound where f'(x) alone is subnormal, and does not overflow where
-    g f'(x) is finite (fast level; the accurate level's record is in the README)."""
-    rng = np.random.default_rng(4)
-    lo = LARGE_G_FROM[kernel]
-    x = np.concatenate([rng.uniform(lo, 5, 1 << 16), rng.uniform(lo, lo + 3, 1 << 14)])
-    x = x.astype(np.float32)
-    bwd = getattr(fastact.ufuncs, kernel + "_backward")
-    params = testing.KERNELS[kernel].params[0] if testing.KERNELS[kernel].params else ()
-    for scale in (2.0**-40, 2.0**16, 2.0**24, 2.0**66):
-        g = rng.choice([-1.0, 1.0], x.size) * scale * rng.uniform(0.5, 2, x.size)
-        g = g.astype(np.float32)
-        with np.errstate(all="ignore"), fastact.precision("fast"):
-            y = bwd(g, x, *params)
-            err = testing.errors(kernel, y, x, params, backward=True, grad_output=g)
-        assert np.isfinite(y).all(), f"{kernel}' overflowed at |g| ~ {scale}"
-        _check(err, ULPS_BY_LEVEL["fast"]["float32"]["backward"], x, f"{kernel}' |g|~{scale}")
