@@ -88,7 +88,16 @@
 #define FA_LOOPS(name, np, kind, keeps_int, bwo)                                                  \
     FA_LOOPS_T(name, float, f, FA_NAN_RULE_##kind) FA_LOOPS_T(name, double, d, FA_NAN_RULE_##kind) \
     FA_BWO_LOOPS_##bwo(name) FA_FAST_LOOPS_##kind(name, bwo)
-FASTACT_KERNELS(FA_LOOPS)
+/* The includer picks which kinds to stamp (FA_STAMP_NATIVE, _MATH, _WIDE: 1 or 0), so that one
+ * instruction set can compile the memory-bound kinds under other tuning (see _kernels.h). */
+#define FA_LOOPS_WHEN_1 FA_LOOPS
+#define FA_LOOPS_WHEN_0(...)
+#define FA_LOOPS_SEL(name, np, kind, keeps_int, bwo)                                              \
+    FA_CAT(FA_LOOPS_WHEN, FA_STAMP_##kind)(name, np, kind, keeps_int, bwo)
+FASTACT_KERNELS(FA_LOOPS_SEL)
+#undef FA_LOOPS_SEL
+#undef FA_LOOPS_WHEN_1
+#undef FA_LOOPS_WHEN_0
 #undef FA_LOOPS
 #undef FA_LOOPS_T
 #undef FA_BWD_LOOPS_T
