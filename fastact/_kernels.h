@@ -393,6 +393,9 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #define FA_STAMP_NATIVE 1
 #define FA_STAMP_MATH 1
 #define FA_STAMP_WIDE 1
+#define FA_STAMP_BWO_NATIVE 1
+#define FA_STAMP_BWO_MATH 1
+#define FA_STAMP_BWO_WIDE 1
 #define FA_ISA baseline
 #include "_loops.h"
 #undef FA_ISA
@@ -408,20 +411,26 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #undef FA_ISA
 #pragma GCC pop_options
 
-/* AVX-512 twice: the float32 math under gcc's default tuning, and the memory-bound kinds (the
- * relu family, the hard functions) under tune=intel. With the default tuning gcc folds the load
- * of grad_output into a masked move (vmovups (g), zmm{k}) for the selects of their backwards,
- * which on Zen 5 ran relu', hardtanh' and leaky_relu' at 2.2-2.5 Gelem/s at 4M elements against
- * NumPy's 4.1 for a multiply (one core); tune=intel gives 3.6-4.5, and 5-13% more at 1M
- * (bench/masked_load.py). The float32 math lost 2-7% under it, so it keeps the default. Tuning
- * changes no result. */
+/* AVX-512 twice: the float32 math under gcc's default tuning, and the memory-bound loops (the
+ * relu family, the hard functions, every backward from the output) under tune=intel. With the
+ * default tuning gcc folds the load of grad_output into a masked move (vmovups (g), zmm{k})
+ * for the selects of their backwards, which on Zen 5 ran relu', hardtanh' and leaky_relu' at
+ * 2.2-2.8 Gelem/s at 4M elements against NumPy's 4.1-5.0 for a multiply (one core); tune=intel
+ * gives 4.3-4.8, and 5-13% more at 1M (bench/masked_load.py). The float32 math lost 2-7% under
+ * it, so it keeps the default. Tuning changes no result. */
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4,prefer-vector-width=512")
 #define FA_ISA avx512
 #undef FA_STAMP_NATIVE
 #undef FA_STAMP_WIDE
+#undef FA_STAMP_BWO_NATIVE
+#undef FA_STAMP_BWO_MATH
+#undef FA_STAMP_BWO_WIDE
 #define FA_STAMP_NATIVE 0
 #define FA_STAMP_WIDE 0
+#define FA_STAMP_BWO_NATIVE 0
+#define FA_STAMP_BWO_MATH 0
+#define FA_STAMP_BWO_WIDE 0
 #include "_loops.h"
 #undef FA_ISA
 #pragma GCC pop_options
@@ -432,9 +441,15 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #undef FA_STAMP_NATIVE
 #undef FA_STAMP_MATH
 #undef FA_STAMP_WIDE
+#undef FA_STAMP_BWO_NATIVE
+#undef FA_STAMP_BWO_MATH
+#undef FA_STAMP_BWO_WIDE
 #define FA_STAMP_NATIVE 1
 #define FA_STAMP_MATH 0
 #define FA_STAMP_WIDE 1
+#define FA_STAMP_BWO_NATIVE 1
+#define FA_STAMP_BWO_MATH 1
+#define FA_STAMP_BWO_WIDE 1
 #include "_loops.h"
 #undef FA_ISA
 #pragma GCC pop_options

@@ -77,28 +77,39 @@
 #define FA_BWO_LOOPS_OWN(name) FA_BWO_LOOPS_SAME(name)
 #define FA_BWO_LOOPS_NONE(name)
 /* MATH and WIDE kernels have a second float32 level, _ff (fast); _f is the accurate one */
-#define FA_FAST_LOOPS_NATIVE(name, bwo)
-#define FA_FAST_LOOPS_MATH(name, bwo) FA_LOOPS_T(name, float, ff, FA_NAN_SELECT) FA_FAST_BWO_LOOPS_##bwo(name)
-#define FA_FAST_LOOPS_WIDE(name, bwo) FA_LOOPS_T(name, float, ff, FA_NAN_PASSES) FA_FAST_BWO_LOOPS_##bwo(name)
+#define FA_FAST_LOOPS_NATIVE(name)
+#define FA_FAST_LOOPS_MATH(name) FA_LOOPS_T(name, float, ff, FA_NAN_SELECT)
+#define FA_FAST_LOOPS_WIDE(name) FA_LOOPS_T(name, float, ff, FA_NAN_PASSES)
+#define FA_FAST_BWO_NATIVE(name, bwo)
+#define FA_FAST_BWO_MATH(name, bwo) FA_FAST_BWO_LOOPS_##bwo(name)
+#define FA_FAST_BWO_WIDE(name, bwo) FA_FAST_BWO_LOOPS_##bwo(name)
 #define FA_NAN_RULE_NATIVE FA_NAN_PASSES
 #define FA_NAN_RULE_WIDE FA_NAN_SELECT
 #define FA_NAN_RULE_MATH FA_NAN_SELECT
 #define FA_FAST_BWO_LOOPS_OWN(name) FA_BWD_LOOPS_T(name, bwo, float, ff)
 #define FA_FAST_BWO_LOOPS_NONE(name)
-#define FA_LOOPS(name, np, kind, keeps_int, bwo)                                                  \
+#define FA_LOOPS_MAIN(name, np, kind, keeps_int, bwo)                                             \
     FA_LOOPS_T(name, float, f, FA_NAN_RULE_##kind) FA_LOOPS_T(name, double, d, FA_NAN_RULE_##kind) \
-    FA_BWO_LOOPS_##bwo(name) FA_FAST_LOOPS_##kind(name, bwo)
-/* The includer picks which kinds to stamp (FA_STAMP_NATIVE, _MATH, _WIDE: 1 or 0), so that one
- * instruction set can compile the memory-bound kinds under other tuning (see _kernels.h). */
-#define FA_LOOPS_WHEN_1 FA_LOOPS
-#define FA_LOOPS_WHEN_0(...)
+    FA_FAST_LOOPS_##kind(name)
+#define FA_LOOPS_BWO(name, np, kind, keeps_int, bwo) FA_BWO_LOOPS_##bwo(name) FA_FAST_BWO_##kind(name, bwo)
+/* The includer picks what to stamp of each kind: FA_STAMP_<kind> (1 or 0) for the forward and
+ * backward loops, FA_STAMP_BWO_<kind> for the backward from the output, so that one instruction
+ * set can compile the memory-bound loops under other tuning (see _kernels.h). */
+#define FA_MAIN_WHEN_1 FA_LOOPS_MAIN
+#define FA_MAIN_WHEN_0(...)
+#define FA_BWO_WHEN_1 FA_LOOPS_BWO
+#define FA_BWO_WHEN_0(...)
 #define FA_LOOPS_SEL(name, np, kind, keeps_int, bwo)                                              \
-    FA_CAT(FA_LOOPS_WHEN, FA_STAMP_##kind)(name, np, kind, keeps_int, bwo)
+    FA_CAT(FA_MAIN_WHEN, FA_STAMP_##kind)(name, np, kind, keeps_int, bwo)                        \
+    FA_CAT(FA_BWO_WHEN, FA_STAMP_BWO_##kind)(name, np, kind, keeps_int, bwo)
 FASTACT_KERNELS(FA_LOOPS_SEL)
 #undef FA_LOOPS_SEL
-#undef FA_LOOPS_WHEN_1
-#undef FA_LOOPS_WHEN_0
-#undef FA_LOOPS
+#undef FA_MAIN_WHEN_1
+#undef FA_MAIN_WHEN_0
+#undef FA_BWO_WHEN_1
+#undef FA_BWO_WHEN_0
+#undef FA_LOOPS_MAIN
+#undef FA_LOOPS_BWO
 #undef FA_LOOPS_T
 #undef FA_BWD_LOOPS_T
 #undef FA_BWO_LOOPS_SAME
@@ -107,6 +118,9 @@ FASTACT_KERNELS(FA_LOOPS_SEL)
 #undef FA_FAST_LOOPS_NATIVE
 #undef FA_FAST_LOOPS_MATH
 #undef FA_FAST_LOOPS_WIDE
+#undef FA_FAST_BWO_NATIVE
+#undef FA_FAST_BWO_MATH
+#undef FA_FAST_BWO_WIDE
 #undef FA_FAST_BWO_LOOPS_OWN
 #undef FA_FAST_BWO_LOOPS_NONE
 #undef FA_NAN_SELECT
