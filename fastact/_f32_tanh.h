@@ -523,8 +523,8 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
  * E is scaled last for x <= 0 (2^(n+k) first, fa32t_pow2_k), the numerator's products are
  * carried as hi + lo and the one division is corrected with its remainder. |x| is clamped at 142
  * (E < 2^-150 for x < -104, x E from x < -108.7; mish'(-142) = 2^-197.7, so g mish'(x) is
- * below 2^-133 beyond it for |g| <= 2^64 and keeps its digits before it; above 9.02 the result is x, and
- * the clamp keeps inf * 0 out of the formulas). */
+ * below 2^-133 beyond it for |g| <= 2^64 and keeps its digits before it; above 9.02 the
+ * result is x, and the clamp keeps inf * 0 out of the formulas). */
 #define FA32T_MISH_XMAX 142.0f
 
 FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
