@@ -411,6 +411,8 @@ def main():
     if args.quick:
         args.sizes, args.threads = [65536, 1 << 20], args.threads or [1]
     args.threads = args.threads or sorted({1, cores})
+    if args.peers_from:  # the peers come from the file: time fastact's levels only
+        args.libs = [lib for lib in args.libs if lib.startswith("fastact")]
     import fastact
 
     print(f"fastact {fastact.__version__}, ISA {fastact.isa()}, {cores} cores", file=sys.stderr)
