@@ -220,13 +220,18 @@ FA_INLINE float fa32_recip12(float d)
 
 /* 2^n for n in [-126, 127] (outside: garbage; use fa32_scale) */
 FA_INLINE float fa32_pow2(fa32_exp_t E) { return fa32_from_bits(fa32_to_bits(E.tm) << 23); }
+/* 2^(n+64), normal for n in [-190, 63] (+0 for n = -191: FA32_EXP_XZERO) */
+FA_INLINE float fa32_pow2_64(fa32_exp_t E)
+{
+    return fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+}
 
 /* m * 2^n rounded once, for n <= 63 (every caller with x <= 0) and 2^-60 <= |m| <= 2^60:
  * m * 2^(n+64) is normal (exact), and the single rounding happens in the last multiply, into
  * the subnormal range when the result is there (gradual underflow done right). */
 FA_INLINE float fa32_scale(float m, fa32_exp_t E)
 {
-    float s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+    float s64 = fa32_pow2_64(E);
     return (m * s64) * 0x1p-64f;
 }
 
@@ -391,15 +396,19 @@ FA_INLINE float fa32_neg_recip_lin(float d) { return fa32_fma(d, FA32_NRL_A, FA3
  * compare and a masked multiply: an integer compare and a masked add on the bits cost
  * softplus' 17% (4.45 -> 3.7 Gelem/s, one Zen 5 core). */
 typedef struct { float E, f0, c0, rem; } fa32_sigd_t;
-FA_INLINE fa32_sigd_t fa32_sig_deep_from(fa32_lean_t L, float v)
+/* the same from t and a scale s of the caller's choosing (sigmoid': fa32_deep's) */
+FA_INLINE fa32_sigd_t fa32_sig_scaled(float t, float s)
 {
     fa32_sigd_t S;
-    float s = v < FA32_LN_FLT_MIN ? L.s64 : L.s64 * 0x1p-64f;
-    S.E = fa32_fma(L.t, s, s);
+    S.E = fa32_fma(t, s, s);
     S.f0 = S.E / (1.0f + S.E);
     S.c0 = 1.0f - S.f0;
     S.rem = fa32_fma(-S.f0, S.E, S.E - S.f0);
     return S;
+}
+FA_INLINE fa32_sigd_t fa32_sig_deep_from(fa32_lean_t L, float v)
+{
+    return fa32_sig_scaled(L.t, v < FA32_LN_FLT_MIN ? L.s64 : L.s64 * 0x1p-64f);
 }
 FA_INLINE fa32_sigd_t fa32_sig_deep(float w, float w_lo, float v)
 {
@@ -457,7 +466,7 @@ FA_INLINE fa32_sig_t fa32_sigmoid_parts_acc(float w, float w_lo)
         S.E = fa32_exp_core_(wn, 0.0f, 1);
     else
         S.E = fa32_exp_core_(wn, xl, 1);
-    S.s64 = fa32_from_bits((fa32_to_bits(S.E.tm) + 64u) << 23);
+    S.s64 = fa32_pow2_64(S.E);
     S.Ev = fa32_scale_s(S.E.p, S.s64);
     float d = 1.0f + S.Ev;
     float d_lo = ((1.0f - d) + S.Ev) + fa32_scale_s(S.E.p_lo, S.s64);   /* Fast2Sum: 1 >= E */
@@ -486,7 +495,7 @@ FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
      * by Sterbenz) + t_lo s64, d_lo takes N_lo too, and the quotient is corrected by its
      * exact remainder, then scaled by 2^-64 (one rounding, gradual underflow right). */
     fa32_exp_t X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 1);
-    float s64 = fa32_from_bits((fa32_to_bits(X.tm) + 64u) << 23);
+    float s64 = fa32_pow2_64(X);
     float N64 = fa32_fma(X.t, s64, s64);
     float N_lo = fa32_fma(X.t, s64, s64 - N64) + X.t_lo * s64;
     float E = N64 * 0x1p-64f;
@@ -502,16 +511,14 @@ FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int ac
 {
     (void)p0; (void)p1;
     if (!acc) {
-        /* f - f^2 in one FMA: no cancellation (f <= 1/2). f = E/(1 + E) from fa32_sig_lean's
-         * remainder form, with E (and so f) scaled by 2^64 and g by 2^-64 in the deep tail
+        /* f - f^2 in one FMA: no cancellation (f <= 1/2). f = E/(1 + E) from the remainder
+         * form (fa32_sig_scaled), with E (and so f) scaled by 2^64 and g by 2^-64 in the deep tail
          * (fa32_deep; there f 2^64 < 2^-62, so f^2 vanishes beside it as it does unscaled),
          * so g f'(x) keeps its digits where f is subnormal. */
         fa32_lean_t L = fa32_exp_lean(fa32_negabs_clamp(x, FA32_EXP_XZERO), 0.0f);
         fa32_deep_t D = fa32_deep(L.s64);
-        float E = fa32_fma(L.t, D.s, D.s);
-        float f0 = E / (1.0f + E);
-        float rem = fa32_fma(-f0, E, E - f0);
-        float f = fa32_fma(rem, 1.0f - f0, f0);
+        fa32_sigd_t S = fa32_sig_scaled(L.t, D.s);
+        float f = fa32_fma(S.rem, S.c0, S.f0);
         return (g * D.post) * fa32_fma(-f, f, f);
     }
     /* Accurate: E q^2 for either sign, 2^n and g scaled in the deep tail as in elu' */
@@ -651,7 +658,7 @@ FA_INLINE float elu_bwd32(float g, float x, float alpha, float p1, const int acc
     }
     fa32_exp_t E = fa32_exp_core_(fa32_max(fa32_min(x, 0.0f), FA32_EXP_XZERO), 0.0f, 1);
     float m = fa32_fma(alpha, E.p, alpha * E.p_lo);
-    fa32_deep_t D = fa32_deep(fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23));
+    fa32_deep_t D = fa32_deep(fa32_pow2_64(E));
     return x > 0.0f ? g : (g * D.post) * (m * D.s);
 }
 FA_INLINE float elu_bwo32(float g, float y, float alpha, float p1, const int acc)
@@ -695,7 +702,7 @@ FA_INLINE float selu_bwd32(float g, float x, float p0, float p1, const int acc)
     }
     fa32_exp_t E = fa32_exp_core_(fa32_max(fa32_min(x, 0.0f), FA32_EXP_XZERO), 0.0f, 1);
     float m = fa32_fma(FA32_SELU_SA, E.p, fa32_fma(FA32_SELU_SA, E.p_lo, FA32_SELU_SA_LO * E.p));
-    fa32_deep_t D = fa32_deep(fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23));
+    fa32_deep_t D = fa32_deep(fa32_pow2_64(E));
     float gs = fa32_selu_s(g);
     return x > 0.0f ? gs : (g * D.post) * (m * D.s);
 }
@@ -747,7 +754,7 @@ FA_INLINE float celu_bwd32(float g, float x, float alpha, float p1, const int ac
         return x > 0.0f ? g : (g * D.post) * fa32_fma(L.t, D.s, D.s);
     }
     fa32_exp_t E = fa32_exp_core_(fa32_min(Z.hi, FA32_EXP_XMAX), Z.lo, acc);
-    fa32_deep_t D = fa32_deep(fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23));
+    fa32_deep_t D = fa32_deep(fa32_pow2_64(E));
     return x > 0.0f ? g : (g * D.post) * ((E.p + E.p_lo) * D.s);
 }
 /* y/alpha + 1 = (y + alpha)/alpha: y + alpha is exact where it cancels (y near -alpha, Sterbenz);
@@ -838,7 +845,7 @@ FA_INLINE float softplus_fwd32(float x, float beta, float threshold, const int a
         s64 = Ln.s64;
     } else {
         E = fa32_exp_core(-fa32_abs(B.hi), xl, acc);
-        s64 = fa32_from_bits((fa32_to_bits(E.tm) + 64u) << 23);
+        s64 = fa32_pow2_64(E);
     }
     fa32_pair L = fa32_log1p_exp(E, s64, acc);
     /* log1p(E)/beta = 2^n (q0 + (L - q0 beta)/beta), the remainder exact */
@@ -906,7 +913,7 @@ FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, co
 FA_INLINE float softplus_bwo32(float g, float y, float beta, float threshold, const int acc)
 {
     fa32_exp_t Et = fa32_exp_core(-fa32_abs(threshold), 0.0f, 0);
-    float st = fa32_from_bits((fa32_to_bits(Et.tm) + 64u) << 23);
+    float st = fa32_pow2_64(Et);
     fa32_pair T = fa32_log1p_exp(Et, st, 0);
     float top = fa32_max(threshold, 0.0f) + fa32_scale_s(T.hi + T.lo, st);
     fa32_pair B = fa32_softplus_b(y, beta);
