@@ -175,7 +175,6 @@ typedef int fa32s_m;
 #define fa32s_ge(a, b) ((a) >= (b))
 #define fa32s_maskz_mul(m, a, b) ((m) ? (a) * (b) : 0.0f)
 #define fa32s_maskz_fms(m, a, b, c) ((m) ? fa32_fma(a, b, -(c)) : 0.0f)
-#define fa32s_mask_add(m, a, b) ((m) ? (a) + (b) : (a))
 #define fa32s_pow2(tm) fa32_from_bits(fa32_to_bits(tm) << 23)
 #define fa32s_mag(TB, k, at) (fa32s_add(at, 1.0f) >= 14.0f ? TB##MAG + TB##SH : TB##MAG)
 #define fa32s_xpos(x) ((x) < 0.0f ? -0.0f : (x))
@@ -251,9 +250,10 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
  * instructions per 16 lanes (register copies for the permutes not counted) against oneDNN's ~25
  * (session 4's count), which is exactly 0 below -5.5 (1.7e7 ulp). Compacting the lanes that need
  * the exp into a buffer (vcompressps, then vexpandps back) was measured: the compaction alone,
- * with no arithmetic, ran 3.8-4.3 Gelem/s at 2^20, and with it the kernel 2.3-3.3. AVX2
- * (FASTACT_ISA=avx2): forward 1.40 / 1.39 and 1.04 / 1.02, backward 1.17 / 1.20 and 0.92 / 0.86
- * (the same within noise as before).
+ * with no arithmetic, ran 3.8-4.5 Gelem/s at 2^20 over several runs, and with it the kernel
+ * 2.3-3.3; Estrin's scheme for both polynomials was within noise (the loop is bound by its
+ * instruction count, not its chain). AVX2 (FASTACT_ISA=avx2): forward 1.40 / 1.39 and
+ * 1.04 / 1.02, backward 1.17 / 1.20 and 0.92 / 0.86 (the same within noise as before).
  * FA_VEC_<name>_<dir>_<suffix> is the hook _loops.h probes for. */
 #define FA_VEC_gelu_fwd_ff ~, FA32G_VEC_FWD
 #define FA_VEC_gelu_bwd_ff ~, FA32G_VEC_BWD
@@ -303,7 +303,6 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
 #define fa32z_ge(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
 #define fa32z_maskz_mul(m, a, b) _mm512_maskz_mul_ps(m, a, b)
 #define fa32z_maskz_fms(m, a, b, c) _mm512_maskz_fmsub_ps(m, a, b, c)
-#define fa32z_mask_add(m, a, b) _mm512_mask_add_ps(a, m, a, b)
 #define fa32z_pow2(tm) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(tm), 23))
 #define fa32z_mag(TB, k, at) fa32z_lut(TB##MG, k)
 /* min(|x|, AMAX) in one vrangeps (imm 0x0a: the smaller magnitude, sign cleared); the same value
@@ -425,7 +424,6 @@ FA_INLINE fa32y_i fa32y_rows(const float (*R)[8], __m256 v)
 #define fa32y_ge(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
 #define fa32y_maskz_mul(m, a, b) _mm256_and_ps(m, _mm256_mul_ps(a, b))
 #define fa32y_maskz_fms(m, a, b, c) _mm256_and_ps(m, _mm256_fmsub_ps(a, b, c))
-#define fa32y_mask_add(m, a, b) _mm256_add_ps(a, _mm256_and_ps(m, b))   /* + 0: a itself */
 #define fa32y_pow2(tm) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23))
 #define fa32y_mag(TB, k, at)                                                                 \
     _mm256_add_ps(_mm256_set1_ps(TB##MAG),                                                   \
