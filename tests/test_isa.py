@@ -19,7 +19,7 @@ for level, dt in [(level, dt) for level in ("fast", "accurate")
                   for dt in (np.float16, np.float32, np.float64)]:
     x = x64.astype(dt)
     for name, uf in sorted(UFUNCS.items()):
-        args = (x[::-1], x) if name.endswith("_backward") else (x,)
+        args = (x[::-1], x) if "_backward" in name else (x,)  # from the output too
         args += (0.1,) * (uf.nin - len(args))
         with fastact.precision(level):
             h.update(np.ascontiguousarray(uf(*args)).tobytes())
