@@ -3,6 +3,7 @@
     python bench/vs_peers.py --quick        # 65,536 and 1,048,576 elements, one thread, ~3 min
     python bench/vs_peers.py                # 1,000 .. 16,777,216, one thread and all threads
     python bench/vs_peers.py -k sigmoid,gelu --sizes 1048576 --threads 1
+    python bench/vs_peers.py --quick --avx2  # every library held to AVX2, as on a Zen 3
 
 float32. Every function of the table, forward and backward, on two data sets: standard normal,
 and uniform over [-10, 10] (so that a fast body with a slow tail cannot hide). fastact runs at
@@ -37,6 +38,14 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 LIBS = ["fastact", "fastact-accurate", "torch", "jax", "onnxruntime"]
+# what each library reads to stay below AVX-512 (torch's ATen kernels, oneDNN, XLA's code generator)
+AVX2_ENV = {
+    "FASTACT_ISA": "avx2",
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "XLA_FLAGS": "--xla_cpu_max_isa=AVX2",
+}
+AVX2_TEXT = " ".join(f"{k}={v}" for k, v in AVX2_ENV.items())
 DATA = {
     "normal": lambda rng, n: rng.standard_normal(n),
     "uniform10": lambda rng, n: rng.uniform(-10, 10, n),
@@ -380,6 +389,12 @@ def main():
         default=None,
         help="kernels or cases, e.g. sigmoid,gelu_backward",
     )
+    ap.add_argument(
+        "--avx2",
+        action="store_true",
+        help="hold every library to AVX2 on an AVX-512 machine: " + AVX2_TEXT
+        + " (onnxruntime has no such switch: MLAS picks its kernels by CPUID and keeps AVX-512)",
+    )
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--target", type=float, default=0.02, help="seconds per round")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -407,6 +422,8 @@ def main():
             runs = json.load(f)["runs"]
         print(summary(runs) + "\n### Below issue 9's bar (fast level)\n\n" + below_target(runs))
         return
+    if args.avx2:  # the workers inherit it; fastact reads FASTACT_ISA at import, below
+        os.environ.update(AVX2_ENV)
     cores = len(os.sched_getaffinity(0))
     if args.quick:
         args.sizes, args.threads = [65536, 1 << 20], args.threads or [1]
@@ -427,12 +444,14 @@ def main():
         "cores": cores,
         "date": datetime.date.today().isoformat(),
         "fastact_isa_env": os.environ.get("FASTACT_ISA", ""),
+        "peers_avx2": args.avx2,
         "peers_from": args.peers_from and os.path.basename(args.peers_from),
     }
     stem = args.out or os.path.join(
         RESULTS,
         f"peers-{facts['host']}-{facts['date']}"
         + (f"-{facts['fastact_isa_env']}" if facts["fastact_isa_env"] else "")
+        + ("-all" if args.avx2 else "")
         + ("-quick" if args.quick else ""),
     )
     os.makedirs(os.path.dirname(stem), exist_ok=True)
@@ -442,6 +461,8 @@ def main():
         f"fastact {fastact.__version__}, {facts['cpu']}, ISA {facts['isa']}, {cores} cores, "
         f"{facts['date']}"
         + (f"; peers' timings from {facts['peers_from']}" if args.peers_from else "")
+        + ("; every library held to AVX2 (" + AVX2_TEXT + "; onnxruntime keeps "
+           "AVX-512)" if args.avx2 else "")
         + "\n\n### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
         + summary(runs)
         + "\n### Below issue 9's bar (fast level): under 1.0x torch or JAX, 0.6x onnxruntime, "
