@@ -392,7 +392,8 @@ def main():
     ap.add_argument(
         "--avx2",
         action="store_true",
-        help="hold every library to AVX2 on an AVX-512 machine: " + AVX2_TEXT
+        help="hold every library to AVX2 on an AVX-512 machine: "
+        + AVX2_TEXT
         + " (onnxruntime has no such switch: MLAS picks its kernels by CPUID and keeps AVX-512)",
     )
     ap.add_argument("--rounds", type=int, default=7)
@@ -461,8 +462,11 @@ def main():
         f"fastact {fastact.__version__}, {facts['cpu']}, ISA {facts['isa']}, {cores} cores, "
         f"{facts['date']}"
         + (f"; peers' timings from {facts['peers_from']}" if args.peers_from else "")
-        + ("; every library held to AVX2 (" + AVX2_TEXT + "; onnxruntime keeps "
-           "AVX-512)" if args.avx2 else "")
+        + (
+            "; every library held to AVX2 (" + AVX2_TEXT + "; onnxruntime keeps AVX-512)"
+            if args.avx2
+            else ""
+        )
         + "\n\n### Summary: fast level, Gelem/s (ratio to the fastest peer, normal data)\n\n"
         + summary(runs)
         + "\n### Below issue 9's bar (fast level): under 1.0x torch or JAX, 0.6x onnxruntime, "
