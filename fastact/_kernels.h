@@ -530,6 +530,12 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #define FA_ISA_BUILT 1
 #define FA_BY_ISA(name) {name##_baseline, name##_baseline, name##_baseline}
 #endif
+#undef FA_STAMP_NATIVE
+#undef FA_STAMP_MATH
+#undef FA_STAMP_WIDE
+#undef FA_STAMP_BWO_NATIVE
+#undef FA_STAMP_BWO_MATH
+#undef FA_STAMP_BWO_WIDE
 
 /* Float32 loops come in two precision levels, indexed by FA_FAST and FA_ACCURATE. */
 enum { FA_FAST, FA_ACCURATE, FA_NLEVELS };
