@@ -42,6 +42,9 @@
  *   fa32_exp_lean_est(w)       the same exp, polynomial by Estrin (a shorter chain, other
  *                              roundings): sigmoid and silu forward, silu backward
  *   fa32_exp_lean_add(w, w_lo) the same exp with w_lo added by one rounded addition (backwards)
+ *   fa32_exp_lean_acc(w)       the accurate level's lean exp: t + t_lo to ~2^-28 (sigmoid, silu, their
+ *                              backwards, softplus')
+ *   fa32_sig_pair(t, t_lo, s)  sigmoid(w) and 1 - sigmoid(w) as hi + lo pairs from it
  *   fa32_sig_deep(w, w_lo, v), fa32_sig_deep_from(L, v), fa32_grad_post(g, v)
  *                              the fast backwards' sigmoid (f0 + remainder, scaled by 2^64 in the
  *                              deep tail) and the grad_output that goes with it
@@ -379,6 +382,30 @@ FA_INLINE fa32_lean_t fa32_exp_lean_add(float w, float w_lo)
     L.s64 = fa32_from_bits(fa32_to_bits(tm) << 23);
     return L;
 }
+/* The accurate level's lean exp: e^w = (1 + t + t_lo) 2^n for w in [FA32_EXP_XZERO, 0], to
+ * ~2^-29 relative: r = w - n ln2 as r + r_lo (r_lo, the rounding of n LO's subtraction, folded
+ * in as r_lo (1 + r)), the degree-7 polynomial by Estrin, t = r + q rounded once and its
+ * residual t_lo exact (Fast2Sum: |q| < |r|/2). */
+typedef struct { float t, t_lo, s64; } fa32_lean_acc_t;
+FA_INLINE fa32_lean_acc_t fa32_exp_lean_acc(float w)
+{
+    fa32_lean_acc_t L;
+    float tm = fa32_fma(w, FA32_LOG2E, FA32_MAGIC64);
+    float n = tm - FA32_MAGIC64;
+    float r1 = fa32_fma(n, -FA32_LN2_HI, w);              /* exact */
+    float nlo = n * FA32_LN2_LO;
+    float r = r1 - nlo;
+    float r_lo = (r1 - r) - nlo;
+    float r2 = r * r, r4 = r2 * r2;
+    float P = fa32_fma(r4, fa32_fma(FA32_EXPA_P5, r, FA32_EXPA_P4),
+                       fa32_fma(r2, fa32_fma(FA32_EXPA_P3, r, FA32_EXPA_P2),
+                                fa32_fma(FA32_EXPA_P1, r, FA32_EXPA_P0)));
+    float q = fa32_fma(r2, P, fa32_fma(r_lo, r, r_lo));
+    L.t = r + q;
+    L.t_lo = q - (L.t - r);
+    L.s64 = fa32_from_bits(fa32_to_bits(tm) << 23);
+    return L;
+}
 /* f = sigmoid(w) = E/(1 + E) for w <= 0 (f <= 1/2), to ~E's own error plus the last rounding.
  * f0 = E64/(2^64 + E64) is E/d with d = 1 + E rounded (the scaling cancels, and the division
  * rounds once, subnormal f included). The exact remainder against the UNROUNDED 1 + E needs no
@@ -463,6 +490,30 @@ FA_INLINE fa32_deep_t fa32_deep(float s64)
     return D;
 }
 
+/* The accurate level's sigmoid(w) = E/(1 + E) for w <= 0 from the lean exp's t and a scale s
+ * (2^n, or 2^(n+64) in a deep tail), E = (1 + t) s: E + E_lo (the residual of fma(t, s, s) is
+ * exact: s - E is, by Sterbenz), F = f0 + F_lo with the exact remainder E - f0 (1 + E) =
+ * (E - f0) - f0 E (as fa32_sig_lean) and 1/(1 + E) = 1 - F ~ c0 = 1 - f0, and 1 - F = c0 + c_lo
+ * (c0's residual exact: c0 is in [1/2, 1]). The pairs are as good as t + t_lo (the fast lean
+ * exp's t alone: ~0.4 2^-24 relative, its polynomial's and r's errors; fa32_exp_lean_acc's:
+ * ~2^-28) while E_lo is a normal float: callers scale E by 2^64 well before ln FLT_MIN
+ * (below x = -64). */
+typedef struct { float f0, F_lo, c0, c_lo; } fa32_sigp_t;
+FA_INLINE fa32_sigp_t fa32_sig_pair(float t, float t_lo, float s)
+{
+    fa32_sigp_t F;
+    float E = fa32_fma(t, s, s);
+    float E_lo = fa32_fma(t, s, s - E);
+    if (!FA32_IS_ZERO(t_lo))
+        E_lo = fa32_fma(s, t_lo, E_lo);
+    F.f0 = E / (1.0f + E);
+    F.c0 = 1.0f - F.f0;
+    float rem = fa32_fma(-F.f0, E, E - F.f0);
+    F.F_lo = fa32_fma(E_lo, F.c0, rem) * F.c0;
+    F.c_lo = ((1.0f - F.c0) - F.f0) - F.F_lo;
+    return F;
+}
+
 /* ---- accurate level (acc = 1) --------------------------------------------------------------
  * sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
  * for w < 0 (no cancellation either way). d = 1 + E is carried as d + d_lo (Fast2Sum) and the
@@ -515,9 +566,12 @@ FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
     /* Accurate, the same lean form with every rounding before the last one exact: the
      * numerator N 2^64 = fma(t, s64, s64) + N_lo (its residual exact: s64 - N64 is exact
      * by Sterbenz) + t_lo s64, d_lo takes N_lo too, and the quotient is corrected by its
-     * exact remainder, then scaled by 2^-64 (one rounding, gradual underflow right). */
-    fa32_exp_t X = fa32_exp_core_neg(fa32_negabs(x), 0.0f, 1);
-    float s64 = fa32_pow2_64(X);
+     * exact remainder, then scaled by 2^-64 (one rounding, gradual underflow right). The exp
+     * is fa32_exp_lean_acc (t + t_lo to ~2^-29, all this needs; the exp core's p + p_lo,
+     * which it replaced, went unused): 1.82 -> 2.72 Gelem/s (1M, one Zen 5 core, AVX-512;
+     * AVX2 1.05 -> 1.2), 0.57 -> 0.63 ulp over all 2^32 inputs (x = -17.66). */
+    fa32_lean_acc_t X = fa32_exp_lean_acc(fa32_negabs_clamp(x, FA32_EXP_XMIN));
+    float s64 = X.s64;
     float N64 = fa32_fma(X.t, s64, s64);
     float N_lo = fa32_fma(X.t, s64, s64 - N64) + X.t_lo * s64;
     float E = N64 * 0x1p-64f;
@@ -543,13 +597,21 @@ FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int ac
         float f = fa32_fma(S.rem, S.c0, S.f0);
         return (g * D.post) * fa32_fma(-f, f, f);
     }
-    /* Accurate: E q^2 for either sign, 2^n and g scaled in the deep tail as in elu' */
-    fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
-    fa32_pair Q = fa32_two_prod(S.q0, S.q0);
-    float q2lo = fa32_fma(2.0f * S.q0, S.qf, Q.lo);
-    float m = fa32_fma(S.E.p, Q.hi, fa32_fma(S.E.p, q2lo, S.E.p_lo * Q.hi));
-    fa32_deep_t D = fa32_deep(S.s64);
-    return (g * D.post) * (m * D.s);
+    /* Accurate: F (1 - F) with both as pairs (fa32_sig_pair on fa32_exp_lean_acc), a
+     * two-product and its low parts, and g folded in with one rounding; E scaled by 2^64 and
+     * g by 2^-64 beyond |x| = 64 (E_lo stays normal; g 2^-64 is exact for |g| >= 2^-62, and
+     * below that g f'(x) < 2^-148). It replaced E q^2 from the exp core's pairs and a
+     * corrected 1/(1 + E): 1.63 -> 2.31 Gelem/s (1M, one Zen 5 core, AVX-512; AVX2 0.85 ->
+     * 1.01), 0.57 -> 0.80 ulp over all 2^32 inputs (g = 1, x = 86.26). */
+    float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
+    fa32_lean_acc_t L = fa32_exp_lean_acc(w);
+    int deep = w < -64.0f;
+    fa32_sigp_t F = fa32_sig_pair(L.t, L.t_lo, deep ? L.s64 : L.s64 * 0x1p-64f);
+    fa32_pair Q = fa32_two_prod(F.f0, F.c0);
+    float lo = Q.lo + fa32_fma(F.f0, F.c_lo, F.F_lo * F.c0);
+    float gp = deep ? g * 0x1p-64f : g;
+    float r = fa32_fma(gp, Q.hi, gp * lo);
+    return fa32_abs(g) <= 0x1.fffffep127f ? r : gp * Q.hi;  /* g = inf: inf * 0 in lo */
 }
 /* y (1 - y) = y - y^2 in one FMA (exact until the rounding, no cancellation near y = 1); the
  * addend is clamped so that y = +inf gives -inf, as y (1 - y) does, not inf - inf. */
@@ -589,14 +651,20 @@ FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
         float nr = fa32_fma(d, FA32_NRL_A * 0x1p-64f, FA32_NRL_B * 0x1p-64f);
         return fa32_fma(rem, nr, fa32_fma(q0, 0x1p-64f, fa32_max(x, 0.0f)));
     }
-    fa32_sig_t S = fa32_sigmoid_parts_acc(x, 0.0f);
-    float xc = fa32_max(x, -128.0f);
-    fa32_pair XP = fa32_two_prod(xc, S.E.p);
-    float lo = fa32_fma(XP.hi, S.qf, fa32_fma(xc, S.E.p_lo, XP.lo) * S.q0);
-    float m = fa32_fma(XP.hi, S.q0, lo);
-    float pos = fa32_fma(x, S.q0, x * S.qf);
-    pos = x < 0x1p100f ? pos : x;                          /* q = 1; x = inf: inf * 0 */
-    return x < 0.0f ? fa32_scale_s(m, S.s64) : pos;
+    /* Accurate: w F (x < 0, w = max(x, -112): below it the result rounds to -0 either way) or
+     * x (1 - F), F and 1 - F as pairs (fa32_sig_pair), rounded once by one FMA; E scaled by
+     * 2^64 below x = -64 (E_lo stays normal) and the product by 2^-64 last (exact where the
+     * result is normal). It replaced the exp core's pairs, a corrected division for
+     * 1/(1 + E) and two-products: 1.66 -> 2.4 Gelem/s (1M, one Zen 5 core, AVX-512; AVX2
+     * 0.85 -> 1.0), 0.59 -> 0.67 ulp over all 2^32 inputs (x = -87.68). */
+    float w = fa32_negabs_clamp(x, FA32_EXP_XMIN);
+    fa32_lean_acc_t L = fa32_exp_lean_acc(w);
+    float s = x < -64.0f ? L.s64 : L.s64 * 0x1p-64f;
+    fa32_sigp_t F = fa32_sig_pair(L.t, L.t_lo, s);
+    float neg = fa32_fma(w, F.f0, w * F.F_lo) * (x < -64.0f ? 0x1p-64f : 1.0f);
+    float pos = fa32_fma(x, F.c0, x * F.c_lo);
+    pos = x < 0x1p100f ? pos : x;                          /* x = inf: inf * 0 */
+    return x < 0.0f ? neg : pos;
 }
 /* silu' = sigmoid (1 + x (1 - sigmoid)): with f = sigmoid(-|x|), f' = a b with a = f, b =
  * 1 + x (1 - f) for x < 0 and a = 1 - f, b = 1 + x f for x >= 0. */
@@ -649,12 +717,8 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
     float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
     fa32_lean_t L = fa32_exp_lean_est(w);
     float s = x < -64.0f ? L.s64 : L.s64 * 0x1p-64f;
-    float E = fa32_fma(L.t, s, s);
-    float E_lo = fa32_fma(L.t, s, s - E);
-    float f0 = E / (1.0f + E);
-    float c0 = 1.0f - f0;
-    float rem = fa32_fma(-f0, E, E - f0);
-    float F_lo = fa32_fma(E_lo, c0, rem) * c0;
+    fa32_sigp_t F = fa32_sig_pair(L.t, 0.0f, s);
+    float f0 = F.f0, F_lo = F.F_lo;
     uint32_t m = (uint32_t)((int32_t)fa32_to_bits(x) >> 31);    /* x < 0 (and -0) */
     float wm = fa32_from_bits(fa32_to_bits(w) & m);
     float u = 1.0f + wm;
@@ -663,9 +727,8 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
     float P_lo = fa32_fma(-w, F_lo, P.lo);
     float b = u + P.hi, bv = b - u;
     float b_lo = ((u - (b - bv)) + (P.hi - bv)) + (u_lo + P_lo);
-    float A = fa32_from_bits((fa32_to_bits(f0) & m) | (fa32_to_bits(c0) & ~m));
-    float c_lo = ((1.0f - c0) - f0) - F_lo;
-    float A_lo = fa32_from_bits((fa32_to_bits(F_lo) & m) | (fa32_to_bits(c_lo) & ~m));
+    float A = fa32_from_bits((fa32_to_bits(f0) & m) | (fa32_to_bits(F.c0) & ~m));
+    float A_lo = fa32_from_bits((fa32_to_bits(F_lo) & m) | (fa32_to_bits(F.c_lo) & ~m));
     fa32_pair Q = fa32_two_prod(A, b);
     float lo = Q.lo + fa32_fma(A, b_lo, A_lo * b);
     float gp = x < -64.0f ? g * 0x1p-64f : g;
