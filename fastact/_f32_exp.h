@@ -42,8 +42,8 @@
  *   fa32_exp_lean_est(w)       the same exp, polynomial by Estrin (a shorter chain, other
  *                              roundings): sigmoid and silu forward, silu backward
  *   fa32_exp_lean_add(w, w_lo) the same exp with w_lo added by one rounded addition (backwards)
- *   fa32_exp_lean_acc(w)       the accurate level's lean exp: t + t_lo to ~2^-28 (sigmoid, silu, their
- *                              backwards, softplus')
+ *   fa32_exp_lean_acc(w, w_lo) the accurate level's lean exp, t + t_lo to ~2^-28: sigmoid,
+ *                              sigmoid', silu, softplus'
  *   fa32_sig_pair(t, t_lo, s)  sigmoid(w) and 1 - sigmoid(w) as hi + lo pairs from it
  *   fa32_sig_deep(w, w_lo, v), fa32_sig_deep_from(L, v), fa32_grad_post(g, v)
  *                              the fast backwards' sigmoid (f0 + remainder, scaled by 2^64 in the
@@ -382,12 +382,13 @@ FA_INLINE fa32_lean_t fa32_exp_lean_add(float w, float w_lo)
     L.s64 = fa32_from_bits(fa32_to_bits(tm) << 23);
     return L;
 }
-/* The accurate level's lean exp: e^w = (1 + t + t_lo) 2^n for w in [FA32_EXP_XZERO, 0], to
- * ~2^-29 relative: r = w - n ln2 as r + r_lo (r_lo, the rounding of n LO's subtraction, folded
- * in as r_lo (1 + r)), the degree-7 polynomial by Estrin, t = r + q rounded once and its
- * residual t_lo exact (Fast2Sum: |q| < |r|/2). */
+/* The accurate level's lean exp: e^(w + w_lo) = (1 + t + t_lo) 2^n for w in [FA32_EXP_XZERO,
+ * 0], to ~2^-29 relative: r = w - n ln2 as r + r_lo (r_lo, the rounding of n LO's subtraction,
+ * plus w_lo, |w_lo| <= 2^-17 (0.0f when there is none: it folds away), in as r_lo (1 + r)), the
+ * degree-7 polynomial by Estrin, t = r + q rounded once and its residual t_lo exact
+ * (Fast2Sum: |q| < |r|/2). */
 typedef struct { float t, t_lo, s64; } fa32_lean_acc_t;
-FA_INLINE fa32_lean_acc_t fa32_exp_lean_acc(float w)
+FA_INLINE fa32_lean_acc_t fa32_exp_lean_acc(float w, float w_lo)
 {
     fa32_lean_acc_t L;
     float tm = fa32_fma(w, FA32_LOG2E, FA32_MAGIC64);
@@ -396,6 +397,8 @@ FA_INLINE fa32_lean_acc_t fa32_exp_lean_acc(float w)
     float nlo = n * FA32_LN2_LO;
     float r = r1 - nlo;
     float r_lo = (r1 - r) - nlo;
+    if (!FA32_IS_ZERO(w_lo))
+        r_lo += w_lo;
     float r2 = r * r, r4 = r2 * r2;
     float P = fa32_fma(r4, fa32_fma(FA32_EXPA_P5, r, FA32_EXPA_P4),
                        fa32_fma(r2, fa32_fma(FA32_EXPA_P3, r, FA32_EXPA_P2),
@@ -514,45 +517,6 @@ FA_INLINE fa32_sigp_t fa32_sig_pair(float t, float t_lo, float s)
     return F;
 }
 
-/* ---- accurate level (acc = 1) --------------------------------------------------------------
- * sigmoid from E = e^-|w| and q = 1/(1 + E) (one division): sigmoid(w) is q for w >= 0 and E*q
- * for w < 0 (no cancellation either way). d = 1 + E is carried as d + d_lo (Fast2Sum) and the
- * division corrected (q0 + qf), since the rounding of 1 + E alone costs up to 1 ulp. E is also
- * kept as (p + p_lo) * 2^n so products with E are scaled last, subnormal-correct.
- * w_lo: a low part of the argument (softplus's beta*x), 0.0f when none. */
-typedef struct {
-    fa32_exp_t E;
-    float s64;      /* 2^(n+64): fa32_scale's first factor, shared by every product */
-    float Ev;       /* e^-|w| as a float */
-    float q0, qf;   /* 1/(1 + E) = q0 + qf */
-} fa32_sig_t;
-
-
-FA_INLINE fa32_sig_t fa32_sigmoid_parts_acc(float w, float w_lo)
-{
-    fa32_sig_t S;
-    float xl = FA32_IS_ZERO(w_lo) ? 0.0f : (w < 0.0f ? w_lo : -w_lo);
-    /* clamped at FA32_EXP_XZERO, not FA32_EXP_XMIN: a backward's E 2^64 stays right down to
-     * e^-132 (loss scaling, fa32_deep); the forwards' results vanish below -112 either way */
-    float wn = fa32_max(-fa32_abs(w), FA32_EXP_XZERO);
-    if (FA32_IS_ZERO(w_lo))
-        S.E = fa32_exp_core_(wn, 0.0f, 1);
-    else
-        S.E = fa32_exp_core_(wn, xl, 1);
-    S.s64 = fa32_pow2_64(S.E);
-    S.Ev = fa32_scale_s(S.E.p, S.s64);
-    float d = 1.0f + S.Ev;
-    float d_lo = ((1.0f - d) + S.Ev) + fa32_scale_s(S.E.p_lo, S.s64);   /* Fast2Sum: 1 >= E */
-    S.q0 = 1.0f / d;
-    S.qf = fa32_div_fix(S.q0, 1.0f, 0.0f, d, d_lo, S.q0);
-    return S;
-}
-/* E q 2^-n, i.e. sigmoid(-|w|) before its scaling: p q rounded once, with p_lo */
-FA_INLINE float fa32_sig_neg_m_acc(fa32_sig_t S)
-{
-    return fa32_fma(S.E.p, S.q0, fa32_fma(S.E.p, S.qf, S.E.p_lo * S.q0));
-}
-
 /* sigmoid: fast, f = sigmoid(-|x|) (fa32_sig_lean), and 1 - f for x >= 0: f's error halves
  * there (f <= 1/2 sits a binade or more below the result) and 1 - f is exact for f >= 1/4. */
 FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
@@ -570,7 +534,7 @@ FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
      * is fa32_exp_lean_acc (t + t_lo to ~2^-29, all this needs; the exp core's p + p_lo,
      * which it replaced, went unused): 1.82 -> 2.72 Gelem/s (1M, one Zen 5 core, AVX-512;
      * AVX2 1.05 -> 1.2), 0.57 -> 0.63 ulp over all 2^32 inputs (x = -17.66). */
-    fa32_lean_acc_t X = fa32_exp_lean_acc(fa32_negabs_clamp(x, FA32_EXP_XMIN));
+    fa32_lean_acc_t X = fa32_exp_lean_acc(fa32_negabs_clamp(x, FA32_EXP_XMIN), 0.0f);
     float s64 = X.s64;
     float N64 = fa32_fma(X.t, s64, s64);
     float N_lo = fa32_fma(X.t, s64, s64 - N64) + X.t_lo * s64;
@@ -604,7 +568,7 @@ FA_INLINE float sigmoid_bwd32(float g, float x, float p0, float p1, const int ac
      * corrected 1/(1 + E): 1.63 -> 2.31 Gelem/s (1M, one Zen 5 core, AVX-512; AVX2 0.85 ->
      * 1.01), 0.57 -> 0.80 ulp over all 2^32 inputs (g = 1, x = 86.26). */
     float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
-    fa32_lean_acc_t L = fa32_exp_lean_acc(w);
+    fa32_lean_acc_t L = fa32_exp_lean_acc(w, 0.0f);
     int deep = w < -64.0f;
     fa32_sigp_t F = fa32_sig_pair(L.t, L.t_lo, deep ? L.s64 : L.s64 * 0x1p-64f);
     fa32_pair Q = fa32_two_prod(F.f0, F.c0);
@@ -658,7 +622,7 @@ FA_INLINE float silu_fwd32(float x, float p0, float p1, const int acc)
      * 1/(1 + E) and two-products: 1.66 -> 2.4 Gelem/s (1M, one Zen 5 core, AVX-512; AVX2
      * 0.85 -> 1.0), 0.59 -> 0.67 ulp over all 2^32 inputs (x = -87.68). */
     float w = fa32_negabs_clamp(x, FA32_EXP_XMIN);
-    fa32_lean_acc_t L = fa32_exp_lean_acc(w);
+    fa32_lean_acc_t L = fa32_exp_lean_acc(w, 0.0f);
     float s = x < -64.0f ? L.s64 : L.s64 * 0x1p-64f;
     fa32_sigp_t F = fa32_sig_pair(L.t, L.t_lo, s);
     float neg = fa32_fma(w, F.f0, w * F.F_lo) * (x < -64.0f ? 0x1p-64f : 1.0f);
@@ -711,7 +675,7 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
  * FLT_MIN as at the fast level: E_lo, 2^-24 below E, must stay a normal float (scaled at ln
  * FLT_MIN: 1.42 ulp at x = -86.95, sampled); there g 2^-64 is exact for |g| >= 2^-62, and
  * below that g f'(x) < 2^-148 anyway. x = +-inf as at the fast level. It replaced the sigmoid
-     * parts of fa32_sigmoid_parts_acc (exp core with t and p as pairs, a corrected division
+     * parts of the exp core (t and p as pairs) and a corrected division
      * for 1/(1 + E), the products by two-products): 1.14 -> 1.83 Gelem/s (1M, one Zen 5 core,
      * AVX-512; AVX2 0.56 -> 0.88), and 1.36 -> 1.32 ulp over all 2^32 inputs (x = -90.45). */
     float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
@@ -1013,14 +977,22 @@ FA_INLINE float softplus_bwd32(float g, float x, float beta, float threshold, co
         float sg = hi < 0.0f ? f : 1.0f - f;
         return lin ? g : fa32_grad_post(g, hi) * sg;
     }
+    /* Accurate: F = sigmoid(-|b|) or 1 - F as a pair (fa32_sig_pair on fa32_exp_lean_acc with
+     * the product's low part), g folded in with one rounding; E scaled by 2^64 and g by 2^-64
+     * below b = -64 (as in sigmoid'). It replaced the exp core's pairs, a corrected
+     * 1/(1 + E) and a rounded sigmoid times g: 1.46 -> 1.85 Gelem/s (1M, one Zen 5 core,
+     * AVX-512; AVX2 0.71 -> 0.84). */
     fa32_pair B = fa32_softplus_b(x, beta);
-    fa32_sig_t S = fa32_sigmoid_parts_acc(B.hi, fa32_softplus_lo(B));
-    /* 2^n, and g on this side, scaled in the deep tail as in silu' */
-    fa32_deep_t D = fa32_deep(S.s64);
-    float neg = fa32_sig_neg_m_acc(S) * D.s;
-    float sg = B.hi < 0.0f ? neg : S.q0 + S.qf;
-    float gp = B.hi < 0.0f ? g * D.post : g;
-    return fa32_softplus_linear(B, threshold, x) ? g : gp * sg;
+    float bl = fa32_softplus_lo(B);
+    fa32_lean_acc_t L = fa32_exp_lean_acc(fa32_negabs_clamp(B.hi, FA32_EXP_XZERO),
+                                          B.hi < 0.0f ? bl : -bl);
+    int deep = B.hi < -64.0f;
+    fa32_sigp_t F = fa32_sig_pair(L.t, L.t_lo, deep ? L.s64 : L.s64 * 0x1p-64f);
+    float hi = B.hi < 0.0f ? F.f0 : F.c0, lo = B.hi < 0.0f ? F.F_lo : F.c_lo;
+    float gp = deep ? g * 0x1p-64f : g;
+    float r = fa32_fma(gp, hi, gp * lo);
+    r = fa32_abs(g) <= 0x1.fffffep127f ? r : gp * hi;     /* g = inf: inf * 0 in lo */
+    return fa32_softplus_linear(B, threshold, x) ? g : r;
 }
 /* sigmoid(beta x) = -expm1(-beta y); the linear part starts at beta y = top = max(t, 0) +
  * log1p(e^-|t|) (see the double softplus_bwo). top is loop-invariant; deciding it in float32
