@@ -11,9 +11,9 @@
  *   gelu(x)  = max(x, 0) - a Phi(-a),      a Phi(-a) = exp(-a^2/2) Q_i(s)   or  Q~_i(s)
  *   gelu'(x) = [x > 0] - sign(x) U,        U = Phi(-a) - a phi(a) = exp(-a^2/2) D_i(s)  or  D~_i(s)
  * with i one of 32 intervals of a, s = a - C_i, and Q_i, D_i (a >= 3: a R(a), R(a) - a/sqrt(2 pi))
- * or Q~_i, D~_i (a < 3: the whole a Phi(-a), gelu'(-a), the Gaussian included) degree-6
- * polynomials whose coefficients are looked up by i (tools/fit_f32_gelu.py: tables, centres,
- * errors). The lookup is not arithmetic: a register permute (vpermt2ps on AVX-512), a row load
+ * or Q~_i, D~_i (a < 3: the whole a Phi(-a), gelu'(-a), the Gaussian included) polynomials,
+ * degree 5 forward and 6 backward, whose coefficients are looked up by i (tools/fit_f32_gelu.py:
+ * tables, centres, errors). The lookup is not arithmetic: a register permute (vpermt2ps on AVX-512), a row load
  * and a transpose (AVX2) or an array index (scalar) gives the same coefficients, and every
  * instruction set does the same float operations in the same order, so the bits agree (test_isa,
  * digest).
@@ -22,11 +22,15 @@
  * data. Beyond 3, -a^2/2 = -(u + u_lo)/2 exactly (u = a^2 and its FMA residual) enters the exp
  * core's reduction, and the product with 2^n is the last operation, one FMA with x (or -0 for
  * x < 0): x > 0 rounds once, x < 0 is exact (subnormal results rounded once too). Measured over
- * all 2^32 inputs (tools/accuracy.py): 1.595 ulp forward (x = -3.0174), 1.791 backward
- * (x = -6.7045). Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp
+ * all 2^32 inputs (tools/accuracy.py): 1.590 ulp forward (x = -3.6473), 1.791 backward
+ * (x = -6.7045). The forward's degree 5 (2^-25.3 relative in the worst interval, a in
+ * [2.75, 3); degree 6 had 2^-27.1) left that worst case where it was (degree 6: 1.595 ulp at
+ * x = -3.0174) and saves a permute and an FMA per vector; degree 4 would not hold (2^-20 on
+ * a in [1, 3), where the Gaussian is inside the polynomial). Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp
  * times a polynomial in t = 3/(3 + a) with t's rounding corrected; 1.809 / 2.893 ulp): that one
  * ran 81 AVX-512 instructions per 16 lanes, 38 of them FMA/multiply, and a division; this one
- * runs 39 in a vector that needs the exp and 24 in one that does not, and on the Zen 5
+ * runs 37 (forward; 39 at degree 6) in a vector that needs the exp and 19 (21) in one that does
+ * not (vector instructions in gcc's loop, register copies and loads not counted), and on the Zen 5
  * core measured the count of vector instructions is the speed (about 3 per cycle, whatever the
  * mix of FMAs, permutes and adds; see the loops' comment for the figures).
  *
@@ -114,18 +118,25 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x, const float amax)
  * polynomial's part (needs a, gives the index k and q = Q_i(s)), then the exp's (gives m2 and the
  * power of two pw). TB is the table set (FA32G_F forward, FA32G_B backward) as P's lookup
  * wants it. */
-#define FA32G_POLY(P, TB, at, k, q)                                                          \
+#define FA32G_POLY(P, TB, DEG, at, k, q)                                                     \
     P##_i k = P##_index(TB, P##_add(at, P##_set(1.0f)));                                     \
     P##_v q;                                                                                 \
     {                                                                                        \
         P##_v s_ = P##_sub(at, P##_lut(TB##C, k));                                           \
-        q = P##_fma(P##_lut(TB##P6, k), s_, P##_lut(TB##P5, k));                             \
-        q = P##_fma(q, s_, P##_lut(TB##P4, k));                                              \
+        FA32G_CAT(FA32G_HORNER, DEG)(P, TB, k, s_, q)                                        \
         q = P##_fma(q, s_, P##_lut(TB##P3, k));                                              \
         q = P##_fma(q, s_, P##_lut(TB##P2, k));                                              \
         q = P##_fma(q, s_, P##_lut(TB##P1, k));                                              \
         q = P##_fma(q, s_, P##_lut(TB##P0, k));                                              \
     }
+/* the top of Horner's scheme by the degree of the table set (FA32G_FDEG, FA32G_BDEG) */
+#define FA32G_CAT_(a, b) a##b
+#define FA32G_CAT(a, b) FA32G_CAT_(a, b)
+#define FA32G_HORNER6(P, TB, k, s_, q)                                                       \
+    q = P##_fma(P##_lut(TB##P6, k), s_, P##_lut(TB##P5, k));                                 \
+    q = P##_fma(q, s_, P##_lut(TB##P4, k));
+#define FA32G_HORNER5(P, TB, k, s_, q) q = P##_fma(P##_lut(TB##P5, k), s_, P##_lut(TB##P4, k));
+#define FA32G_HORNER4(P, TB, k, s_, q) q = P##_lut(TB##P4, k);
 #define FA32G_EXP(P, TB, at, k, q, m2, pw)                                                   \
     P##_v m2, pw;                                                                            \
     {                                                                                        \
@@ -187,20 +198,28 @@ typedef int fa32s_m;
 #define FA32G_FP2 FA32G_FP[2]
 #define FA32G_FP3 FA32G_FP[3]
 #define FA32G_FP4 FA32G_FP[4]
+#if FA32G_FDEG >= 5
 #define FA32G_FP5 FA32G_FP[5]
+#endif
+#if FA32G_FDEG >= 6
 #define FA32G_FP6 FA32G_FP[6]
+#endif
 #define FA32G_BP0 FA32G_BP[0]
 #define FA32G_BP1 FA32G_BP[1]
 #define FA32G_BP2 FA32G_BP[2]
 #define FA32G_BP3 FA32G_BP[3]
 #define FA32G_BP4 FA32G_BP[4]
+#if FA32G_BDEG >= 5
 #define FA32G_BP5 FA32G_BP[5]
+#endif
+#if FA32G_BDEG >= 6
 #define FA32G_BP6 FA32G_BP[6]
+#endif
 
 FA_INLINE float fa32g_gelu_fast(float x)
 {
     float at = fa32_min(fa32_abs(x), FA32G_FAST_AMAX);
-    FA32G_POLY(fa32s, FA32G_F, at, k, q)
+    FA32G_POLY(fa32s, FA32G_F, FA32G_FDEG, at, k, q)
     FA32G_EXP(fa32s, FA32G_F, at, k, q, m2, pw)
     return FA32G_FWD_OUT(fa32s, x, m2, pw);
 }
@@ -219,7 +238,7 @@ FA_INLINE float gelu_fwd32(float x, float p0, float p1, const int acc)
 FA_INLINE float fa32g_dgelu_fast(float g, float x)
 {
     float at = fa32_min(fa32_abs(x), FA32G_FAST_AMAX);
-    FA32G_POLY(fa32s, FA32G_B, at, k, d)
+    FA32G_POLY(fa32s, FA32G_B, FA32G_BDEG, at, k, d)
     FA32G_EXP(fa32s, FA32G_B, at, k, d, m2, pw)
     return FA32G_BWD_OUT(fa32s, g, x, m2, pw);
 }
@@ -242,18 +261,19 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
  * does the whole vectors and returns how many elements it did; the rest goes through the scalar
  * code above (gcc would turn the lookups into gathers, slow on Zen, and never into permutes).
  * Measured (bench/vs_peers.py, one Zen 5 core, torch 2.13 with oneDNN in the same run), Gelem/s
- * at 2^16 / 2^20, standard-normal and uniform[-10, 10] data: AVX-512 forward 6.55 / 6.20 and
- * 3.81 / 3.78 (torch 3.23 / 4.68, 3.27 / 4.51; before vrangeps, the magic constant by lookup and
- * the one subtraction below: 5.68 / 5.59, 3.49 / 3.51; the form before the table 2.39 / 2.38,
- * 2.40 / 2.28), backward 4.43 / 4.22 and 2.99 / 3.00 (torch 1.55 / 2.12, 1.56 / 1.98; before
- * 4.31 / 4.10, 2.90 / 2.86). Uniform data needs the exp in nearly every vector: 39 vector
- * instructions per 16 lanes (register copies for the permutes not counted) against oneDNN's ~25
+ * at 2^16 / 2^20, standard-normal and uniform[-10, 10] data: AVX-512 forward 7.30 / 6.82 and
+ * 4.11 / 4.03 (torch 3.16 / 4.83, 3.27 / 4.51; degree 6: 6.55 / 6.20, 3.81 / 3.78; before
+ * vrangeps, the magic constant by lookup and the one subtraction below: 5.68 / 5.59,
+ * 3.49 / 3.51; the form before the table 2.39 / 2.38, 2.40 / 2.28), backward 4.43 / 4.22 and 2.99 / 3.00 (torch 1.55 / 2.12, 1.56 / 1.98; before
+ * 4.31 / 4.10, 2.90 / 2.86). Uniform data needs the exp in nearly every vector: 37 vector
+ * instructions per 16 lanes forward (register copies for the permutes not counted; 39 at
+ * degree 6, each permute or FMA saved is about 3% at 2^20 in a C harness) against oneDNN's ~25
  * (session 4's count), which is exactly 0 below -5.5 (1.7e7 ulp). Compacting the lanes that need
  * the exp into a buffer (vcompressps, then vexpandps back) was measured: the compaction alone,
  * with no arithmetic, ran 3.8-4.5 Gelem/s at 2^20 over several runs, and with it the kernel
  * 2.3-3.3; Estrin's scheme for both polynomials was within noise (the loop is bound by its
  * instruction count, not its chain). AVX2 (FASTACT_ISA=avx2): forward 1.40 / 1.39 and
- * 1.04 / 1.02, backward 1.17 / 1.20 and 0.92 / 0.86 (the same within noise as before).
+ * 1.04 / 1.02 at degree 6 (degree 5: 1.03 -> 1.07 at 2^20 uniform in the C harness), backward 1.17 / 1.20 and 0.92 / 0.86 (the same within noise as before).
  * FA_VEC_<name>_<dir>_<suffix> is the hook _loops.h probes for. */
 #define FA_VEC_gelu_fwd_ff ~, FA32G_VEC_FWD
 #define FA_VEC_gelu_bwd_ff ~, FA32G_VEC_BWD
@@ -328,7 +348,9 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
     const fa32z_tab TB##C = FA32Z_TAB(T##C), TB##P0 = FA32Z_TAB(T##P[0]),                     \
                     TB##P1 = FA32Z_TAB(T##P[1]), TB##P2 = FA32Z_TAB(T##P[2]),                 \
                     TB##P3 = FA32Z_TAB(T##P[3]), TB##P4 = FA32Z_TAB(T##P[4]),                 \
-                    TB##P5 = FA32Z_TAB(T##P[5]), TB##P6 = FA32Z_TAB(T##P[6]);                 \
+                    TB##P5 = FA32Z_TAB(T##P[T##DEG >= 5 ? 5 : 0]),                            \
+                    TB##P6 = FA32Z_TAB(T##P[T##DEG >= 6 ? 6 : 0]);                            \
+    (void)TB##P5; (void)TB##P6;                                                               \
     const fa32z_tab TB##MG = FA32Z_TAB(T##MGT);
 static npy_intp fa32g_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
 {
@@ -340,7 +362,7 @@ static npy_intp fa32g_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
         /* FA32G_FWD_OUT with the loop's NaN rule folded in: the FMA only where x is a number,
          * elsewhere xpos(x), x itself */
         __mmask16 num = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
-        FA32G_POLY(fa32z, tf, at, k, q)
+        FA32G_POLY(fa32z, tf, FA32G_FDEG, at, k, q)
         if (fa32z_ge(_mm512_add_ps(at, _mm512_set1_ps(1.0f)), _mm512_set1_ps(4.0f))) {
             FA32G_EXP(fa32z, tf, at, k, q, m2, pw)
             y = _mm512_mask3_fnmadd_ps(m2, pw, fa32z_xpos(x), num);
@@ -361,7 +383,7 @@ static npy_intp fa32g_bwd_vec_avx512(npy_intp n, const float *gp, const float *x
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(xp + i), g = _mm512_loadu_ps(gp + i), y;
         __m512 at = fa32z_absmin(x);
-        FA32G_POLY(fa32z, tb, at, k, d)
+        FA32G_POLY(fa32z, tb, FA32G_BDEG, at, k, d)
         if (fa32z_ge(_mm512_add_ps(at, _mm512_set1_ps(1.0f)), _mm512_set1_ps(4.0f))) {
             FA32G_EXP(fa32z, tb, at, k, d, m2, pw)
             y = FA32G_BWD_OUT(fa32z, g, x, m2, pw);
@@ -448,7 +470,7 @@ static npy_intp fa32g_fwd_vec_avx2(npy_intp n, const float *xp, float *yp)
     for (; i + 8 <= n; i += 8) {
         __m256 x = _mm256_loadu_ps(xp + i), y;
         __m256 at = _mm256_min_ps(fa32y_abs(x), _mm256_set1_ps(FA32G_FAST_AMAX));
-        FA32G_POLY(fa32y, tf, at, k, q)
+        FA32G_POLY(fa32y, tf, FA32G_FDEG, at, k, q)
         if (_mm256_movemask_ps(fa32y_ge(_mm256_add_ps(at, _mm256_set1_ps(1.0f)), _mm256_set1_ps(4.0f)))) {
             FA32G_EXP(fa32y, tf, at, k, q, m2, pw)
             y = FA32G_FWD_OUT(fa32y, x, m2, pw);
@@ -466,7 +488,7 @@ static npy_intp fa32g_bwd_vec_avx2(npy_intp n, const float *gp, const float *xp,
     for (; i + 8 <= n; i += 8) {
         __m256 x = _mm256_loadu_ps(xp + i), g = _mm256_loadu_ps(gp + i), y;
         __m256 at = _mm256_min_ps(fa32y_abs(x), _mm256_set1_ps(FA32G_FAST_AMAX));
-        FA32G_POLY(fa32y, tb, at, k, d)
+        FA32G_POLY(fa32y, tb, FA32G_BDEG, at, k, d)
         if (_mm256_movemask_ps(fa32y_ge(_mm256_add_ps(at, _mm256_set1_ps(1.0f)), _mm256_set1_ps(4.0f)))) {
             FA32G_EXP(fa32y, tb, at, k, d, m2, pw)
             y = FA32G_BWD_OUT(fa32y, g, x, m2, pw);
