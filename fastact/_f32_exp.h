@@ -721,7 +721,9 @@ FA_INLINE float elu_bwd32(float g, float x, float alpha, float p1, const int acc
         fa32_deep_t D = fa32_deep(L.s64);
         return x > 0.0f ? g : (g * D.post) * (fa32_fma(alpha, L.t, alpha) * D.s);
     }
-    fa32_exp_t E = fa32_exp_core_(fa32_max(fa32_min(x, 0.0f), FA32_EXP_XZERO), 0.0f, 1);
+    /* -min(|x|, 132.5) by fa32_negabs_clamp: x > 0 lanes are discarded, and the float clamps
+     * cost a k-mask chain (see fa32_a_expm1_w) */
+    fa32_exp_t E = fa32_exp_core_(fa32_negabs_clamp(x, FA32_EXP_XZERO), 0.0f, 1);
     float m = fa32_fma(alpha, E.p, alpha * E.p_lo);
     fa32_deep_t D = fa32_deep(fa32_pow2_64(E));
     return x > 0.0f ? g : (g * D.post) * (m * D.s);
@@ -767,7 +769,7 @@ FA_INLINE float selu_bwd32(float g, float x, float p0, float p1, const int acc)
         fa32_deep_t D = fa32_deep(L.s64);
         return x > 0.0f ? g * FA32_SELU_S : (g * D.post) * (m * D.s);
     }
-    fa32_exp_t E = fa32_exp_core_(fa32_max(fa32_min(x, 0.0f), FA32_EXP_XZERO), 0.0f, 1);
+    fa32_exp_t E = fa32_exp_core_(fa32_negabs_clamp(x, FA32_EXP_XZERO), 0.0f, 1);  /* as elu' */
     float m = fa32_fma(FA32_SELU_SA, E.p, fa32_fma(FA32_SELU_SA, E.p_lo, FA32_SELU_SA_LO * E.p));
     fa32_deep_t D = fa32_deep(fa32_pow2_64(E));
     float gs = fa32_selu_s(g);
