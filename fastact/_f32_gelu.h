@@ -11,9 +11,9 @@
  *   gelu(x)  = max(x, 0) - a Phi(-a),      a Phi(-a) = exp(-a^2/2) Q_i(s)   or  Q~_i(s)
  *   gelu'(x) = [x > 0] - sign(x) U,        U = Phi(-a) - a phi(a) = exp(-a^2/2) D_i(s)  or  D~_i(s)
  * with i one of 32 intervals of a, s = a - C_i, and Q_i, D_i (a >= 3: a R(a), R(a) - a/sqrt(2 pi))
- * or Q~_i, D~_i (a < 3: the whole a Phi(-a), gelu'(-a), the Gaussian included) polynomials,
- * degree 5 forward and 6 backward, whose coefficients are looked up by i (tools/fit_f32_gelu.py:
- * tables, centres, errors). The lookup is not arithmetic: a register permute (vpermt2ps on AVX-512), a row load
+ * or Q~_i, D~_i (a < 3: the whole a Phi(-a), gelu'(-a), the Gaussian included) degree-5
+ * polynomials whose coefficients are looked up by i (tools/fit_f32_gelu.py: tables, centres,
+ * errors). The lookup is not arithmetic: a register permute (vpermt2ps on AVX-512), a row load
  * and a transpose (AVX2) or an array index (scalar) gives the same coefficients, and every
  * instruction set does the same float operations in the same order, so the bits agree (test_isa,
  * digest).
@@ -23,10 +23,11 @@
  * core's reduction, and the product with 2^n is the last operation, one FMA with x (or -0 for
  * x < 0): x > 0 rounds once, x < 0 is exact (subnormal results rounded once too). Measured over
  * all 2^32 inputs (tools/accuracy.py): 1.590 ulp forward (x = -3.6473), 1.791 backward
- * (x = -6.7045). The forward's degree 5 (2^-25.3 relative in the worst interval, a in
- * [2.75, 3); degree 6 had 2^-27.1) left that worst case where it was (degree 6: 1.595 ulp at
- * x = -3.0174) and saves a permute and an FMA per vector; degree 4 would not hold (2^-20 on
- * a in [1, 3), where the Gaussian is inside the polynomial). Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp
+ * (x = -6.7045). Degree 5 (2^-25.3 forward, 2^-25.5 backward in the worst interval, a in
+ * [2.75, 3); degree 6 had 2^-27.1 and 2^-27.7) left the worst cases where they were (degree 6:
+ * 1.595 ulp at x = -3.0174, 1.791 at -6.7045) and saves a permute and an FMA per vector;
+ * degree 4 would not hold (2^-20 on a in [1, 3), where the Gaussian is inside the polynomial).
+ * Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp
  * times a polynomial in t = 3/(3 + a) with t's rounding corrected; 1.809 / 2.893 ulp): that one
  * ran 81 AVX-512 instructions per 16 lanes, 38 of them FMA/multiply, and a division; this one
  * runs 37 (forward; 39 at degree 6) in a vector that needs the exp and 19 (21) in one that does
@@ -261,19 +262,30 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
  * does the whole vectors and returns how many elements it did; the rest goes through the scalar
  * code above (gcc would turn the lookups into gathers, slow on Zen, and never into permutes).
  * Measured (bench/vs_peers.py, one Zen 5 core, torch 2.13 with oneDNN in the same run), Gelem/s
- * at 2^16 / 2^20, standard-normal and uniform[-10, 10] data: AVX-512 forward 7.30 / 6.82 and
- * 4.11 / 4.03 (torch 3.16 / 4.83, 3.27 / 4.51; degree 6: 6.55 / 6.20, 3.81 / 3.78; before
- * vrangeps, the magic constant by lookup and the one subtraction below: 5.68 / 5.59,
- * 3.49 / 3.51; the form before the table 2.39 / 2.38, 2.40 / 2.28), backward 4.43 / 4.22 and 2.99 / 3.00 (torch 1.55 / 2.12, 1.56 / 1.98; before
- * 4.31 / 4.10, 2.90 / 2.86). Uniform data needs the exp in nearly every vector: 37 vector
- * instructions per 16 lanes forward (register copies for the permutes not counted; 39 at
- * degree 6, each permute or FMA saved is about 3% at 2^20 in a C harness) against oneDNN's ~25
- * (session 4's count), which is exactly 0 below -5.5 (1.7e7 ulp). Compacting the lanes that need
- * the exp into a buffer (vcompressps, then vexpandps back) was measured: the compaction alone,
- * with no arithmetic, ran 3.8-4.5 Gelem/s at 2^20 over several runs, and with it the kernel
- * 2.3-3.3; Estrin's scheme for both polynomials was within noise (the loop is bound by its
- * instruction count, not its chain). AVX2 (FASTACT_ISA=avx2): forward 1.40 / 1.39 and
- * 1.04 / 1.02 at degree 6 (degree 5: 1.03 -> 1.07 at 2^20 uniform in the C harness), backward 1.17 / 1.20 and 0.92 / 0.86 (the same within noise as before).
+ * at 2^16 / 2^20, standard-normal and uniform[-10, 10] data, degree 5: AVX-512 forward
+ * 7.02-7.30 / 6.45-6.82 and 3.85-4.11 / 3.94-4.03 (torch 3.13-3.16 / 4.52-4.83,
+ * 3.11-3.27 / 4.51-4.66; two runs), backward 4.63 / 4.48 and 3.11 / 3.13 (torch 1.56 / 2.16,
+ * 1.57 / 2.14). Degree 6, in the same session: forward 6.36 / 6.14 and 3.78 / 3.71 (torch
+ * 2.92 / 4.77, 2.52 / 4.42), backward 4.36 / 4.00 and 2.93 / 2.85 (torch 1.51 / 2.23,
+ * 1.50 / 2.25); session 5: before vrangeps, the magic constant by lookup and the one
+ * subtraction below 5.68 / 5.59 and 3.49 / 3.51 forward, the form before the table 2.39 / 2.38
+ * and 2.40 / 2.28. Uniform data needs the exp in nearly every vector: 37 vector instructions per
+ * 16 lanes (gcc's loop; register copies for the permutes, loads and loop control not counted; 39
+ * at degree 6, 19 and 21 without the exp) against oneDNN's ~25 (session 4's count), which is
+ * exactly 0 below -5.5 (1.7e7 ulp). In a C harness (the loop alone, 2^20 uniform) every vector
+ * instruction saved is worth about 2-3%, whatever its kind: degree 6 -> 5 +6%; the magic
+ * constant as a constant (the last two intervals then wrong) +5%, but each correct way of
+ * doing without its lookup measured costs nearly as much: a merge-masked u for the lanes below 3
+ * with the tables of [3, 13) scaled by 2^-36 +1%, a blend of two constants by the exp mask
+ * +1%, a masked subtraction for the lanes below 3 +0%, a second compare and branch for the
+ * vectors with a lane beyond 13 +1%, vscalefps in place of the shift and the FMA -1%; r from
+ * fma(a, a, 2n ln2_hi) with a 12-bit ln2_hi (no residual of a^2) +1%; two vectors per
+ * iteration -3% (register spills). Compacting the lanes that need the exp into a buffer
+ * (vcompressps, then vexpandps back) was measured: the compaction alone, with no arithmetic, ran
+ * 3.8-4.5 Gelem/s at 2^20 over several runs, and with it the kernel 2.3-3.3; Estrin's scheme
+ * for both polynomials was within noise (the loop is bound by its instruction count, not its
+ * chain). AVX2 (FASTACT_ISA=avx2), degree 6: forward 1.40 / 1.39 and 1.04 / 1.02, backward
+ * 1.17 / 1.20 and 0.92 / 0.86; degree 5 in the C harness at 2^20 uniform: forward 1.03 -> 1.07.
  * FA_VEC_<name>_<dir>_<suffix> is the hook _loops.h probes for. */
 #define FA_VEC_gelu_fwd_ff ~, FA32G_VEC_FWD
 #define FA_VEC_gelu_bwd_ff ~, FA32G_VEC_BWD

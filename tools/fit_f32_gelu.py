@@ -8,7 +8,7 @@ Phi(-a) = exp(-a^2/2) R(a).
 
 Fast level (float32 coefficients, evaluated in float32): 32 intervals of a, the ones the header's
 index bits(a + 1) >> 20 picks (8 per octave of a + 1: width 1/8 on [0, 1), 1/4 on [1, 3), 1/2 on
-[3, 7), 1 on [7, 15)); on each a polynomial (degree FDEG = 5 forward, BDEG = 6 backward) in
+[3, 7), 1 on [7, 15)); on each a polynomial (degree FDEG = 5 forward, BDEG = 5 backward) in
 s = a - c, c the interval's centre:
   forward:   a Phi(-a) for a < 3 (no exp there), a R(a) beyond (times exp(-a^2/2) in the header)
   backward:  Phi(-a) - a phi(a) = gelu'(-a) for a < 3, R(a) - a/sqrt(2 pi) beyond
@@ -53,11 +53,11 @@ def Phi_neg(a):
 # ---- fast level: the table-driven form ----
 NI = 32  # intervals
 NGAUSS = 16  # intervals 0..15 (a < 3) hold the whole function, exp(-a^2/2) included
-# forward degree 5: 2^-25.3 worst (a in [2.75, 3)), 1.590 ulp exhaustive, one permute and one FMA
-# per vector fewer than degree 6 (2^-27.1, 1.595 ulp); degree 4 gives 2^-20 on [1, 3). The backward
-# keeps 6 (its bits are as before).
+# degree 5: 2^-25.3 forward, 2^-25.5 backward worst (a in [2.75, 3)), 1.590 / 1.791 ulp exhaustive,
+# one permute and one FMA per vector fewer than degree 6 (2^-27.1 / 2^-27.7, 1.595 / 1.791 ulp);
+# degree 4 gives 2^-20 on [1, 3). The kernel header takes them from FA32G_FDEG, FA32G_BDEG.
 FDEG = 5
-BDEG = 6
+BDEG = 5
 AMAX_FAST = 14.95  # a is clamped here (n = -161); a Phi(-a), gelu'(-a) < 2^-159 beyond
 ROOT = 0.7517915241  # gelu'(-ROOT) = 0
 EDGES = [2.0**e * (1 + m / 8) - 1 for e in range(4) for m in range(8)] + [15.0]
