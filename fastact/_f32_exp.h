@@ -809,9 +809,10 @@ FA_INLINE float celu_fwd32(float x, float alpha, float p1, const int acc)
      * fa32_negabs_clamp; float clamps fused with the loop's NaN test into k-mask chains, 11
      * compares per vector): zh = max(z, -88) is an unsigned min (z > 0 keeps its smaller bits),
      * and w = min(zh, 0) a signed one (z > 0 -> +0: alpha < 0, or x > 0, whose lanes are
-     * discarded). At -88, 2^n = +0 makes the result -alpha whatever z_lo is; zh = +-0 returns
-     * zh, as a * expm1(+-0); and celu(x) rounds to x for |x| < 2^-60, where x/alpha may be
-     * subnormal (and inexact): with x > 0, x > -2^-60 returns x. */
+     * discarded). At -88, 2^n = +0 makes the result -alpha whatever z_lo is. For |z| < 2^-26,
+     * celu(x) = x (1 + z/2 + ...) rounds to x itself, and x is returned: this covers x = +-0,
+     * and z that is subnormal or 0 though x is not (alpha = 1e30, x = -1e-18: the result was
+     * 0, 1.7e7 ulp, before). alpha > 0 (_table.py rejects the rest). */
     float inv = 1.0f / alpha;                  /* loop-invariant for scalar alpha: hoisted */
     uint32_t zb = fa32_to_bits(x * inv), lb = fa32_to_bits(-88.0f);
     float zh = fa32_from_bits(zb < lb ? zb : lb);
@@ -819,8 +820,7 @@ FA_INLINE float celu_fwd32(float x, float alpha, float p1, const int acc)
     int32_t hb = (int32_t)fa32_to_bits(zh);
     float w = fa32_from_bits((uint32_t)(hb < 0 ? hb : 0));
     float neg = fa32_a_expm1_w(alpha, 0.0f, w, zl, acc);
-    neg = zh == 0.0f ? zh : neg;
-    return x > -0x1p-60f ? x : neg;
+    return (x > 0.0f) | (fa32_abs(zh) < 0x1p-26f) ? x : neg;
 }
 FA_INLINE float celu_bwd32(float g, float x, float alpha, float p1, const int acc)
 {

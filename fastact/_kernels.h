@@ -153,11 +153,13 @@ FA_INLINE double selu_bwo(double g, double y, double p0, double p1)
     return y > 0 ? g * FA_SELU_SCALE : g * (y + FA_SELU_SCALE * FA_SELU_ALPHA);
 }
 
-/* celu(x) = x if x > 0 else alpha * expm1(x / alpha) */
+/* celu(x) = x if x > 0 else alpha * expm1(x / alpha), alpha > 0; where |x / alpha| < 2^-60 the
+ * result rounds to x (x (1 + q/2 + ...)), also where q is subnormal or 0 though x is not */
 FA_INLINE double celu_fwd(double x, double alpha, double unused)
 {
     (void)unused;
-    return x > 0 ? x : alpha * fa_expm1_neg(x / alpha);
+    double q = x / alpha;
+    return (x > 0) | (fa_abs(q) < 0x1p-60) ? x : alpha * fa_expm1_neg(q);
 }
 FA_INLINE double celu_bwd(double g, double x, double alpha, double unused)
 {

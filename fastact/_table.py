@@ -124,7 +124,13 @@ ACTIVATIONS = (
         kernels={None: "celu"},
         params=(("alpha", 1.0),),
         from_output_when="alpha",
-        check=lambda alpha: None if alpha != 0 else "alpha must not be 0: celu divides by it",
+        check=lambda alpha: (
+            "alpha must not be 0: celu divides by it"
+            if alpha == 0
+            else f"alpha={alpha!r} is negative: fastact's celu needs alpha > 0"
+            if alpha < 0
+            else None
+        ),
         formula="x if x > 0 else alpha * expm1(x / alpha)",
         derivative="1 if x > 0 else exp(x / alpha)",
     ),

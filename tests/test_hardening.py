@@ -151,6 +151,9 @@ def _each_path(call):
             "fastact.celu: alpha must not be 0",
         ),  # 0 in float32
         (lambda x: fastact.celu_backward(x, x, 0), "fastact.celu_backward: alpha must not be 0"),
+        # torch computes alpha * expm1(x / alpha) there; fastact's kernels returned +-0 for x < 0
+        (lambda x: fastact.celu(x, alpha=-1.0), "fastact.celu: alpha=-1.0 is negative"),
+        (lambda x: fastact.celu_backward(x, x, -2), "fastact.celu_backward: alpha=-2.0 is neg"),
         (lambda x: fastact.elu(x, alpha=1e300), "fastact.elu: alpha=1e[+]300 overflows float32"),
         (lambda x: fastact.elu(x, alpha=-1e39), "fastact.elu: alpha=-1e[+]39 overflows float32"),
         (lambda x: fastact.elu_backward(x, x, alpha=1e300), "fastact.elu_backward: alpha=1e[+]300"),
@@ -177,6 +180,19 @@ def test_parameter_values_that_are_fine():
     assert fastact.elu(x.astype(np.float64), alpha=np.inf)[0] == -np.inf
     assert np.isfinite(fastact.elu(x.astype(np.float64), alpha=1e300)).all()  # float64 holds it
     assert fastact.ufuncs.celu(np.float64(-1.0), 0.0) != 1.0  # the twins stay plain ufuncs
+
+
+def test_celu_with_a_huge_alpha_returns_x_where_x_over_alpha_underflows():
+    """x / alpha subnormal or 0 though x is not: celu(x) = x (1 + x / (2 alpha) + ...) is x; the
+    kernels returned 0 (float32: 1.7e7 ulp at x = -1.7e-18 with alpha = 1e30)."""
+    for dt, alpha, xs in (
+        (np.float32, 1e30, [-1.7e-18, -1e-20, -3e-16, -1e-30]),
+        (np.float64, 1e300, [-1e-10, -1e-20, -3e-8]),
+    ):
+        x = np.array(xs, dt)
+        for level in ("fast", "accurate"):
+            got = fastact.celu(x, alpha=alpha, precision=level)
+            assert got.tobytes() == x.tobytes(), (dt, level, got, x)
 
 
 def test_layers_check_parameters():
