@@ -1,6 +1,8 @@
 """The public API, generated from the table: fastact.<name> and fastact.<name>_backward for every
 activation, with exact signatures and docstrings (like namedtuple, by exec of their source)."""
 
+import numpy as np
+
 from . import _kernels
 from ._table import ACTIVATIONS
 from ._ufunc_path import KERNEL_INDEX
@@ -41,7 +43,11 @@ def output_allowed(act, values):
     if act.from_output_when is True:
         return None
     value = dict(zip((p for p, _ in act.params), values)).get(act.from_output_when)
-    if value is not None and not value > 0:
+    try:
+        positive = value is None or value > 0
+    except TypeError:  # not a number: the kernel's call names the problem
+        return None
+    if not positive:
         return (
             f"{act.from_output_when}={value!r} is not positive, so the output does not determine "
             f"the sign of x"
@@ -73,6 +79,7 @@ def _make_functions(act):
         "_bad_choice": _bad_choice,
         "_from_output": _from_output,
         "_need_x": _need_x,
+        "_NUMBER": (float, int, np.float64, np.float32),
         "_act": act,
     }
     if act.choice is None:
@@ -88,6 +95,12 @@ def _make_functions(act):
         )
         kernel = "k"
     params = ", ".join(args)
+    # the refusals (x given too, a parameter that does not allow it) go through _from_output, which
+    # raises them; the allowed call goes straight to the kernel (0.3-0.6 us less per call)
+    when = act.from_output_when
+    refuse = "True" if when is None else "x is not None"
+    if isinstance(when, str):  # a plain positive number passes; anything else is looked at there
+        refuse += f" or type({when}) not in _NUMBER or not {when} > 0"
     src = (
         f"def {act.name}(x, /{sig}, out=None, *, precision=None):\n"
         + pick.format(fn=repr(act.name))
@@ -96,8 +109,10 @@ def _make_functions(act):
         f" precision=None):\n"
         + pick.format(fn=repr(act.name + "_backward"))
         + f"    if output is not None:\n"
-        f"        return _from_output(_act, {kernel}, grad_output, x, output, out, {params},"
+        f"        if {refuse}:\n"
+        f"            return _from_output(_act, {kernel}, grad_output, x, output, out, {params},"
         f" precision)\n"
+        f"        return _backward({kernel}, grad_output, output, out, {params}, True, precision)\n"
         f"    if x is None:\n"
         f"        _need_x({act.name + '_backward'!r})\n"
         f"    return _backward({kernel}, grad_output, x, out, {params}, False, precision)\n"

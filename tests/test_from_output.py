@@ -67,6 +67,17 @@ def test_refusals_say_why():
         fastact.elu_backward(x, x, output=x)
     with pytest.raises(TypeError, match="fastact.elu_backward: x \\(or output=\\) is required"):
         fastact.elu_backward(x)
+    # parameters of every kind on the path that skips the refusals' checks
+    with pytest.raises(ValueError, match="alpha=np.float32\\(-1.0\\) is not positive"):
+        fastact.celu_backward(x, output=x, alpha=np.float32(-1.0))
+    with pytest.raises(ValueError, match="alpha=nan is not positive"):
+        fastact.elu_backward(x, output=x, alpha=float("nan"))
+    with pytest.raises(TypeError, match="fastact.elu_backward: alpha must be a real number"):
+        fastact.elu_backward(x, output=x, alpha="1")
+    assert (
+        fastact.elu_backward(x, output=x, alpha=2).tolist()
+        == fastact.elu_backward(x, output=x, alpha=np.float64(2.0)).tolist()
+    )
 
 
 def test_ufunc_twins_exist_only_where_allowed():
