@@ -36,17 +36,34 @@ ISAS = ("avx2", "avx512")
 
 def build(src_root):
     out = os.path.join(tempfile.mkdtemp(prefix="fa_avd_"), "avd.so")
-    cmd = ["gcc", *CFLAGS, "-fPIC", "-shared", "-pthread", "-w",
-           "-DNPY_NO_DEPRECATED_API=NPY_2_0_API_VERSION",
-           "-I", sysconfig.get_paths()["include"], "-I", np.get_include(),
-           "-I", os.path.join(src_root, "fastact"),
-           os.path.join(HERE, "accurate_vs_double.c"), "-o", out]
+    cmd = [
+        "gcc",
+        *CFLAGS,
+        "-fPIC",
+        "-shared",
+        "-pthread",
+        "-w",
+        "-DNPY_NO_DEPRECATED_API=NPY_2_0_API_VERSION",
+        "-I",
+        sysconfig.get_paths()["include"],
+        "-I",
+        np.get_include(),
+        "-I",
+        os.path.join(src_root, "fastact"),
+        os.path.join(HERE, "accurate_vs_double.c"),
+        "-o",
+        out,
+    ]
     subprocess.run(cmd, check=True)
     lib = ctypes.CDLL(out)
     lib.bench_name.restype = ctypes.c_char_p
     lib.bench_run.restype = ctypes.c_double
-    lib.bench_run.argtypes = [ctypes.c_int] * 4 + [ctypes.c_ssize_t] + [ctypes.c_void_p] * 3 + [
-        ctypes.c_float, ctypes.c_float, ctypes.c_int]
+    lib.bench_run.argtypes = (
+        [ctypes.c_int] * 4
+        + [ctypes.c_ssize_t]
+        + [ctypes.c_void_p] * 3
+        + [ctypes.c_float, ctypes.c_float, ctypes.c_int]
+    )
     return lib
 
 
@@ -73,8 +90,10 @@ def main():
     for isa in a.isa:
         ii = ISAS.index(isa)
         for n in a.sizes:
-            data = {"normal": rng.standard_normal(n).astype(np.float32),
-                    "uniform10": rng.uniform(-10, 10, n).astype(np.float32)}
+            data = {
+                "normal": rng.standard_normal(n).astype(np.float32),
+                "uniform10": rng.uniform(-10, 10, n).astype(np.float32),
+            }
             g = rng.standard_normal(n).astype(np.float32)
             y = np.empty(n, np.float32)
             iters = max(1, int(a.elems // n))
@@ -100,16 +119,26 @@ def main():
                         for vn in VARIANTS:
                             r[vn] = n * iters / float(np.median(times[vn])) / 1e9
                         rows.append(r)
-                        print(f"{isa:6} {n:8} {dist:9} {name:9} {dname} old {r['old']:6.3f} "
-                              f"acc {r['accurate']:6.3f} fast {r['fast']:6.3f}  "
-                              f"acc/old {r['accurate'] / r['old']:5.2f}", flush=True)
+                        print(
+                            f"{isa:6} {n:8} {dist:9} {name:9} {dname} old {r['old']:6.3f} "
+                            f"acc {r['accurate']:6.3f} fast {r['fast']:6.3f}  "
+                            f"acc/old {r['accurate'] / r['old']:5.2f}",
+                            flush=True,
+                        )
     if a.out:
-        meta = {"cpu": platform.processor() or platform.machine(), "cflags": CFLAGS,
-                "repeats": a.repeats, "affinity": sorted(os.sched_getaffinity(0)),
-                "python": sys.version.split()[0]}
+        meta = {
+            "cpu": platform.processor() or platform.machine(),
+            "cflags": CFLAGS,
+            "repeats": a.repeats,
+            "affinity": sorted(os.sched_getaffinity(0)),
+            "python": sys.version.split()[0],
+        }
         try:
-            meta["cpu"] = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                           if l.startswith("model name")][0]
+            meta["cpu"] = [
+                line.split(":", 1)[1].strip()
+                for line in open("/proc/cpuinfo")
+                if line.startswith("model name")
+            ][0]
         except (OSError, IndexError):
             pass
         with open(a.out + ".json", "w") as f:
@@ -123,10 +152,13 @@ def table(rows, meta):
     ratio accurate/old, per size and data."""
     cols = [(n, d) for n in sorted({r["n"] for r in rows}) for d in ("normal", "uniform10")]
     head = ["function", "dir", "ISA"] + [f"{n} {d}: old / acc / fast (acc/old)" for n, d in cols]
-    out = [f"CPU: {meta['cpu']}; one core ({meta['affinity']}); Gelem/s, median of "
-           f"{meta['repeats']}; old = float32 through the float64 formulas (rounded once); "
-           f"acc/fast = the library's float32 levels; flags {' '.join(meta['cflags'])}.\n",
-           "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out = [
+        f"CPU: {meta['cpu']}; one core ({meta['affinity']}); Gelem/s, median of "
+        f"{meta['repeats']}; old = float32 through the float64 formulas (rounded once); "
+        f"acc/fast = the library's float32 levels; flags {' '.join(meta['cflags'])}.\n",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     key = {}
     for r in rows:
         key[(r["func"], r["dir"], r["isa"], r["n"], r["data"])] = r
@@ -136,9 +168,13 @@ def table(rows, meta):
         if t not in seen:
             seen.append(t)
     seen.sort(key=lambda t: (t[0], DIRS.index(t[1]), t[2]))
-    out += ["", "### Summary: accurate / old, fewest and most over sizes and data (fast / old beside)", "",
-            "| function | dir | " + " | ".join(f"{i}: acc/old | {i}: fast/old" for i in ISAS) + " |",
-            "|" + "---|" * (2 + 2 * len(ISAS))]
+    out += [
+        "",
+        "### Summary: accurate / old, fewest and most over sizes and data (fast / old beside)",
+        "",
+        "| function | dir | " + " | ".join(f"{i}: acc/old | {i}: fast/old" for i in ISAS) + " |",
+        "|" + "---|" * (2 + 2 * len(ISAS)),
+    ]
     for f, d in dict.fromkeys((t[0], t[1]) for t in seen):
         cells = []
         for isa in ISAS:
@@ -152,9 +188,12 @@ def table(rows, meta):
         cells = []
         for n, dist in cols:
             r = key.get((f, d, isa, n, dist))
-            cells.append("—" if r is None else
-                         f"{r['old']:.2f} / {r['accurate']:.2f} / {r['fast']:.2f} "
-                         f"(**{r['accurate'] / r['old']:.2f}x**)")
+            cells.append(
+                "—"
+                if r is None
+                else f"{r['old']:.2f} / {r['accurate']:.2f} / {r['fast']:.2f} "
+                f"(**{r['accurate'] / r['old']:.2f}x**)"
+            )
         out.append(f"| {f} | {d} | {isa} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
