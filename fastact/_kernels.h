@@ -388,44 +388,85 @@ FASTACT_KERNELS(FA_SCALARS)
  * These loops read g into a register (the empty asm stops gcc folding the load) and then do the
  * scalar formula's own float operations lane by lane: the same bits (test_isa, /tmp digest),
  * 2.88 Gelem/s for both. _loops.h's hook runs them (FA_VEC_<name>_<dir>_<suffix>); the scalar loop
- * does the last < 16 elements. FA_BV(EXPR) stamps one: EXPR computes r from the registers g and x
- * (for a backward from the output, x is y) and the broadcast parameters P0 and P1; the NaN rule
- * (x's NaN as it is) is the loop's. */
+ * does the last elements. FA_BV(fn, T, EXPR) stamps one for T = float (ps, 16 lanes) or double
+ * (pd, 8): EXPR computes r from the registers g and x (for a backward from the output, x is y)
+ * and the broadcast parameters P0 and P1, with FA_V(op) for _mm512_<op>_ps or _pd and FA_VCMP
+ * for the compare; the NaN rule (x's NaN as it is) is the loop's. */
 #if FA_X86_DISPATCH
 #include <immintrin.h>
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4,prefer-vector-width=512")
-#define FA_BV(fn, EXPR)                                                                          \
-    static npy_intp fn(npy_intp n, const float *gp, const float *xp, float *yp, float p0, float p1) \
+#define FA_BV_float(x) x##_ps
+#define FA_BV_double(x) x##_pd
+#define FA_BV_VEC_float __m512
+#define FA_BV_VEC_double __m512d
+#define FA_BV(fn, T, EXPR)                                                                       \
+    static npy_intp fn(npy_intp n, const T *gp, const T *xp, T *yp, T p0, T p1)                 \
     {                                                                                            \
-        const __m512 P0 = _mm512_set1_ps(p0), P1 = _mm512_set1_ps(p1);                           \
+        typedef FA_BV_VEC_##T V;                                                                 \
+        enum { L = 64 / sizeof(T) };                                                             \
+        const V P0 = FA_V(_mm512_set1)(p0), P1 = FA_V(_mm512_set1)(p1);                          \
         (void)P0; (void)P1;                                                                      \
         npy_intp i = 0;                                                                          \
-        for (; i + 16 <= n; i += 16) {                                                           \
-            __m512 g = _mm512_loadu_ps(gp + i), x = _mm512_loadu_ps(xp + i);                     \
+        for (; i + L <= n; i += L) {                                                             \
+            V g = FA_V(_mm512_loadu)(gp + i), x = FA_V(_mm512_loadu)(xp + i);                    \
             __asm__("" : "+v"(g));                                                               \
-            __m512 r = (EXPR);                                                                   \
-            __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);                              \
-            _mm512_storeu_ps(yp + i, _mm512_mask_mov_ps(r, nan, x));                             \
+            V r = (EXPR);                                                                        \
+            FA_V(_mm512_storeu)(yp + i, FA_V(_mm512_mask_mov)(r, FA_VCMP(x, x, _CMP_UNORD_Q), x));  \
         }                                                                                        \
         return i;                                                                                \
     }
-#define FA_BV_CMP(a, b, op) _mm512_cmp_ps_mask(a, _mm512_set1_ps(b), op)
+#define FA_BV_CMP(a, b, op) FA_VCMP(a, FA_V(_mm512_set1)(b), op)
+#define FA_BV_IN(x, lo, hi) (FA_BV_CMP(x, lo, _CMP_GT_OQ) & FA_BV_CMP(x, hi, _CMP_LT_OQ))
+#define FA_V FA_BV_float
+#define FA_VCMP _mm512_cmp_ps_mask
 /* leaky_relu_BWD: x > 0 ? g : g * p0 (also its backward from the output, SAME) */
-FA_BV(fa_bv_leaky_relu, _mm512_mask_mul_ps(g, FA_BV_CMP(x, 0.0f, _CMP_NGT_UQ), g, P0))
+FA_BV(fa_bv_leaky_relu_f, float, FA_V(_mm512_mask_mul)(g, FA_BV_CMP(x, 0.0f, _CMP_NGT_UQ), g, P0))
 /* hardsigmoid_BWD in float: (x > -3 && x < 3) ? g * (float)(1/6) : +0 */
-FA_BV(fa_bv_hardsigmoid, _mm512_maskz_mul_ps(FA_BV_CMP(x, -3.0f, _CMP_GT_OQ) &
-                                                 FA_BV_CMP(x, 3.0f, _CMP_LT_OQ),
-                                             g, _mm512_set1_ps((float)(1.0 / 6.0))))
+FA_BV(fa_bv_hardsigmoid_f, float,
+      FA_V(_mm512_maskz_mul)(FA_BV_IN(x, -3.0f, 3.0f), g, FA_V(_mm512_set1)((float)(1.0 / 6.0))))
 /* sigmoid_bwo32: g * fma(-y, y, min(y, FLT_MAX)) (vminps is fa32_min for every non-NaN y) */
-FA_BV(fa_bv_sigmoid_bwo, _mm512_mul_ps(g, _mm512_fnmadd_ps(x, x, _mm512_min_ps(x, _mm512_set1_ps(0x1.fffffep127f)))))
+FA_BV(fa_bv_sigmoid_bwo_f, float,
+      _mm512_mul_ps(g, _mm512_fnmadd_ps(x, x, _mm512_min_ps(x, _mm512_set1_ps(0x1.fffffep127f)))))
 /* tanh_bwo32: g * fma(-y, y, 1) */
-FA_BV(fa_bv_tanh_bwo, _mm512_mul_ps(g, _mm512_fnmadd_ps(x, x, _mm512_set1_ps(1.0f))))
+FA_BV(fa_bv_tanh_bwo_f, float, _mm512_mul_ps(g, _mm512_fnmadd_ps(x, x, _mm512_set1_ps(1.0f))))
 /* elu_bwo32: y > 0 ? g : g * (y + alpha) */
-FA_BV(fa_bv_elu_bwo, _mm512_mask_mul_ps(g, FA_BV_CMP(x, 0.0f, _CMP_NGT_UQ), g, _mm512_add_ps(x, P0)))
+FA_BV(fa_bv_elu_bwo_f, float,
+      FA_V(_mm512_mask_mul)(g, FA_BV_CMP(x, 0.0f, _CMP_NGT_UQ), g, FA_V(_mm512_add)(x, P0)))
+#undef FA_V
+#undef FA_VCMP
+#define FA_V FA_BV_double
+#define FA_VCMP _mm512_cmp_pd_mask
+/* the float64 formulas above, in the same order (no FMA: -ffp-contract=off) */
+FA_BV(fa_bv_leaky_relu_d, double, FA_V(_mm512_mask_mul)(g, FA_BV_CMP(x, 0.0, _CMP_NGT_UQ), g, P0))
+FA_BV(fa_bv_hardsigmoid_d, double,
+      FA_V(_mm512_maskz_mul)(FA_BV_IN(x, -3.0, 3.0), g, FA_V(_mm512_set1)(1.0 / 6.0)))
+/* hardsigmoid_bwo: (y > 0 && y < 1) ? g * (1/6) : 0 */
+FA_BV(fa_bv_hardsigmoid_bwo_d, double,
+      FA_V(_mm512_maskz_mul)(FA_BV_IN(x, 0.0, 1.0), g, FA_V(_mm512_set1)(1.0 / 6.0)))
+/* sigmoid_bwo: g * (y * (1 - y)); tanh_bwo: g * ((1 - y) * (1 + y)) */
+FA_BV(fa_bv_sigmoid_bwo_d, double,
+      _mm512_mul_pd(g, _mm512_mul_pd(x, _mm512_sub_pd(_mm512_set1_pd(1.0), x))))
+FA_BV(fa_bv_tanh_bwo_d, double,
+      _mm512_mul_pd(g, _mm512_mul_pd(_mm512_sub_pd(_mm512_set1_pd(1.0), x),
+                                     _mm512_add_pd(_mm512_set1_pd(1.0), x))))
+/* elu_bwo: y > 0 ? g : g * (y + alpha); celu_bwo: y > 0 ? g : g * (y / alpha + 1) */
+FA_BV(fa_bv_elu_bwo_d, double,
+      FA_V(_mm512_mask_mul)(g, FA_BV_CMP(x, 0.0, _CMP_NGT_UQ), g, FA_V(_mm512_add)(x, P0)))
+FA_BV(fa_bv_celu_bwo_d, double,
+      FA_V(_mm512_mask_mul)(g, FA_BV_CMP(x, 0.0, _CMP_NGT_UQ), g,
+                            _mm512_add_pd(_mm512_div_pd(x, P0), _mm512_set1_pd(1.0))))
+/* selu_bwo: y > 0 ? g * SCALE : g * (y + SCALE * ALPHA) */
+FA_BV(fa_bv_selu_bwo_d, double,
+      _mm512_mask_mul_pd(_mm512_mul_pd(g, _mm512_set1_pd(FA_SELU_SCALE)),
+                         FA_BV_CMP(x, 0.0, _CMP_NGT_UQ), g,
+                         _mm512_add_pd(x, _mm512_set1_pd(FA_SELU_SCALE * FA_SELU_ALPHA))))
+#undef FA_V
+#undef FA_VCMP
 #pragma GCC pop_options
 #undef FA_BV
 #undef FA_BV_CMP
+#undef FA_BV_IN
 /* the hook's call: these loops on AVX-512, none (0 elements) on the other instruction sets; it
  * expands inside _loops.h's loop function, whose scalar parameters p0 and p1 it passes on */
 #define FA_BV_CALL_avx512(fn, n, g, x, y) fn(n, g, x, y, p0, p1)
@@ -434,20 +475,38 @@ FA_BV(fa_bv_elu_bwo, _mm512_mask_mul_ps(g, FA_BV_CMP(x, 0.0f, _CMP_NGT_UQ), g, _
 #endif
 #define FA_BV_CALL_baseline(fn, n, g, x, y) ((npy_intp)0)
 #define FA_BV_CALL_avx2(fn, n, g, x, y) ((npy_intp)0)
-#define FA_BV_LEAKY(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_leaky_relu, n, g, x, y)
-#define FA_BV_HSIG(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_hardsigmoid, n, g, x, y)
-#define FA_BV_SIGMOID(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_sigmoid_bwo, n, g, x, y)
-#define FA_BV_TANH(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_tanh_bwo, n, g, x, y)
-#define FA_BV_ELU(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_elu_bwo, n, g, x, y)
-#define FA_VEC_leaky_relu_bwd_f ~, FA_BV_LEAKY
-#define FA_VEC_leaky_relu_bwo_f ~, FA_BV_LEAKY
-#define FA_VEC_hardsigmoid_bwd_f ~, FA_BV_HSIG
-#define FA_VEC_sigmoid_bwo_f ~, FA_BV_SIGMOID
-#define FA_VEC_sigmoid_bwo_ff ~, FA_BV_SIGMOID
-#define FA_VEC_tanh_bwo_f ~, FA_BV_TANH
-#define FA_VEC_tanh_bwo_ff ~, FA_BV_TANH
-#define FA_VEC_elu_bwo_f ~, FA_BV_ELU
-#define FA_VEC_elu_bwo_ff ~, FA_BV_ELU
+/* FA_VEC_<name>_<dir>_<suffix> ~, FA_BV_HOOK_<loop>: the hook _loops.h probes for */
+#define FA_BV_HOOK_leaky_relu_f(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_leaky_relu_f, n, g, x, y)
+#define FA_BV_HOOK_leaky_relu_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_leaky_relu_d, n, g, x, y)
+#define FA_BV_HOOK_hardsigmoid_f(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_hardsigmoid_f, n, g, x, y)
+#define FA_BV_HOOK_hardsigmoid_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_hardsigmoid_d, n, g, x, y)
+#define FA_BV_HOOK_hardsigmoid_bwo_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_hardsigmoid_bwo_d, n, g, x, y)
+#define FA_BV_HOOK_sigmoid_bwo_f(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_sigmoid_bwo_f, n, g, x, y)
+#define FA_BV_HOOK_sigmoid_bwo_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_sigmoid_bwo_d, n, g, x, y)
+#define FA_BV_HOOK_tanh_bwo_f(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_tanh_bwo_f, n, g, x, y)
+#define FA_BV_HOOK_tanh_bwo_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_tanh_bwo_d, n, g, x, y)
+#define FA_BV_HOOK_elu_bwo_f(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_elu_bwo_f, n, g, x, y)
+#define FA_BV_HOOK_elu_bwo_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_elu_bwo_d, n, g, x, y)
+#define FA_BV_HOOK_celu_bwo_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_celu_bwo_d, n, g, x, y)
+#define FA_BV_HOOK_selu_bwo_d(isa, n, g, x, y) FA_CAT(FA_BV_CALL, isa)(fa_bv_selu_bwo_d, n, g, x, y)
+#define FA_VEC_leaky_relu_bwd_f ~, FA_BV_HOOK_leaky_relu_f
+#define FA_VEC_leaky_relu_bwo_f ~, FA_BV_HOOK_leaky_relu_f
+#define FA_VEC_leaky_relu_bwd_d ~, FA_BV_HOOK_leaky_relu_d
+#define FA_VEC_leaky_relu_bwo_d ~, FA_BV_HOOK_leaky_relu_d
+#define FA_VEC_hardsigmoid_bwd_f ~, FA_BV_HOOK_hardsigmoid_f
+#define FA_VEC_hardsigmoid_bwd_d ~, FA_BV_HOOK_hardsigmoid_d
+#define FA_VEC_hardsigmoid_bwo_d ~, FA_BV_HOOK_hardsigmoid_bwo_d
+#define FA_VEC_sigmoid_bwo_f ~, FA_BV_HOOK_sigmoid_bwo_f
+#define FA_VEC_sigmoid_bwo_ff ~, FA_BV_HOOK_sigmoid_bwo_f
+#define FA_VEC_sigmoid_bwo_d ~, FA_BV_HOOK_sigmoid_bwo_d
+#define FA_VEC_tanh_bwo_f ~, FA_BV_HOOK_tanh_bwo_f
+#define FA_VEC_tanh_bwo_ff ~, FA_BV_HOOK_tanh_bwo_f
+#define FA_VEC_tanh_bwo_d ~, FA_BV_HOOK_tanh_bwo_d
+#define FA_VEC_elu_bwo_f ~, FA_BV_HOOK_elu_bwo_f
+#define FA_VEC_elu_bwo_ff ~, FA_BV_HOOK_elu_bwo_f
+#define FA_VEC_elu_bwo_d ~, FA_BV_HOOK_elu_bwo_d
+#define FA_VEC_celu_bwo_d ~, FA_BV_HOOK_celu_bwo_d
+#define FA_VEC_selu_bwo_d ~, FA_BV_HOOK_selu_bwo_d
 
 /* ---- contiguous loops, compiled once per instruction set ---------------------------------- */
 typedef void (*fa_fwd_f_t)(npy_intp, const float *, float *, float, float);
