@@ -672,12 +672,12 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
      * (2Sum: near the root of silu' at -1.2785 either may be the larger; u = 1 + x is exact
      * for x <= -1 and takes u_lo above); a = F or 1 - F = c0 + c_lo (c0's residual exact: c0 is
      * in [1/2, 1]). E (and so F) is scaled by 2^64 and g by 2^-64 below x = -64, not at ln
- * FLT_MIN as at the fast level: E_lo, 2^-24 below E, must stay a normal float (scaled at ln
- * FLT_MIN: 1.42 ulp at x = -86.95, sampled); there g 2^-64 is exact for |g| >= 2^-62, and
- * below that g f'(x) < 2^-148 anyway. x = +-inf as at the fast level. It replaced the sigmoid
-     * parts of the exp core (t and p as pairs) and a corrected division
-     * for 1/(1 + E), the products by two-products): 1.14 -> 1.83 Gelem/s (1M, one Zen 5 core,
-     * AVX-512; AVX2 0.56 -> 0.88), and 1.36 -> 1.32 ulp over all 2^32 inputs (x = -90.45). */
+     * FLT_MIN as at the fast level: E_lo, 2^-24 below E, must stay a normal float (scaled at
+     * ln FLT_MIN: 1.42 ulp at x = -86.95, sampled); there g 2^-64 is exact for |g| >= 2^-62,
+     * and below that g f'(x) < 2^-148 anyway. x = +-inf as at the fast level. It replaced the
+     * sigmoid parts of the exp core (t and p as pairs), a corrected division for 1/(1 + E) and
+     * the products by two-products: 1.14 -> 1.83 Gelem/s (1M, one Zen 5 core, AVX-512; AVX2
+     * 0.56 -> 0.88), and 1.36 -> 1.32 ulp over all 2^32 inputs (x = -90.45). */
     float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
     fa32_lean_t L = fa32_exp_lean_est(w);
     float s = x < -64.0f ? L.s64 : L.s64 * 0x1p-64f;
@@ -808,8 +808,7 @@ FA_INLINE float celu_fwd32(float x, float alpha, float p1, const int acc)
     /* z = x/alpha as z + z_lo as fa32_celu_z computes it, its clamps done on the bits (as in
      * fa32_negabs_clamp; float clamps fused with the loop's NaN test into k-mask chains, 11
      * compares per vector): zh = max(z, -88) is an unsigned min (z > 0 keeps its smaller bits),
-     * and w = min(zh, 0) a signed one (z > 0 -> +0: alpha < 0, or x > 0, whose lanes are
-     * discarded). At -88, 2^n = +0 makes the result -alpha whatever z_lo is. For |z| < 2^-26,
+     * and w = min(zh, 0) a signed one (z > 0 -> +0: x > 0, whose lanes are discarded). At -88, 2^n = +0 makes the result -alpha whatever z_lo is. For |z| < 2^-26,
      * celu(x) = x (1 + z/2 + ...) rounds to x itself, and x is returned: this covers x = +-0,
      * and z that is subnormal or 0 though x is not (alpha = 1e30, x = -1e-18: the result was
      * 0, 1.7e7 ulp, before). alpha > 0 (_table.py rejects the rest). */
