@@ -521,12 +521,17 @@ typedef void (*fa_bwd_d_arr_t)(npy_intp, const double *, const double *, double 
 enum { FA_BASELINE, FA_AVX2, FA_AVX512, FA_NISA };
 static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 
-#define FA_STAMP_NATIVE 1
-#define FA_STAMP_MATH 1
-#define FA_STAMP_WIDE 1
-#define FA_STAMP_BWO_NATIVE 1
-#define FA_STAMP_BWO_MATH 1
-#define FA_STAMP_BWO_WIDE 1
+/* What _loops.h stamps of each kind (FA_STAMP_<kind>, FA_STAMP_BWO_<kind>): the float32 math's
+ * forward and backward loops (MATH) when FA_STAMP_CALC is 1, every memory-bound loop (NATIVE,
+ * WIDE, every backward from the output) when FA_STAMP_MEM is 1; both everywhere but AVX-512. */
+#define FA_STAMP_MATH FA_STAMP_CALC
+#define FA_STAMP_NATIVE FA_STAMP_MEM
+#define FA_STAMP_WIDE FA_STAMP_MEM
+#define FA_STAMP_BWO_NATIVE FA_STAMP_MEM
+#define FA_STAMP_BWO_MATH FA_STAMP_MEM
+#define FA_STAMP_BWO_WIDE FA_STAMP_MEM
+#define FA_STAMP_CALC 1
+#define FA_STAMP_MEM 1
 #define FA_ISA baseline
 #include "_loops.h"
 #undef FA_ISA
@@ -552,16 +557,8 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4,prefer-vector-width=512")
 #define FA_ISA avx512
-#undef FA_STAMP_NATIVE
-#undef FA_STAMP_WIDE
-#undef FA_STAMP_BWO_NATIVE
-#undef FA_STAMP_BWO_MATH
-#undef FA_STAMP_BWO_WIDE
-#define FA_STAMP_NATIVE 0
-#define FA_STAMP_WIDE 0
-#define FA_STAMP_BWO_NATIVE 0
-#define FA_STAMP_BWO_MATH 0
-#define FA_STAMP_BWO_WIDE 0
+#undef FA_STAMP_MEM
+#define FA_STAMP_MEM 0
 #include "_loops.h"
 #undef FA_ISA
 #pragma GCC pop_options
@@ -569,18 +566,10 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4,tune=intel,prefer-vector-width=512")
 #define FA_ISA avx512
-#undef FA_STAMP_NATIVE
-#undef FA_STAMP_MATH
-#undef FA_STAMP_WIDE
-#undef FA_STAMP_BWO_NATIVE
-#undef FA_STAMP_BWO_MATH
-#undef FA_STAMP_BWO_WIDE
-#define FA_STAMP_NATIVE 1
-#define FA_STAMP_MATH 0
-#define FA_STAMP_WIDE 1
-#define FA_STAMP_BWO_NATIVE 1
-#define FA_STAMP_BWO_MATH 1
-#define FA_STAMP_BWO_WIDE 1
+#undef FA_STAMP_CALC
+#undef FA_STAMP_MEM
+#define FA_STAMP_CALC 0
+#define FA_STAMP_MEM 1
 #include "_loops.h"
 #undef FA_ISA
 #pragma GCC pop_options
@@ -597,6 +586,8 @@ static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 #undef FA_STAMP_BWO_NATIVE
 #undef FA_STAMP_BWO_MATH
 #undef FA_STAMP_BWO_WIDE
+#undef FA_STAMP_CALC
+#undef FA_STAMP_MEM
 
 /* Float32 loops come in two precision levels, indexed by FA_FAST and FA_ACCURATE. */
 enum { FA_FAST, FA_ACCURATE, FA_NLEVELS };
