@@ -21,7 +21,7 @@
  *
  * Everything is plain float32 IEEE arithmetic plus fa32_fma, always inlined, branch-free.
  * What a caller gets:
- *   fa32_fma, fa32_abs, fa32_min, fa32_max, fa32_negabs(_clamp)   basic, bit-exact helpers
+ *   fa32_fma, fa32_abs, fa32_min, fa32_max, fa32_negabs_clamp   basic, bit-exact helpers
  *   fa32_two_prod(a, b)        a*b = hi + lo exactly (FMA)
  *   fa32_fast2sum(a, b)        a+b = hi + lo exactly, requires |a| >= |b| (or a = 0)
  *   fa32_div_fix(q0, n, n_lo, d, d_lo, inv)
@@ -209,13 +209,6 @@ FA_INLINE fa32_exp_t fa32_exp_core(float x, float x_lo, const int acc)
 {
     return fa32_exp_core_(fa32_max(fa32_min(x, FA32_EXP_XMAX), FA32_EXP_XMIN), x_lo, acc);
 }
-/* the same for an argument known to be <= 0 (-|w|): one clamp fewer */
-FA_INLINE fa32_exp_t fa32_exp_core_neg(float x, float x_lo, const int acc)
-{
-    return fa32_exp_core_(fa32_max(x, FA32_EXP_XMIN), x_lo, acc);
-}
-/* -|x| in one bit operation */
-FA_INLINE float fa32_negabs(float x) { return fa32_from_bits(fa32_to_bits(x) | 0x80000000u); }
 
 /* 1/d to 1.1% for d in [1, 2] (quadratic, Lawson-fitted): enough for a division's correction
  * term, which is itself ~2^-24 of the quotient */
@@ -330,7 +323,7 @@ typedef struct { float t, s64; } fa32_lean_t;
 FA_INLINE float fa32_scale_s(float m, float s64) { return (m * s64) * 0x1p-64f; }
 
 /* -min(|x|, -lo) for lo < 0 in two integer operations (or, unsigned min): the bits of negative
- * floats order like their magnitudes. fa32_max(fa32_negabs(x), lo) compiled to five operations
+ * floats order like their magnitudes. fa32_max(-|x|, lo) compiled to five operations
  * with k-mask traffic on AVX-512 (NaN-exact select fused with the loop's NaN test) and cost
  * sigmoid ~20% of its speed. A NaN x gives lo (the loop returns the NaN anyway). */
 FA_INLINE float fa32_negabs_clamp(float x, float lo)
