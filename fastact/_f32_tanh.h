@@ -24,11 +24,9 @@
  *  - x_lo is added to -n*LN2_LO first and then to r once, at any size: gelu_tanh's x_lo reaches
  *    2^-18 (|w| up to 127), where fa32_exp_core's r_lo (1 + r) loses r^2/2 * r_lo, 2^-22
  *    relative, and its fast level rounds r twice;
- *  - four levels: 0 fast (degree 6), 1 degree 7 with t single (~2^-25 relative after the
+ *  - three levels: 0 fast (degree 6), 1 degree 7 with t single (~2^-25 relative after the
  *    caller's rounding of 2^n (1 + t), for callers whose formula damps e^x's error: tanh),
- *    2 degree 7 with r, t and p carried as hi + lo (fa32_exp_core's accurate level); 3 the same
- *    with the polynomial by Estrin (a shorter chain, other roundings: mish's accurate forward,
- *    latency-bound, ran 0.90 -> 1.00 Gelem/s, 1M, one Zen 5 core, AVX-512; AVX2 0.48 -> 0.52).
+ *    2 degree 7 with r, t and p carried as hi + lo (fa32_exp_core's accurate level).
  * |x| <= 142.5: n in [-206, 206]. */
 FA_INLINE fa32_exp_t fa32t_exp_core(float x, float x_lo, const int lvl)
 {
@@ -38,12 +36,7 @@ FA_INLINE fa32_exp_t fa32t_exp_core(float x, float x_lo, const int lvl)
     float r1 = fa32_fma(E.n, -FA32_LN2_HI, x);             /* exact */
     float rr = FA32_IS_ZERO(x_lo) ? E.n * -FA32_LN2_LO : fa32_fma(E.n, -FA32_LN2_LO, x_lo);
     float r = r1 + rr, P;
-    if (lvl == 3) {
-        float r2 = r * r;
-        P = fa32_fma(r2 * r2, fa32_fma(FA32_EXPA_P5, r, FA32_EXPA_P4),
-                     fa32_fma(r2, fa32_fma(FA32_EXPA_P3, r, FA32_EXPA_P2),
-                              fa32_fma(FA32_EXPA_P1, r, FA32_EXPA_P0)));
-    } else if (lvl) {
+    if (lvl) {
         P = fa32_fma(fa32_fma(FA32_EXPA_P5, r, FA32_EXPA_P4), r, FA32_EXPA_P3);
         P = fa32_fma(fa32_fma(P, r, FA32_EXPA_P2), r, FA32_EXPA_P1);
         P = fa32_fma(P, r, FA32_EXPA_P0);
@@ -83,8 +76,8 @@ FA_INLINE float fa32t_max_pos(float a, float lo)
 
 /* m ? a : b for an all-ones or all-zeros mask m, in bit operations. The branch selects of the
  * two-sided formulas are written this way because gcc, given the float comparison itself,
- * threads it through the whole function and computes each side separately (mish's forward ran
- * both sides to the end, two divisions). */
+ * threads it through the whole function and computes each side separately (the float32 mish
+ * before session 7 ran both sides to the end, two divisions). */
 FA_INLINE uint32_t fa32t_mask(int c) { return c ? 0xffffffffu : 0u; }
 FA_INLINE float fa32t_sel(uint32_t m, float a, float b)
 {
@@ -104,11 +97,10 @@ FA_INLINE float fa32t_expm1_poly(float r)
     return fa32_fma(r2, P, r);
 }
 
-/* The backward of gelu_tanh and mish meets the accurate bound (2 ulp) already with the fast
- * level's carrying (exhaustive, g = 1: 1.84 and 1.92 ulp), so by default the accurate level adds
- * only the exact folding of g (fa32t_gdiv). 1: the accurate level also carries E, 1 + E + x w'
- * (resp. c D - 4x(1 + E)) and the x > 0 products exactly: 0.57 ulp, at 0.65x (gelu_tanh) and
- * 0.75x (mish) of the speed. */
+/* The backward of gelu_tanh meets the accurate bound (2 ulp) already with the fast level's
+ * carrying (exhaustive, g = 1: 1.84 ulp), so by default the accurate level adds only the exact
+ * folding of g (fa32t_gdiv). 1: the accurate level also carries E, 1 + E + x w' and the x > 0
+ * products exactly: 0.57 ulp, at 0.65x of the speed. */
 #ifndef FA32T_BWD_CARRY
 #define FA32T_BWD_CARRY 0
 #endif
@@ -524,124 +516,71 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
 }
 
 /* ---- mish ------------------------------------------------------------------------------------
- * mish(x) = x tanh(softplus(x)); with E = e^-|x| (the double mish_fwd's rational forms, which
- * never cancel):
- *   x <= 0: x E c / D,  c = 2 + E, D = 2 + E c      x > 0: x N / Dp,  N = 1 + 2E, Dp = N + 2E^2
- * E is scaled last for x <= 0 (2^(n+k) first, fa32t_pow2_k), the numerator's products are
- * carried as hi + lo and the one division is corrected with its remainder. |x| is clamped at 142
- * (E < 2^-150 for x < -104, x E from x < -108.7; mish'(-142) = 2^-197.7, so g mish'(x) is
- * below 2^-133 beyond it for |g| <= 2^64 and keeps its digits before it; above 9.02 the
- * result is x, and the clamp keeps inf * 0 out of the formulas). */
-#define FA32T_MISH_XMAX 142.0f
+ * mish(x) = x tanh(softplus(x)), both levels, evaluated in double: float32 in, float32 out, and
+ * every rounding but the last 2^-53, so the one conversion to float32 is the error that counts.
+ * With E = e^-|x| (the double mish_fwd's rational forms, which never cancel):
+ *   x < 0: x E c / (2 + E c),  c = 2 + E        x >= 0: x N / (N + 2E^2),  N = 1 + 2E
+ *   mish'(x) = E (c D + 4x(1 + E)) / D^2 (x < 0),  (N D + 4x(1 + E) E^2) / D^2 (x >= 0),
+ * D the forward's denominator; c D + 4x(1 + E) cancels towards the root of mish' at -1.1924, to
+ * an absolute error of about 2^-50 (tools/accuracy.py counts ulps of 2^-26 there). E in double
+ * needs no scaling: at the clamp |x| = 200 it is 2^-288.5, where mish(x) = -2^-281 and
+ * g mish'(x) < 2^-150 for every finite float32 g; above it x enters only as itself (x > 0,
+ * N / D = 1) and -inf gives -0.
+ * The float32 forms this replaced (session 7: the fast level's E by a degree-6 float32
+ * polynomial, the accurate level's carried as hi + lo, the products and the one division
+ * corrected with their exact errors) gave forward 1.41 / 0.97 ulp, backward 1.92 / 1.92 at 1.36 /
+ * 1.02 and 0.92 / 0.93 Gelem/s (1M, one Zen 5 core, AVX-512); in double, at both levels, see the
+ * header's table and bench/accurate_vs_double.py. */
+#define FA32T_MISH_AMAX 200.0f
+/* e^r on |r| <= ln2/2: Chebyshev interpolation of degree 6, 2^-28.5 relative (so the result,
+ * rounded once to float32, is within 0.545 ulp in theory) */
+#define FA32T_MISH_P0 0.9999999999595485
+#define FA32T_MISH_P1 1.000000037727448
+#define FA32T_MISH_P2 0.5000000107749609
+#define FA32T_MISH_P3 0.16666415477237934
+#define FA32T_MISH_P4 0.0416662182737357
+#define FA32T_MISH_P5 0.008375128890288368
+#define FA32T_MISH_P6 0.0013948580860890908
+#define FA32T_MISH_LN2 0.6931471805599453
+
+/* the parts of both directions: a = |x| clamped, E = e^-a, c = 2 + E, N = 1 + 2E, D */
+typedef struct { double a, E, c, N, D; int neg; } fa32t_mish_t;
+FA_INLINE fa32t_mish_t fa32t_mish_parts(float x)
+{
+    fa32t_mish_t M;
+    M.a = fa32t_min_pos(fa32_abs(x), FA32T_MISH_AMAX);
+    /* n = round(-a log2 e) by the shifter, r = -a - n ln2 (the product exact in the FMA; ln 2's
+     * rounding, 2^-53 relative, times |n| <= 289), 2^n a normal double */
+    double sh = FA_MULADD(-M.a, FA_LOG2E, FA_SHIFTER);
+    double n = sh - FA_SHIFTER;
+    double r = FA_MULADD(n, -FA32T_MISH_LN2, -M.a);
+    double p = FA_MULADD(FA_MULADD(FA_MULADD(FA32T_MISH_P6, r, FA32T_MISH_P5), r, FA32T_MISH_P4),
+                         r, FA32T_MISH_P3);
+    p = FA_MULADD(FA_MULADD(FA_MULADD(p, r, FA32T_MISH_P2), r, FA32T_MISH_P1), r, FA32T_MISH_P0);
+    M.E = p * fa_bits_to_double((fa_double_to_bits(sh) + 1023) << 52);
+    M.neg = x < 0.0f; /* +-0 take the x > 0 forms: x N / D = +-0, N / D = 3/5 */
+    M.c = M.E + 2.0;
+    M.N = FA_MULADD(2.0, M.E, 1.0);
+    double Ec = M.E * M.c;
+    M.D = M.neg ? Ec + 2.0 : FA_MULADD(M.E + M.E, M.E, M.N);
+    return M;
+}
 
 FA_INLINE float mish_fwd32(float x, float p0, float p1, const int acc)
 {
-    (void)p0; (void)p1;
-    float a = fa32t_min_pos(fa32_abs(x), FA32T_MISH_XMAX);
-    fa32_exp_t E = fa32t_exp_core(-a, 0.0f, 3 * acc);
-    float fm, s64 = fa32t_pow2_k(E, &fm);
-    float es = fa32_fma(s64, E.t, s64);             /* E 2^k */
-    uint32_t live = fa32t_mask(E.n >= -50.0f);      /* FA32T_TINY; then k = 0 */
-    float e = fa32t_sel(live, es, 0.0f);
-    /* accurate: E = e + e_lo (Fast2Sum of s64 + s64 t, plus t_lo): e's rounding weighs up to 0.4
-     * in c/D near x = -0.2 */
-    float e_lo = acc ? fa32t_sel(live, ((s64 - es) + s64 * E.t) + s64 * E.t_lo, 0.0f) : 0.0f;
-    uint32_t neg = fa32t_mask(x <= 0.0f);
-    float c = 2.0f + e;
-    float c_lo = ((2.0f - c) + e) + e_lo;           /* c = 2 + E exactly: c + c_lo */
-    float Np = 1.0f + (e + e);
-    /* accurate: N = 1 + 2E exactly as Np + Np_lo (its rounding weighs 0.4 in N/Dp near 0+) */
-    float Np_lo = acc ? ((fa32t_max_pos(e + e, 1.0f) - Np) + fa32t_min_pos(e + e, 1.0f))
-                            + 2.0f * e_lo
-                      : 0.0f;
-    /* D = 2 + E c (neg) or Np + 2 e^2 (pos) as D + D_lo: its rounding alone costs up to 1 ulp
-     * (D just above 2 or 1, the result just below a power of 2) */
-    fa32_pair V = fa32_two_prod(fa32t_sel(neg, e, e + e), fa32t_sel(neg, c, e));
-    float A = fa32t_sel(neg, 2.0f, Np);
-    float D = A + V.hi;
-    float big = fa32t_max_pos(A, V.hi), small = fa32t_min_pos(V.hi, A);
-    float D_lo = ((big - D) + small) + fa32t_sel(neg, fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo)),
-                                                      fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
-    /* neg: |x| 2^(n+k) (1 + t + t_lo) c; pos: x N */
-    fa32_pair P1 = fa32_two_prod(a * s64, c);
-    fa32_pair P2 = fa32_two_prod(P1.hi, E.t);
-    fa32_pair S = fa32_fast2sum(P1.hi, P2.hi);
-    fa32_pair Q = fa32_two_prod(a, Np);
-    float n = fa32t_sel(neg, S.hi, Q.hi);
-    float n_lo = S.lo + fa32_fma(a * s64, c_lo, P2.lo + fa32_fma(P1.lo, E.t, P1.lo));
-    if (acc)
-        n_lo = fa32_fma(P1.hi, E.t_lo, n_lo);
-    n_lo = fa32t_sel(neg, n_lo, fa32_fma(a, Np_lo, Q.lo));
-    float iv = 1.0f / D;
-    float q = n * iv;
-    float y = fa32_fma(fa32_fma(-q, D_lo, fa32_fma(-q, D, n) + n_lo), iv, q);
-    return x == 0.0f ? x : fa32t_sel(neg, y * -fm, x > 16.0f ? x : y);  /* +-0 */
+    (void)p0; (void)p1; (void)acc;
+    fa32t_mish_t M = fa32t_mish_parts(x);
+    double num = M.neg ? M.E * M.c : M.N;
+    return (float)((M.neg ? -M.a : (double)x) * num / M.D);
 }
 
-/* mish'(x) = tanh(sp) + x sech^2(sp) sigmoid(x), sp = softplus(x); over the common denominator
- *   x <= 0: E (c D + 4x(1 + E)) / D^2        x > 0: (N Dp + 4x(1 + E) E^2) / Dp^2
- * with the forward's c, D, N, Dp, each carried as hi + lo. c D + 4x(1 + E) cancels towards the
- * root at -1.1924, so its parts are exact (FA32T_BWD_CARRY also sums them exactly). */
 FA_INLINE float mish_bwd32(float g, float x, float p0, float p1, const int acc)
 {
-    (void)p0; (void)p1;
-    const int carry = acc && FA32T_BWD_CARRY;
-    float a = fa32t_min_pos(fa32_abs(x), FA32T_MISH_XMAX);
-    fa32_exp_t E = fa32t_exp_core(-a, 0.0f, 2 * carry);
-    float fm, s64 = fa32t_pow2_k(E, &fm);
-    uint32_t neg = fa32t_mask(x <= 0.0f);
-    float es = fa32_fma(s64, E.t, s64);             /* E 2^k = es + es_lo */
-    float es_lo = ((s64 - es) + s64 * E.t) + (carry ? s64 * E.t_lo : 0.0f);
-    uint32_t live = fa32t_mask(E.n >= -50.0f);      /* FA32T_TINY; then k = 0 */
-    float e = fa32t_sel(live, es, 0.0f), e_lo = fa32t_sel(live, es_lo, 0.0f);
-    float c = 2.0f + e, c_lo = ((2.0f - c) + e) + e_lo;
-    float Np = 1.0f + (e + e);
-    float Np_lo = ((fa32t_max_pos(e + e, 1.0f) - Np) + fa32t_min_pos(e + e, 1.0f)) + 2.0f * e_lo;
-    float ope = 1.0f + e, ope_lo = ((1.0f - ope) + e) + e_lo;
-    fa32_pair V = fa32_two_prod(fa32t_sel(neg, e, e + e), fa32t_sel(neg, c, e));
-    float A = fa32t_sel(neg, 2.0f, Np);
-    float D = A + V.hi;
-    float D_lo = ((fa32t_max_pos(A, V.hi) - D) + fa32t_min_pos(V.hi, A))
-                 + fa32t_sel(neg, fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo)),
-                             fa32_fma(4.0f * e, e_lo, V.lo + Np_lo));
-    float a4 = 4.0f * a;
-    /* x <= 0: inner = c D - 4|x| (1 + E) */
-    fa32_pair CD = fa32_two_prod(c, D);
-    float in_lo = fa32_fma(c, D_lo, fa32_fma(c_lo, D, fa32_fma(-a4, ope_lo, CD.lo)));
-    float inner;
-    if (carry) {
-        fa32_pair M = fa32_two_prod(-a4, ope);
-        inner = CD.hi + M.hi;                        /* 2Sum: either may be the larger */
-        float bv = inner - CD.hi;
-        in_lo += ((CD.hi - (inner - bv)) + (M.hi - bv)) + M.lo;
-    } else {
-        inner = fa32_fma(-a4, ope, CD.hi);
-    }
-    fa32_pair N = fa32_two_prod(es, inner);
-    float n_neg_lo = fa32_fma(es, in_lo, fa32_fma(es_lo, inner, N.lo));
-    /* x > 0: N Dp + 4x (1 + E) E^2 (the second term at most 0.22 of the first, at x = 0.88), no
-     * cancellation; FA32T_BWD_CARRY carries both products exactly (rounded, their 4-5
-     * roundings cost 0.6 ulp near x = 0.67) */
-    float pos, pos_lo = fa32_fma(Np, D_lo, Np_lo * D);
-    if (carry) {
-        fa32_pair NP = fa32_two_prod(Np, D);
-        fa32_pair EE = fa32_two_prod(e, e);
-        fa32_pair AO = fa32_two_prod(a4, ope);
-        float P = AO.hi * EE.hi;
-        float P_lo = fa32_fma(AO.hi, EE.hi, -P)
-                     + fa32_fma(AO.hi, fa32_fma(e + e, e_lo, EE.lo),
-                                fa32_fma(a4, ope_lo, AO.lo) * EE.hi);
-        pos = NP.hi + P;
-        pos_lo += (((NP.hi - pos) + P) + NP.lo) + P_lo;
-    } else {
-        pos = fa32_fma(Np, D, (a4 * ope) * (e * e));
-    }
-    float n = fa32t_sel(neg, N.hi, pos);
-    float n_lo = fa32t_sel(neg, n_neg_lo, pos_lo);
-    fa32_pair DD = fa32_two_prod(D, D);
-    float DD_lo = fa32_fma(D + D, D_lo, DD.lo);
-    fa32t_gs_t G = fa32t_gscale(g, fa32t_sel(neg, fm, 1.0f));
-    return fa32t_gdiv(G.g, n, n_lo, DD.hi, DD_lo, acc) * G.post;
+    (void)p0; (void)p1; (void)acc;
+    fa32t_mish_t M = fa32t_mish_parts(x);
+    double t = 4.0 * (M.neg ? -M.a : M.a) * (1.0 + M.E);
+    double num = M.neg ? M.E * FA_MULADD(M.c, M.D, t) : FA_MULADD(M.N, M.D, t * (M.E * M.E));
+    return (float)((double)g * (num / (M.D * M.D)));
 }
 
 #endif
