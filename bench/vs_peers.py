@@ -52,6 +52,22 @@ DATA = {
 }
 
 
+def _page_aligned(a):
+    """a copy of `a` whose data starts on a 4 KiB boundary. Every array of a case starts on one,
+    so out - x is a multiple of 4096 bytes: on the Zen 5 this was measured on, a load that sits
+    a few vectors past a pending store modulo 4096 (out - x = 32 or 64 bytes mod 4096) is, for
+    some 1-2% of the higher address bits, predicted to depend on it, and the loop runs
+    serialized: AVX-512 tanh 0.28x, gelu 0.34x, silu' 0.32x, sigmoid 0.56-0.73x of its speed,
+    AVX2 sigmoid 0.30x (session 7; it made sigmoid read 0.68 Gelem/s after gelu's cases in the
+    AVX2 run of session 6, where the heap happened to place x and out so). A hazard of the CPU,
+    not of a library: aligned, no library meets it, and the comparison is of the kernels."""
+    buf = np.empty(a.size + 4096 // a.itemsize, a.dtype)
+    k = (-buf.ctypes.data % 4096) // a.itemsize
+    out = buf[k : k + a.size]
+    out[...] = a
+    return out
+
+
 def cases(only=None):
     """(label, public function, kernel, choice, direction) for every function of the table;
     direction: "forward", "backward" (from x) or "from_output" (the backward from y = f(x), where
@@ -146,11 +162,12 @@ def worker(lib, threads, sizes, only, rounds, target_s):
             for data, gen in DATA.items():
                 rng = np.random.default_rng(n)
                 x = gen(rng, n).astype(np.float32)
-                g = rng.uniform(-2, 2, n).astype(np.float32)
+                g = _page_aligned(rng.uniform(-2, 2, n).astype(np.float32))
                 if direction == "from_output":  # the output y = f(x) instead of x
                     x = getattr(fastact, act.name)(x, **dict(act.params))
+                x = _page_aligned(x)
                 inplace = n >= 1 << 24 and lib.startswith("fastact")
-                out = (g if backward else x) if inplace else np.empty(n, np.float32)
+                out = (g if backward else x) if inplace else _page_aligned(np.empty(n, np.float32))
                 args = [g, x] if backward else [x]
                 # in place, every round starts from the same data (a kernel applied to its own
                 # output drifts into subnormals, which no user's data does)
