@@ -11,6 +11,8 @@ from collections import namedtuple
 
 cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
+from libc.stdlib cimport free, malloc
+from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.float cimport FLT_MAX
@@ -27,19 +29,49 @@ cdef extern from "<fenv.h>" nogil:
     int fesetexceptflag(const fexcept_t *flagp, int excepts)
 
 cdef extern from "_kernels.h" nogil:
+    enum:
+        FA_NISA
+        FA_NLEVELS
+    ctypedef void (*fa_fwd_f_t)(cnp.npy_intp, const float *, float *, float, float)
+    ctypedef void (*fa_fwd_d_t)(cnp.npy_intp, const double *, double *, double, double)
+    ctypedef void (*fa_bwd_f_t)(cnp.npy_intp, const float *, const float *, float *, float, float)
+    ctypedef void (*fa_bwd_d_t)(cnp.npy_intp, const double *, const double *, double *, double,
+                                double)
+    ctypedef void (*fa_fwd_f_arr_t)(cnp.npy_intp, const float *, float *, const float *,
+                                    const float *)
+    ctypedef void (*fa_fwd_d_arr_t)(cnp.npy_intp, const double *, double *, const double *,
+                                    const double *)
+    ctypedef void (*fa_bwd_f_arr_t)(cnp.npy_intp, const float *, const float *, float *,
+                                    const float *, const float *)
+    ctypedef void (*fa_bwd_d_arr_t)(cnp.npy_intp, const double *, const double *, double *,
+                                    const double *, const double *)
+    # the loops by level and instruction set, which the per-channel path (PReLU) calls per block
     ctypedef struct fa_kernel:
         const char *name
         int nparams
         int keeps_int
         int has_backward_from_output
+        fa_fwd_f_t fwd_f[FA_NLEVELS][FA_NISA]
+        fa_fwd_d_t fwd_d[FA_NISA]
+        fa_bwd_f_t bwd_f[FA_NLEVELS][FA_NISA]
+        fa_bwd_d_t bwd_d[FA_NISA]
+        fa_fwd_f_arr_t fwd_f_arr[FA_NLEVELS][FA_NISA]
+        fa_fwd_d_arr_t fwd_d_arr[FA_NISA]
+        fa_bwd_f_arr_t bwd_f_arr[FA_NLEVELS][FA_NISA]
+        fa_bwd_d_arr_t bwd_d_arr[FA_NISA]
+        fa_bwd_f_t bwo_f[FA_NLEVELS][FA_NISA]
+        fa_bwd_d_t bwo_d[FA_NISA]
+        fa_bwd_f_arr_t bwo_f_arr[FA_NLEVELS][FA_NISA]
+        fa_bwd_d_arr_t bwo_d_arr[FA_NISA]
+    ctypedef int fa_fp_status   # unsigned int (MXCSR) on x86, fexcept_t elsewhere
+    fa_fp_status fa_fp_save()
+    void fa_fp_restore(fa_fp_status saved)
     fa_kernel FA_KERNELS[]
     int FA_NKERNELS
-    int FA_NISA
     int FA_ISA_BUILT
     const char *FA_ISA_NAMES[]
     int fa_isa
     int fa_best_isa()
-    int FA_NLEVELS
     const char *FA_LEVEL_NAMES[]
     int fa_level()
     int fa_get_thread_level()
@@ -540,3 +572,291 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
                                       cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
                 return o
     return _slow_backward(k, grad_output, x, out, p0, p1, from_output, level)
+
+
+# ---- PReLU: a one-parameter kernel with the parameter per channel --------------------------------
+
+ctypedef fused real:
+    float
+    double
+
+# Channels shorter than this run as whole rows through the loops that take the parameter as an
+# array beside x (the weight repeated once per element of a row); longer ones run one call of the
+# scalar-parameter loop each: measured with bench/prelu_overhead.py on Zen 5 (see _channel_blocks).
+cdef enum:
+    WIDE_BELOW = 16
+
+
+cdef inline cnp.npy_intp _span(cnp.ndarray a, int first, int last) noexcept:
+    """The product of a's dimensions first..last-1."""
+    cdef cnp.npy_intp n = 1
+    cdef int i
+    for i in range(first, last):
+        n *= cnp.PyArray_DIMS(a)[i]
+    return n
+
+
+cdef void _channels_forward(const fa_kernel *K, int level, cnp.npy_intp outer,
+                            cnp.npy_intp channels, cnp.npy_intp inner, const real *x, real *y,
+                            const real *w, const real *wide) noexcept nogil:
+    """y = kernel(x) with parameter w[c] on x viewed as (outer, channels, inner), C order; `wide`
+    (NULL, or w[c] repeated `inner` times per channel) runs whole rows through the array loop.
+    The second parameter, unused by a one-parameter kernel, is 0 (the array loop reads `wide`)."""
+    cdef cnp.npy_intp o, c, at, row = channels * inner
+    for o in range(outer):
+        if wide != NULL:
+            if real is float:
+                K.fwd_f_arr[level][fa_isa](row, x + o * row, y + o * row, wide, wide)
+            else:
+                K.fwd_d_arr[fa_isa](row, x + o * row, y + o * row, wide, wide)
+            continue
+        for c in range(channels):
+            at = o * row + c * inner
+            if real is float:
+                K.fwd_f[level][fa_isa](inner, x + at, y + at, w[c], 0)
+            else:
+                K.fwd_d[fa_isa](inner, x + at, y + at, w[c], 0)
+
+
+cdef void _channels_backward(const fa_kernel *K, int level, cnp.npy_intp outer,
+                             cnp.npy_intp channels, cnp.npy_intp inner, const real *g,
+                             const real *x, real *y, const real *w,
+                             const real *wide) noexcept nogil:
+    """The backward twin of _channels_forward. PReLU runs it on the output y too: y and x have
+    the same sign when every weight is positive, as the general path does."""
+    cdef cnp.npy_intp o, c, at, row = channels * inner
+    for o in range(outer):
+        if wide != NULL:
+            at = o * row
+            if real is float:
+                K.bwd_f_arr[level][fa_isa](row, g + at, x + at, y + at, wide, wide)
+            else:
+                K.bwd_d_arr[fa_isa](row, g + at, x + at, y + at, wide, wide)
+            continue
+        for c in range(channels):
+            at = o * row + c * inner
+            if real is float:
+                K.bwd_f[level][fa_isa](inner, g + at, x + at, y + at, w[c], 0)
+            else:
+                K.bwd_d[fa_isa](inner, g + at, x + at, y + at, w[c], 0)
+
+
+cdef inline double _negative_part(bint from_output, real g, real x, double w) noexcept nogil:
+    """g * x where x <= 0 or NaN, else +0, in float64 (x = y / w from the output y). The
+    product's bits are masked rather than selected: gcc turns a select into a branch, which
+    random signs mispredict half the time (8x slower on Zen 5). The flags a discarded product
+    raises are restored with the others."""
+    cdef double xd = x
+    cdef double p
+    cdef uint64_t bits
+    if from_output:
+        xd = xd / w
+    p = <double>g * xd
+    memcpy(&bits, &p, sizeof(p))
+    bits &= <uint64_t>(xd > 0) - 1     # all ones where x <= 0 or NaN, else 0
+    memcpy(&p, &bits, sizeof(p))
+    return p
+
+
+cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_intp channels,
+                                cnp.npy_intp inner, const real *g, const real *x,
+                                const double *w, double *total) noexcept nogil:
+    """total[c] += sum of g * x over the x <= 0 and NaN x of channel c, in float64 (x = y / w[c]
+    from the output y). Each (outer, channel) block is summed on four accumulators, which
+    breaks the chain of dependent additions, then added to total[c]: the order differs from
+    NumPy's blocks in the general path, so the sums may differ in the last bits. The zeros for
+    x > 0 change no sum (they start at +0, which no addition turns into -0)."""
+    cdef cnp.npy_intp o, c, i, at
+    cdef double s0, s1, s2, s3, wc
+    if inner == 1:      # (N, C): the channels' sums are the independent chains
+        for o in range(outer):
+            for c in range(channels):
+                at = o * channels + c
+                total[c] += _negative_part(from_output, g[at], x[at], w[c])
+        return
+    for o in range(outer):
+        for c in range(channels):
+            at = (o * channels + c) * inner
+            wc = w[c]
+            s0 = s1 = s2 = s3 = 0.0
+            i = 0
+            while i + 4 <= inner:
+                s0 += _negative_part(from_output, g[at + i], x[at + i], wc)
+                s1 += _negative_part(from_output, g[at + i + 1], x[at + i + 1], wc)
+                s2 += _negative_part(from_output, g[at + i + 2], x[at + i + 2], wc)
+                s3 += _negative_part(from_output, g[at + i + 3], x[at + i + 3], wc)
+                i += 4
+            while i < inner:
+                s0 += _negative_part(from_output, g[at + i], x[at + i], wc)
+                i += 1
+            total[c] += (s0 + s1) + (s2 + s3)
+
+
+cdef inline bint _fits_channels(cnp.ndarray a, int t) noexcept:
+    return cnp.PyArray_TYPE(a) == t and _layout(a) == 1
+
+
+cdef object _channel_operands(cnp.ndarray x, object weight, int axis, int *t,
+                              cnp.npy_intp *dims):
+    """The weight as an array for the per-channel path, with x's dtype in t and its (outer,
+    channels, inner) in dims, or None where that path does not take x and weight as they are."""
+    cdef cnp.ndarray w
+    t[0] = cnp.PyArray_TYPE(x)
+    if type(weight) is not cnp.ndarray or not (t[0] == cnp.NPY_FLOAT or t[0] == cnp.NPY_DOUBLE):
+        return None
+    w = <cnp.ndarray>weight
+    if not (_fits_channels(x, t[0]) and _fits_channels(w, t[0])
+            and 0 <= axis < cnp.PyArray_NDIM(x)):
+        return None
+    dims[0] = _span(x, 0, axis)
+    dims[1] = cnp.PyArray_DIMS(x)[axis]
+    dims[2] = _span(x, axis + 1, cnp.PyArray_NDIM(x))
+    if cnp.PyArray_SIZE(w) != dims[1]:
+        return None
+    return w
+
+
+cdef void *_wide_weight(const void *w, int t, cnp.npy_intp channels,
+                        cnp.npy_intp inner) noexcept:
+    """w[c] repeated inner times per channel (malloc'd), or NULL: where inner is 1 the caller
+    uses w itself, and from WIDE_BELOW on (or out of memory) the per-channel loop calls."""
+    cdef cnp.npy_intp c, i, size = 4 if t == cnp.NPY_FLOAT else 8
+    cdef char *wide
+    if inner <= 1 or inner >= WIDE_BELOW:
+        return NULL
+    wide = <char *>malloc(channels * inner * size)
+    if wide != NULL:
+        for c in range(channels):
+            for i in range(inner):
+                memcpy(wide + (c * inner + i) * size, <const char *>w + c * size, size)
+    return wide
+
+
+cdef void _channels(const fa_kernel *K, int level, bint backward, bint from_output, int t,
+                    const cnp.npy_intp *dims, void *g, void *x, void *y, void *w, const void *wide,
+                    const double *w64, double *total) noexcept nogil:
+    """The per-channel forward, or grad_weight into total (w64: the weight in float64) then the
+    backward, keeping the caller's floating-point flags (the kernels may raise flags that mean
+    nothing, _kernels.h). y NULL: grad_weight only."""
+    cdef fa_fp_status saved = fa_fp_save()
+    if t == cnp.NPY_FLOAT and not backward:
+        _channels_forward(K, level, dims[0], dims[1], dims[2], <float *>x, <float *>y,
+                          <float *>w, <const float *>wide)
+    elif not backward:
+        _channels_forward(K, level, dims[0], dims[1], dims[2], <double *>x, <double *>y,
+                          <double *>w, <const double *>wide)
+    elif t == cnp.NPY_FLOAT:
+        # grad_weight first: out may be x or grad_output, which grad_input overwrites
+        _channels_grad_weight(from_output, dims[0], dims[1], dims[2], <float *>g, <float *>x,
+                              w64, total)
+        if y != NULL:
+            _channels_backward(K, level, dims[0], dims[1], dims[2], <float *>g,
+                               <float *>x, <float *>y, <float *>w, <const float *>wide)
+    else:
+        _channels_grad_weight(from_output, dims[0], dims[1], dims[2], <double *>g, <double *>x,
+                              w64, total)
+        if y != NULL:
+            _channels_backward(K, level, dims[0], dims[1], dims[2], <double *>g,
+                               <double *>x, <double *>y, <double *>w, <const double *>wide)
+    fa_fp_restore(saved)
+
+
+cdef object _run_channels(int k, int level, bint backward, bint from_output, int t,
+                          const cnp.npy_intp *dims, cnp.ndarray g, cnp.ndarray x, cnp.ndarray y,
+                          cnp.ndarray w, cnp.ndarray total, double slope=0):
+    """_channels on these arrays (g and total None for the forward; y None: grad_weight only,
+    of the scalar weight `slope`, w None), the GIL released from GIL_RELEASE_MIN elements on."""
+    cdef const fa_kernel *K = &FA_KERNELS[k]
+    cdef void *gp = NULL if g is None else cnp.PyArray_DATA(g)
+    cdef void *yp = NULL if y is None else cnp.PyArray_DATA(y)
+    cdef double *tp = NULL if total is None else <double *>cnp.PyArray_DATA(total)
+    cdef void *wp = NULL if w is None else cnp.PyArray_DATA(w)
+    cdef const void *wide = wp
+    cdef double *w64 = &slope
+    cdef cnp.npy_intp c
+    if backward and w is not None:
+        w64 = <double *>malloc(dims[1] * sizeof(double) + 1)
+        if w64 == NULL:
+            raise MemoryError()
+        for c in range(dims[1]):
+            w64[c] = (<float *>wp)[c] if t == cnp.NPY_FLOAT else (<double *>wp)[c]
+    if w is not None and dims[2] != 1:
+        wide = _wide_weight(wp, t, dims[1], dims[2])
+    if cnp.PyArray_SIZE(x) < GIL_RELEASE_MIN:
+        _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp, wide,
+                  w64, tp)
+    else:
+        with nogil:
+            _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp,
+                      wide, w64, tp)
+    if wide != wp:
+        free(<void *>wide)
+    if w64 != &slope:
+        free(w64)
+
+
+def prelu_forward(int k, x, out, weight, int axis, int level):
+    """Kernel k (one parameter) on x with the parameter weight[c] along axis c, one call per
+    (outer index, channel) block of x in C order, or None where this path does not apply: x and
+    weight (1-D, one element per channel) C-contiguous float32 or float64 of one dtype, `out`
+    None or fitting exactly, fewer elements than the parallel path's threshold."""
+    cdef cnp.ndarray a, w, o
+    cdef int t
+    cdef cnp.npy_intp dims[3]
+    if type(x) is not cnp.ndarray:
+        return None
+    a = <cnp.ndarray>x
+    w = _channel_operands(a, weight, axis, &t, dims)
+    if w is None or cnp.PyArray_SIZE(a) >= _parallel_min[k][t == cnp.NPY_DOUBLE]:
+        return None
+    o = _fast_out(a, 1, out)
+    if o is None or not _apart_or_same(a, o):
+        return None
+    _run_channels(k, level, False, False, t, dims, None, a, o, w, None)
+    return o
+
+
+def prelu_backward(int k, grad_output, x, out, weight, int axis, bint from_output, int level):
+    """(grad_input, grad_weight as float64 per channel) for kernel k with the parameter
+    weight[c] along axis, as prelu_forward does it (x is the output y where from_output), or
+    None where this path does not apply (grad_output must be like x)."""
+    cdef cnp.ndarray a, g, w, o, total
+    cdef int t
+    cdef cnp.npy_intp dims[3]
+    if type(x) is not cnp.ndarray or type(grad_output) is not cnp.ndarray:
+        return None
+    a = <cnp.ndarray>x
+    g = <cnp.ndarray>grad_output
+    w = _channel_operands(a, weight, axis, &t, dims)
+    if (w is None or not _fits_channels(g, t) or not _same_shape(g, a)
+            or cnp.PyArray_SIZE(a) >= _parallel_min[k][t == cnp.NPY_DOUBLE]):
+        return None
+    o = _fast_out(a, 1, out)
+    if o is None or not (_apart_or_same(a, o) and _apart_or_same(g, o)):
+        return None
+    total = cnp.PyArray_ZEROS(1, &dims[1], cnp.NPY_DOUBLE, 0)
+    _run_channels(k, level, True, from_output, t, dims, g, a, o, w, total)
+    return o, total
+
+
+def prelu_grad_weight(grad_output, x, double slope, bint from_output):
+    """prelu_backward's grad_weight for the scalar weight `slope` (a float64: x = y / slope from
+    the output y, as the general path divides), summed as the per-channel path sums one channel,
+    or None where grad_output and x are not C-contiguous float32 or float64 arrays alike."""
+    cdef cnp.ndarray a, g, total
+    cdef int t
+    cdef cnp.npy_intp dims[3]
+    cdef cnp.npy_intp one = 1
+    if type(x) is not cnp.ndarray or type(grad_output) is not cnp.ndarray:
+        return None
+    a = <cnp.ndarray>x
+    g = <cnp.ndarray>grad_output
+    t = cnp.PyArray_TYPE(a)
+    if (not (t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE) or not _fits_channels(a, t)
+            or not _fits_channels(g, t) or not _same_shape(g, a)):
+        return None
+    dims[0], dims[1], dims[2] = 1, 1, cnp.PyArray_SIZE(a)
+    total = cnp.PyArray_ZEROS(1, &one, cnp.NPY_DOUBLE, 0)
+    # y None: grad_weight alone, no kernel runs (k and level unused)
+    _run_channels(0, 0, True, from_output, t, dims, g, a, None, None, total, slope)
+    return (<double *>cnp.PyArray_DATA(total))[0]

@@ -24,29 +24,44 @@ _LEAKY = KERNEL_INDEX[PRELU.kernels[None]]
 _GRAD_WEIGHT_BLOCK = 8192
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _prelu_operands(name, x, weight, axis):
-    """(x as an array, the result dtype, the slope: a float, or the weight in the compute type
-    shaped to broadcast along axis, the normalized axis or None). The result dtype is NumPy's
-    promotion of x and weight, as np.multiply(x, weight) gives it (integers alone: float64)."""
-    if _defers(x):
+    """(x as an array, the result dtype, the slope: a float, or the weight as a 1-D array in the
+    compute type, the normalized axis or None). The result dtype is NumPy's promotion of x and
+    weight, as np.multiply(x, weight) gives it (integers alone: float64)."""
+    if type(x) is not np.ndarray and _defers(x):
         raise TypeError(
             f"fastact.{name}: x of type {type(x).__name__} is not supported; use "
             f"fastact.ufuncs.leaky_relu(x, weight_broadcast) on such arrays"
         )
-    if not isinstance(axis, numbers.Integral) or isinstance(axis, (bool, np.bool_)):
+    if type(axis) is not int and (
+        not isinstance(axis, numbers.Integral) or isinstance(axis, (bool, np.bool_))
+    ):
         raise TypeError(f"fastact.{name}: axis must be an integer, got {axis!r}")
-    x = np.asarray(x)
-    _check_dtype(name, "x", x.dtype)
-    weak = type(weight) in (int, float)  # Python numbers promote weakly, as in NumPy
-    w = np.asarray(weight)
-    _check_dtype(name, "weight", w.dtype)
-    if w.ndim > 1:
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)
+    dtype = x.dtype
+    # The common cases in a few attribute reads: x float32 or float64 (native order) with a
+    # Python float, which NumPy does not promote, or with a weight array of x's own dtype, to
+    # which result_type adds nothing. Every other case takes the general checks below.
+    if type(weight) is float and (dtype is _F32 or dtype is _F64):
+        w = None
+    elif type(weight) is np.ndarray and weight.dtype is dtype and (dtype is _F32 or dtype is _F64):
+        w = weight
+    else:
+        _check_dtype(name, "x", dtype)
+        weak = type(weight) in (int, float)  # Python numbers promote weakly, as in NumPy
+        w = np.asarray(weight)
+        _check_dtype(name, "weight", w.dtype)
+        dtype = np.result_type(x, weight if weak else w)
+        if dtype.kind != "f":
+            dtype = np.dtype(np.float64)  # integers and bool, as leaky_relu takes them
+    if w is not None and w.ndim > 1:
         raise ValueError(f"fastact.{name}: weight must be a scalar or 1-D, got shape {w.shape}")
-    dtype = np.result_type(x, weight if weak else w)
-    if dtype.kind != "f":
-        dtype = np.dtype(np.float64)  # integers and bool, as leaky_relu takes them
-    if w.size == 1:
-        slope = float(w.reshape(()))
+    if w is None or w.size == 1:
+        slope = weight if w is None else float(w.reshape(()))
         if dtype.char in "ef" and _FLT_MAX < abs(slope) < np.inf:
             raise ValueError(
                 f"fastact.{name}: weight={slope!r} overflows float32, the dtype this "
@@ -65,10 +80,26 @@ def _prelu_operands(name, x, weight, axis):
         raise ValueError(
             f"fastact.{name}: weight has {w.size} elements but x.shape[{axis}] is {x.shape[axis]}"
         )
-    shape = [1] * x.ndim
-    shape[axis] = w.size
     compute = np.float32 if dtype.char in "ef" else np.float64  # float16 computes in float32
-    return x, dtype, w.astype(compute).reshape(shape), axis
+    return x, dtype, w.astype(compute).ravel(), axis
+
+
+def _along(w, ndim, axis):
+    """The 1-D weight w shaped to broadcast along `axis` of an ndim-dimensional array."""
+    shape = [1] * ndim
+    shape[axis] = w.size
+    return w.reshape(shape)
+
+
+def _out_fits(out, like):
+    """`out` is a writeable array of `like`'s shape and (native float) dtype, which _check_out
+    would pass (it costs a microsecond)."""
+    return (
+        type(out) is np.ndarray
+        and out.dtype is like.dtype
+        and out.shape == like.shape
+        and out.flags.writeable
+    )
 
 
 def _runs_fast(dtype, out, *arrays):
@@ -98,12 +129,19 @@ def prelu(x, weight, /, axis=1, out=None, *, precision=None):
 
 
 def _prelu(x, weight, axis, out, precision):
-    check_precision("prelu", precision)
-    x, dtype, slope, _ = _prelu_operands("prelu", x, weight, axis)
-    if out is not None:
+    level = check_precision("prelu", precision)
+    x, dtype, slope, axis = _prelu_operands("prelu", x, weight, axis)
+    if out is not None and not _out_fits(out, x):
         _check_out("prelu", out, [x.shape])
-    if isinstance(slope, float) and _runs_fast(dtype, out, x):
-        return _kernels.forward(_LEAKY, x, out, slope, 0.0)
+    if axis is None:
+        if _runs_fast(dtype, out, x):
+            return _kernels.forward(_LEAKY, x, out, slope, 0.0)
+    else:
+        # one call of the serial loop per channel block; None where it does not apply
+        y = _kernels.prelu_forward(_LEAKY, x, out, slope, axis, level)
+        if y is not None:
+            return y
+        slope = _along(slope, x.ndim, axis)
     return call_ufunc(
         "prelu", UFUNCS["leaky_relu"], (x, slope), (), out, ("x", "weight"), dtype=dtype
     )
@@ -132,7 +170,7 @@ def prelu_backward(
 
 def _prelu_backward(grad_output, x, weight, axis, out, output, precision):
     name = "prelu_backward"
-    check_precision(name, precision)
+    level = check_precision(name, precision)
     if weight is None:
         raise TypeError(f"fastact.{name}: weight is required")
     if output is not None:
@@ -142,35 +180,50 @@ def _prelu_backward(grad_output, x, weight, axis, out, output, precision):
     elif x is None:
         raise TypeError(f"fastact.{name}: x (or output=) is required")
     x, dtype, slope, axis = _prelu_operands(name, x, weight, axis)
-    if output is not None and not np.all(np.asarray(slope) > 0):
+    from_output = output is not None
+    if from_output and not (slope > 0 if axis is None else np.all(slope > 0)):
         raise ValueError(
             f"fastact.{name}: cannot start from the output: weight has values "
             f"that are not positive, so the output does not determine the sign "
             f"of x; pass x instead"
         )
-    g = np.asarray(grad_output)
-    _check_dtype(name, "grad_output", g.dtype)
-    try:
-        shape = broadcast_shapes(g.shape, x.shape)
-    except ValueError:
-        raise ValueError(
-            f"fastact.{name}: grad_output's shape {g.shape} and x's shape "
-            f"{x.shape} do not broadcast together"
-        ) from None
-    if out is not None:
-        _check_out(name, out, [g.shape, x.shape])
-    dtype = np.result_type(dtype, g.dtype if g.dtype.kind == "f" else np.float64)
-    w = np.asarray(weight)
+    g = grad_output if type(grad_output) is np.ndarray else np.asarray(grad_output)
+    if g.dtype is not dtype:  # dtype: float32 or float64 where they are the same
+        _check_dtype(name, "grad_output", g.dtype)
+    if g.shape == x.shape:  # what broadcast_shapes and _check_out would find, in less time
+        shape = x.shape
+        if out is not None and not _out_fits(out, x):
+            _check_out(name, out, [g.shape, x.shape])
+    else:
+        try:
+            shape = broadcast_shapes(g.shape, x.shape)
+        except ValueError:
+            raise ValueError(
+                f"fastact.{name}: grad_output's shape {g.shape} and x's shape "
+                f"{x.shape} do not broadcast together"
+            ) from None
+        if out is not None:
+            _check_out(name, out, [g.shape, x.shape])
+    if g.dtype is not dtype:
+        dtype = np.result_type(dtype, g.dtype if g.dtype.kind == "f" else np.float64)
+    w = weight if type(weight) is np.ndarray else np.asarray(weight)
+    gw_dtype = w.dtype if w.dtype.kind == "f" else _F64
     # grad_weight first: out may be x or grad_output, which grad_input would overwrite.
-    grad_weight = _prelu_grad_weight(g, x, slope, axis, output is not None, shape)
-    with np.errstate(over="ignore"):  # a sum beyond float16's range is inf, as it should be
-        grad_weight = (
-            np.asarray(grad_weight)
-            .astype(w.dtype if w.dtype.kind == "f" else np.float64)
-            .reshape(w.shape)
-        )
+    if axis is not None:
+        # both in one pass of C loops per channel block; None where they do not apply
+        done = _kernels.prelu_backward(_LEAKY, g, x, out, slope, axis, from_output, level)
+        if done is not None:
+            return done[0], _grad_weight_as(done[1], gw_dtype, w.shape)
+        slope = _along(slope, x.ndim, axis)
+        grad_weight = _prelu_grad_weight(g, x, slope, axis, from_output, shape)
+    else:
+        fast = _runs_fast(dtype, out, g, x)
+        grad_weight = _kernels.prelu_grad_weight(g, x, slope, from_output) if fast else None
+        if grad_weight is None:
+            grad_weight = _prelu_grad_weight(g, x, slope, axis, from_output, shape)
+    grad_weight = _grad_weight_as(grad_weight, gw_dtype, w.shape)
     # y and x have the same sign when every weight is positive, so one kernel serves both
-    if isinstance(slope, float) and _runs_fast(dtype, out, g, x):
+    if axis is None and fast:
         grad_input = _kernels.backward(_LEAKY, g, x, out, slope, 0.0)
     else:
         grad_input = call_ufunc(
@@ -183,6 +236,14 @@ def _prelu_backward(grad_output, x, weight, axis, out, output, precision):
             dtype=dtype,
         )
     return grad_input, grad_weight
+
+
+def _grad_weight_as(total, dtype, shape):
+    """The float64 sums as weight's dtype and shape."""
+    if dtype == _F64:
+        return np.asarray(total, _F64).reshape(shape)
+    with np.errstate(over="ignore"):  # a sum beyond float16's range is inf, as it should be
+        return np.asarray(total).astype(dtype).reshape(shape)
 
 
 def _prelu_grad_weight(g, x, slope, axis, from_output, shape):

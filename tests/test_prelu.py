@@ -89,3 +89,209 @@ def test_prelu_errors_write_nothing():
     with pytest.raises(ValueError, match="fastact.prelu_backward: out has shape"):
         fastact.prelu_backward(x, x, np.ones(3), out=np.zeros(3))
     assert (out == 0).all()
+
+
+# ---- the per-channel path (_kernels.prelu_forward / prelu_backward) against the ufunc twins ----
+
+_LEAKY = fastact._prelu._LEAKY
+_UINT = {np.float32: np.uint32, np.float64: np.uint64}
+# inner lengths 1 (channels last), 2..15 (rows with the weight repeated), >= 16 (one loop call per
+# channel block); axis 0 (one outer index) and negative axes
+_CHANNEL_SHAPES = [
+    ((8, 3), 1),
+    ((5, 7), 0),
+    ((3, 4, 5), 1),
+    ((2, 3, 20), -2),
+    ((4, 6, 5), -1),
+    ((2, 3, 5, 7), 1),
+    ((3, 2, 17, 2), 2),
+    ((6, 5, 4, 3), 0),
+]
+
+
+def _specials(shape, dtype, rng):
+    """Random values with NaN, infinities, signed zeros and subnormals sprinkled in."""
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    special = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, -1e-40, 1e-40, -np.nan], dtype)
+    at = rng.choice(flat.size, min(flat.size, 2 * special.size), replace=False)
+    flat[at] = np.resize(special, at.size)
+    return x
+
+
+def _weights(channels, dtype, rng):
+    w = rng.uniform(-0.5, 1.5, channels).astype(dtype)
+    w[: min(channels, 2)] = [0.0, -0.0][: min(channels, 2)]
+    return w
+
+
+def _bits(a):
+    a = np.asarray(a)
+    return a.view(_UINT[a.dtype.type])
+
+
+def _along(w, ndim, axis):
+    shape = [1] * ndim
+    shape[axis] = w.size
+    return w.reshape(shape)
+
+
+@pytest.mark.parametrize("shape,axis", _CHANNEL_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("level", ["fast", "accurate"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "in place"])
+def test_prelu_channels_same_bits_as_ufunc(shape, axis, dtype, level, layout):
+    rng = np.random.default_rng(sum(shape) + len(layout))
+    x = _specials(shape, dtype, rng)
+    w = _weights(shape[axis], dtype, rng)
+    want = fastact.ufuncs.leaky_relu(x, _along(w, x.ndim, axis))
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=-1)[..., ::2]
+    out = x.copy() if layout == "in place" else None
+    y = fastact.prelu(out if out is not None else x, w, axis=axis, out=out, precision=level)
+    assert y.dtype == dtype and y.shape == shape and (out is None or y is out)
+    assert np.array_equal(_bits(y), _bits(want))
+    taken = fastact._kernels.prelu_forward(_LEAKY, x, None, w, axis % x.ndim, 0)
+    assert (taken is not None) == (layout in ("C", "in place"))
+    if taken is not None:
+        assert np.array_equal(_bits(taken), _bits(want))
+
+
+@pytest.mark.parametrize("shape,axis", _CHANNEL_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("source", ["x", "output"])
+@pytest.mark.parametrize("out", [None, "grad_output", "x"])
+def test_prelu_backward_channels_against_general_path(shape, axis, dtype, source, out):
+    """grad_input bit for bit; grad_weight sums the same terms in another order, so it is within
+    the bound on any order's rounding: (n - 1) eps sum(|terms|) for n terms per channel."""
+    rng = np.random.default_rng(sum(shape) + 7)
+    x = _specials(shape, dtype, rng)
+    g = _specials(shape, dtype, rng)
+    w = _weights(shape[axis], dtype, rng)
+    if source == "output":
+        w = np.abs(w) + dtype(0.25)  # positive weights, as the output requires
+    wb = _along(w, x.ndim, axis)
+    from_output = source == "output"
+    xin = fastact.ufuncs.leaky_relu(x, wb) if from_output else x
+    want_gi = fastact.ufuncs.leaky_relu_backward(g, xin, wb)
+    want_gw = fastact._prelu._prelu_grad_weight(g, xin, wb, axis % x.ndim, from_output, shape)
+    g_, xin_ = g.copy(), xin.copy()
+    target = {"grad_output": g_, "x": xin_, None: None}[out]
+    if from_output:
+        gi, gw = fastact.prelu_backward(g_, weight=w, axis=axis, out=target, output=xin_)
+    else:
+        gi, gw = fastact.prelu_backward(g_, xin_, w, axis=axis, out=target)
+    assert target is None or gi is target
+    assert np.array_equal(_bits(gi), _bits(want_gi))
+    assert gw.dtype == dtype and gw.shape == w.shape
+    # the terms, as the general path forms them (x from the output: y / w in float64)
+    x64 = xin.astype(np.float64) / (wb.astype(np.float64) if from_output else 1.0)
+    with np.errstate(all="ignore"):
+        terms = np.where(x64 > 0, 0.0, g.astype(np.float64) * x64)
+    axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
+    n = x.size // w.size
+    bound = (n - 1) * np.finfo(np.float64).eps * np.abs(terms).sum(axis=axes)
+    got64 = fastact._kernels.prelu_backward(_LEAKY, g, xin, None, w, axis % x.ndim, from_output, 0)
+    assert got64 is not None
+    assert np.array_equal(np.isnan(got64[1]), np.isnan(want_gw))
+    finite = np.isfinite(want_gw)
+    assert np.all(np.abs(got64[1][finite] - want_gw[finite]) <= bound[finite])
+    assert np.array_equal(got64[1][~finite], want_gw[~finite], equal_nan=True)
+    assert np.array_equal(_bits(gw), _bits(got64[1].astype(dtype)))
+
+
+@pytest.mark.parametrize("source", ["x", "output"])
+@pytest.mark.parametrize("weight", [0.1, np.float32(0.1), 2.5])
+def test_prelu_backward_scalar_grad_weight(source, weight):
+    """The scalar weight's sum in C, within the reordering bound of the general path's sum; from
+    the output, x = y / weight with the weight as given (0.1 is not float32's 0.1)."""
+    rng = np.random.default_rng(11)
+    x = _specials((3, 1000), np.float32, rng)
+    g = rng.standard_normal((3, 1000)).astype(np.float32)
+    from_output = source == "output"
+    xin = fastact.prelu(x, weight) if from_output else x
+    want = fastact._prelu._prelu_grad_weight(g, xin, float(weight), None, from_output, x.shape)
+    got = fastact._kernels.prelu_grad_weight(g, xin, float(weight), from_output)
+    x64 = xin.astype(np.float64) / (float(weight) if from_output else 1.0)
+    with np.errstate(all="ignore"):
+        terms = np.where(x64 > 0, 0.0, g.astype(np.float64) * x64)
+    if np.isnan(want):
+        assert np.isnan(got)
+    else:
+        assert abs(got - want) <= (x.size - 1) * np.finfo(np.float64).eps * np.abs(terms).sum()
+    xin = np.nan_to_num(xin, posinf=0, neginf=0)  # a finite sum, through the public function
+    kw = {"output": xin} if from_output else {}
+    args = (g,) if from_output else (g, xin)
+    gi, gw = fastact.prelu_backward(*args, weight=weight, **kw)
+    assert np.array_equal(_bits(gi), _bits(fastact.leaky_relu_backward(g, xin, float(weight))))
+    want = fastact._prelu._prelu_grad_weight(g, xin, float(weight), None, from_output, x.shape)
+    assert np.shape(gw) == () and gw.dtype == np.asarray(weight).dtype
+    rtol = 1e-12 if gw.dtype == np.float64 else 2.0**-23  # float32: the rounding of the sum
+    assert abs(float(gw) - want) <= rtol * abs(want)
+
+
+def test_prelu_channels_from_the_parallel_threshold_on_take_the_general_path():
+    x = _specials((10, 4, 25), np.float32, np.random.default_rng(5))
+    w = _weights(4, np.float32, np.random.default_rng(6))
+    want = fastact.ufuncs.leaky_relu(x, _along(w, 3, 1))
+    fastact.set_parallel_threshold(1000)
+    try:
+        assert fastact._kernels.prelu_forward(_LEAKY, x, None, w, 1, 0) is None
+        assert fastact._kernels.prelu_backward(_LEAKY, x, x, None, w, 1, False, 0) is None
+        assert np.array_equal(_bits(fastact.prelu(x, w)), _bits(want))
+    finally:
+        fastact.set_parallel_threshold(None)
+    assert fastact._kernels.prelu_forward(_LEAKY, x, None, w, 1, 0) is not None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prelu_channels_bad_calls_write_nothing(dtype):
+    x = np.full((2, 3, 4), -1.0, dtype)
+    g = np.ones_like(x)
+    w = np.full(3, 0.5, dtype)
+    ro = np.zeros_like(x)
+    ro.flags.writeable = False
+    for call, exc, msg in [
+        (lambda: fastact.prelu(x, w, out=ro), ValueError, "fastact.prelu: out is read-only"),
+        (lambda: fastact.prelu(x, w, out=x[:1]), ValueError, "fastact.prelu: out has shape"),
+        (lambda: fastact.prelu(x, w, out=list(x)), TypeError, "fastact.prelu: out must be"),
+        (lambda: fastact.prelu(x, w[:2], out=x), ValueError, "fastact.prelu: weight has 2"),
+        (lambda: fastact.prelu(x, w, axis=3, out=x), ValueError, "fastact.prelu: axis 3 is not"),
+        (lambda: fastact.prelu(x, w, axis=1.0, out=x), TypeError, "fastact.prelu: axis must be"),
+        (lambda: fastact.prelu(x, w, out=x, precision="exact"), ValueError, "fastact.prelu: "),
+        (
+            lambda: fastact.prelu_backward(g, x, w, out=ro),
+            ValueError,
+            "fastact.prelu_backward: out is read-only",
+        ),
+        (
+            lambda: fastact.prelu_backward(g, x, w, out=g[:, :1]),
+            ValueError,
+            "fastact.prelu_backward: out has shape",
+        ),
+        (
+            lambda: fastact.prelu_backward(g, weight=-w, output=x, out=g),
+            ValueError,
+            "fastact.prelu_backward: cannot start from the output",
+        ),
+        (
+            lambda: fastact.prelu_backward(g, weight=-0.5, output=x, out=g),
+            ValueError,
+            "fastact.prelu_backward: cannot start from the output",
+        ),
+        (
+            lambda: fastact.prelu_backward(g[:, :2], x, w, out=g),
+            ValueError,
+            "fastact.prelu_backward: grad_output's shape",
+        ),
+        (
+            lambda: fastact.prelu_backward(g.astype(complex), x, w, out=x),
+            TypeError,
+            "fastact.prelu_backward: grad_output has dtype complex",
+        ),
+    ]:
+        with pytest.raises(exc, match="^" + msg.replace("(", r"\(")):
+            call()
+        assert (x == -1).all() and (g == 1).all() and (ro == 0).all()
