@@ -115,8 +115,16 @@ def _werr(cf, s, f, w):
     return float(np.max(np.abs(p - f) * w))
 
 
-def interval_fit(i, target, weight, deg):
-    """(centre, float32 coefficients, max weighted error) for interval i"""
+def with_payload(c, payload):
+    """c as float32 with `payload` or-ed into its low byte (the centres' low bytes are 0)"""
+    b = np.float32(c).view(np.uint32)
+    assert b & 0xFF == 0 or payload == 0, c
+    return float(np.uint32(b | payload).view(np.float32))
+
+
+def interval_fit(i, target, weight, deg, payload=0):
+    """(centre, float32 coefficients, max weighted error) for interval i; the centre carries
+    `payload` in its low byte (see table_lines)"""
     f = target(i)
     lo, hi = EDGES[i], min(EDGES[i + 1], AMAX_FAST)
     lo_ext = max(0.0, lo - 2.0**-22 * (lo + 1))  # bits(a + 1) may round up into the interval
@@ -139,6 +147,7 @@ def interval_fit(i, target, weight, deg):
         cands = np.arange(np.ceil((lo + h / 4) / step) * step, hi - h / 4, step)
     best = None
     for c in cands:
+        c = with_payload(c, payload)
         c0 = float(np.float32(f(mp.mpf(float(c)))))
         cf = _fit_fixed_c0(xn - c, fn, wn, c0, deg)
         e = _werr(cf, xg - c, fg, wg)
@@ -180,19 +189,29 @@ def magic(bias):
     return 1.5 * 2**23 + bias
 
 
+def payload(base, shift):
+    """bits(MAG) ^ bits(MAG + shift): what the last two intervals' centres carry in their low
+    byte, so that the kernels get their magic constant from the centre they look up anyway,
+    MAG's bits xor the centre's low byte (one vpternlogd on AVX-512, no lookup of its own)"""
+    m = int(np.float32(magic(base)).view(np.uint32))
+    p = m ^ int(np.float32(magic(base + shift)).view(np.uint32))
+    assert p < 256, p
+    return p
+
+
 def table_lines(name, fits, scale, base, shift, what, deg):
     """C arrays in the order of the lookup index (bits(a + 1) >> 20) & 31: interval i sits at
     (i + 24) & 31 (bits(1.0f) >> 20 = 0x3f8). C and P[j] (32 wide: AVX-512's vpermt2ps, the
     scalar code) and the same numbers as rows {C, P0, ..., P6} (AVX2 loads a lane's row and
-    transposes). MAG: the exp's magic constant, bias `base`; SH: what the last two intervals add
-    to its bias."""
+    transposes). MAG: the exp's magic constant, bias `base`; PAY: the payload of the last two
+    intervals' centres, which add `shift` to its bias."""
     at = [(p + 8) % NI for p in range(NI)]  # interval held at index p
     lit = lambda v: f32lit(v) if v != 0 else "0.0f"  # noqa: E731
     coef = [[fits[i][0]] + [fits[i][1][j] * scale[i] for j in range(deg + 1)] for i in at]
     out = [
         f"/* {what} */",
         f"#define {name}MAG {f32lit(magic(base))}",
-        f"#define {name}SH {float(shift)!r}f",
+        f"#define {name}PAY 0x{payload(base, shift):02x}u   /* bias {base} + {shift} */",
         f"static const float {name}C[{NI}] = {{" + ", ".join(lit(c[0]) for c in coef) + "};",
         f"#define {name}DEG {deg}",
         f"static const float {name}P[{deg + 1}][{NI}] = {{",
@@ -220,8 +239,9 @@ def main():
         f"#define FA32G_NGAUSS {NGAUSS}   /* intervals below it (a < 3) need no exp */",
         f"#define FA32G_FAST_AMAX {f32lit(AMAX_FAST)}   /* a is clamped here */",
     ]
-    fwd = [interval_fit(i, fwd_target, fwd_weight, FDEG) for i in range(NI)]
-    bwd = [interval_fit(i, bwd_target, bwd_weight, BDEG) for i in range(NI)]
+    fpay, bpay = payload(126, 162 - 126), payload(130, 161 - 130)
+    fwd = [interval_fit(i, fwd_target, fwd_weight, FDEG, fpay if i >= 30 else 0) for i in range(NI)]
+    bwd = [interval_fit(i, bwd_target, bwd_weight, BDEG, bpay if i >= 30 else 0) for i in range(NI)]
     # 2^n scalings (see the header): the forward's m2 = 2 m takes 2^(n-1), bias 126; the
     # backward's tables are pre-scaled by 2^-4 (g D (2 + t) cannot overflow for any finite g),
     # bias 130. Intervals 30 and 31 (a >= 13, where 2^n is subnormal) carry 2^-36 (forward) and
