@@ -12,11 +12,11 @@ from collections import namedtuple
 cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
 from libc.stdlib cimport free, malloc
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.float cimport FLT_MAX
-from libc.math cimport fabs, INFINITY
+from libc.math cimport INFINITY
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -360,8 +360,16 @@ cdef inline int _check_domain(int k, bint backward, bint is_float, double v0, do
 
 
 cdef inline bint _overflows_f(double v) noexcept:
-    """A finite double parameter that float32 rounds to infinity."""
-    return fabs(v) > FLT_MAX and fabs(v) != INFINITY
+    """A finite double parameter beyond float32's largest, which float32 rounds to infinity.
+    Compared as the magnitude's bits (NaN's lie above infinity's): a float comparison with a
+    NaN parameter raised invalid in the caller's flags."""
+    cdef uint64_t bits, flt_max_bits, inf_bits
+    cdef double flt_max = FLT_MAX, inf = INFINITY
+    memcpy(&bits, &v, sizeof(v))
+    memcpy(&flt_max_bits, &flt_max, sizeof(v))
+    memcpy(&inf_bits, &inf, sizeof(v))
+    bits &= ~(<uint64_t>1 << 63)
+    return flt_max_bits < bits < inf_bits
 
 
 def set_parallel_paths(forward, backward, thresholds, numba_thresholds):
@@ -498,8 +506,6 @@ def forward(int k, x, out, p0, p1, precision=None):
     cdef cnp.ndarray a, o
     cdef int t, layout
     cdef double v0, v1
-    cdef cnp.npy_intp n
-    cdef fa_kernel *K = &FA_KERNELS[k]
     cdef int level = _level_of(k, precision)
     if type(x) is cnp.ndarray:
         a = <cnp.ndarray>x
@@ -516,18 +522,24 @@ def forward(int k, x, out, p0, p1, precision=None):
                 _check_domain(k, False, t == cnp.NPY_FLOAT, v0, v1)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o):
-                n = cnp.PyArray_SIZE(a)
-                if _ran_parallel(k, level, False, False, t == cnp.NPY_DOUBLE, n, NULL,
-                                 cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1):
-                    return o
-                if n < GIL_RELEASE_MIN:
-                    _run_forward(K, level, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
-                else:
-                    with nogil:
-                        _run_forward(K, level, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0,
-                                     v1)
-                return o
+                return _forward_into(k, level, t, a, o, v0, v1)
     return _slow_forward(k, x, out, p0, p1, level)
+
+
+cdef object _forward_into(int k, int level, int t, cnp.ndarray a, cnp.ndarray o, double v0,
+                          double v1):
+    """forward's fast path once its checks have passed: kernel k from a into o, returns o."""
+    cdef cnp.npy_intp n = cnp.PyArray_SIZE(a)
+    cdef fa_kernel *K = &FA_KERNELS[k]
+    if _ran_parallel(k, level, False, False, t == cnp.NPY_DOUBLE, n, NULL, cnp.PyArray_DATA(a),
+                     cnp.PyArray_DATA(o), v0, v1):
+        return o
+    if n < GIL_RELEASE_MIN:
+        _run_forward(K, level, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+    else:
+        with nogil:
+            _run_forward(K, level, t, n, cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
+    return o
 
 
 def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precision=None):
@@ -536,7 +548,6 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
     cdef cnp.ndarray g, a, o
     cdef int t, layout
     cdef double v0, v1
-    cdef cnp.npy_intp n
     cdef fa_kernel *K = &FA_KERNELS[k]
     cdef int level = _level_of(k, precision)
     if from_output and not K.has_backward_from_output:    # its bwo loops are NULL
@@ -558,20 +569,26 @@ def backward(int k, grad_output, x, out, p0, p1, bint from_output=False, precisi
                 _check_domain(k, True, t == cnp.NPY_FLOAT, v0, v1)
             o = _fast_out(a, layout, out)
             if o is not None and _apart_or_same(a, o) and _apart_or_same(g, o):
-                n = cnp.PyArray_SIZE(a)
-                if _ran_parallel(k, level, True, from_output, t == cnp.NPY_DOUBLE, n,
-                                 cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(o),
-                                 v0, v1):
-                    return o
-                if n < GIL_RELEASE_MIN:
-                    _run_backward(K, level, from_output, t, n, cnp.PyArray_DATA(g),
-                                  cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
-                else:
-                    with nogil:
-                        _run_backward(K, level, from_output, t, n, cnp.PyArray_DATA(g),
-                                      cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1)
-                return o
+                return _backward_into(k, level, from_output, t, g, a, o, v0, v1)
     return _slow_backward(k, grad_output, x, out, p0, p1, from_output, level)
+
+
+cdef object _backward_into(int k, int level, bint from_output, int t, cnp.ndarray g,
+                           cnp.ndarray a, cnp.ndarray o, double v0, double v1):
+    """backward's fast path once its checks have passed: into o, returns o."""
+    cdef cnp.npy_intp n = cnp.PyArray_SIZE(a)
+    cdef fa_kernel *K = &FA_KERNELS[k]
+    if _ran_parallel(k, level, True, from_output, t == cnp.NPY_DOUBLE, n, cnp.PyArray_DATA(g),
+                     cnp.PyArray_DATA(a), cnp.PyArray_DATA(o), v0, v1):
+        return o
+    if n < GIL_RELEASE_MIN:
+        _run_backward(K, level, from_output, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a),
+                      cnp.PyArray_DATA(o), v0, v1)
+    else:
+        with nogil:
+            _run_backward(K, level, from_output, t, n, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a),
+                          cnp.PyArray_DATA(o), v0, v1)
+    return o
 
 
 # ---- PReLU: a one-parameter kernel with the parameter per channel --------------------------------
@@ -860,3 +877,155 @@ def prelu_grad_weight(grad_output, x, double slope, bint from_output):
     # y None: grad_weight alone, no kernel runs (k and level unused)
     _run_channels(0, 0, True, from_output, t, dims, g, a, None, None, total, slope)
     return (<double *>cnp.PyArray_DATA(total))[0]
+
+
+# ---- prelu and prelu_backward's common calls, recognized and run in one call --------------------
+# Each returns None unless every argument is of the plain kind whose checks cannot fail (then
+# fastact._prelu runs the general path, which checks everything and names what is wrong); the
+# result is the one the general path gives: the same loops, the same sums.
+
+cdef inline int _lane_level(object precision) noexcept:
+    """The level `precision` names, None or a plain str naming a level, else -1."""
+    if precision is None:
+        return fa_level()
+    if type(precision) is str:
+        if precision == "fast":
+            return 0
+        if precision == "accurate":
+            return 1
+    return -1
+
+
+cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """The bytes of contiguous arrays a and b do not overlap."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    return pa + cnp.PyArray_NBYTES(a) <= pb or pb + cnp.PyArray_NBYTES(b) <= pa
+
+
+cdef object _lane_weight(int k, cnp.ndarray a, object weight, object axis, int *t,
+                         cnp.npy_intp *dims):
+    """A 1-D weight array of x's dtype with one element per channel along axis, of at least 2
+    channels, read as it is (no copy: the caller checks it is apart from the output), for an x
+    below the parallel threshold; else None. Sets t and dims as _channel_operands does."""
+    cdef int nd = cnp.PyArray_NDIM(a)
+    if (type(weight) is not cnp.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>weight) != 1
+            or cnp.PyArray_SIZE(<cnp.ndarray>weight) < 2 or nd < 2 or not -nd <= axis < nd):
+        return None
+    w = _channel_operands(a, weight, axis % nd, t, dims)
+    if w is None or cnp.PyArray_SIZE(a) >= _parallel_min[k][t[0] == cnp.NPY_DOUBLE]:
+        return None
+    return w
+
+
+cdef bint _all_positive(const void *p, int t, cnp.npy_intp n) noexcept:
+    """The n values at p (float32 or float64, as t says) are all > 0, NaN not. Compared as bits
+    (positive: sign clear, not zero, not above infinity's): a float comparison with a NaN raised
+    invalid in the caller's flags, and gcc may move it across a restore of the flags."""
+    cdef cnp.npy_intp i
+    cdef uint32_t b32
+    cdef uint64_t b64
+    for i in range(n):
+        if t == cnp.NPY_FLOAT:
+            memcpy(&b32, <const char *>p + 4 * i, 4)
+            if not 0 < b32 <= 0x7f800000u:
+                return False
+        else:
+            memcpy(&b64, <const char *>p + 8 * i, 8)
+            if not 0 < b64 <= 0x7ff0000000000000u:
+                return False
+    return True
+
+
+def prelu_call(int k, x, weight, axis, out, precision):
+    """prelu(x, weight, axis, out, precision) with kernel k, or None: x a float32 or float64
+    array, axis an int, precision None or a level's name, out None or an array of x's shape,
+    dtype and layout, and either weight a Python float (forward's path, x's dtype) or a 1-D
+    array of x's dtype (prelu_forward's path, without a copy of the weight)."""
+    cdef cnp.ndarray a, w, o
+    cdef int t, layout
+    cdef int level = _lane_level(precision)
+    cdef double v
+    cdef cnp.npy_intp dims[3]
+    if type(x) is not cnp.ndarray or type(axis) is not int or level < 0 or _has_domain[k]:
+        return None
+    a = <cnp.ndarray>x
+    t = cnp.PyArray_TYPE(a)
+    if type(weight) is float:
+        v = weight
+        layout = _layout(a)
+        if (not (t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE) or not layout
+                or not cnp.PyArray_NDIM(a) or (t == cnp.NPY_FLOAT and _overflows_f(v))):
+            return None
+        o = _fast_out(a, layout, out)
+        if o is None or not _apart_or_same(a, o):
+            return None
+        return _forward_into(k, level, t, a, o, v, 0.0)
+    w = _lane_weight(k, a, weight, axis, &t, dims)
+    if w is None:
+        return None
+    o = _fast_out(a, 1, out)
+    if o is None or not _apart_or_same(a, o) or not _apart(w, o):
+        return None
+    _run_channels(k, level, False, False, t, dims, None, a, o, w, None)
+    return o
+
+
+def prelu_backward_call(int k, grad_output, x, weight, axis, out, output, precision):
+    """prelu_backward(grad_output, x, weight, axis, out, output=, precision=) with kernel k as
+    (grad_input, grad_weight), or None: as prelu_call, with grad_output like x (shape, dtype,
+    layout), x or output given (not both), every weight > 0 from the output, and grad_weight
+    returned in the weight's dtype (float64 for a Python float, as a 0-d array)."""
+    cdef cnp.ndarray a, g, w, o, total, gw
+    cdef int t, layout
+    cdef int level = _lane_level(precision)
+    cdef bint from_output = output is not None
+    cdef double v
+    cdef cnp.npy_intp dims[3]
+    cdef cnp.npy_intp c
+    cdef fa_fp_status saved
+    if from_output:
+        if x is not None:
+            return None
+        x = output
+    if (type(x) is not cnp.ndarray or type(grad_output) is not cnp.ndarray
+            or type(axis) is not int or level < 0 or _has_domain[k]):
+        return None
+    a = <cnp.ndarray>x
+    g = <cnp.ndarray>grad_output
+    t = cnp.PyArray_TYPE(a)
+    if type(weight) is float:
+        v = weight
+        layout = _layout(a)
+        if (not (t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE) or not layout
+                or not cnp.PyArray_NDIM(a) or (t == cnp.NPY_FLOAT and _overflows_f(v))
+                or (from_output and not _all_positive(&v, cnp.NPY_DOUBLE, 1))
+                or cnp.PyArray_TYPE(g) != t
+                or _layout(g) != layout or not _same_shape(g, a)):
+            return None
+        o = _fast_out(a, layout, out)
+        if o is None or not (_apart_or_same(a, o) and _apart_or_same(g, o)):
+            return None
+        # the sum over memory order: x and grad_output share one layout, so it pairs them
+        dims[0], dims[1], dims[2] = 1, 1, cnp.PyArray_SIZE(a)
+        gw = cnp.PyArray_ZEROS(0, NULL, cnp.NPY_DOUBLE, 0)
+        _run_channels(k, level, True, from_output, t, dims, g, a, None, None, gw, v)
+        return _backward_into(k, level, False, t, g, a, o, v, 0.0), gw
+    w = _lane_weight(k, a, weight, axis, &t, dims)
+    if w is None or not _fits_channels(g, t) or not _same_shape(g, a):
+        return None
+    if from_output and not _all_positive(cnp.PyArray_DATA(w), t, dims[1]):
+        return None
+    o = _fast_out(a, 1, out)
+    if o is None or not (_apart_or_same(a, o) and _apart_or_same(g, o) and _apart(w, o)):
+        return None
+    total = cnp.PyArray_ZEROS(1, &dims[1], cnp.NPY_DOUBLE, 0)
+    _run_channels(k, level, True, from_output, t, dims, g, a, o, w, total)
+    if t == cnp.NPY_DOUBLE:
+        return o, total
+    gw = cnp.PyArray_EMPTY(1, &dims[1], cnp.NPY_FLOAT, 0)
+    saved = fa_fp_save()    # a sum beyond float32's range rounds to inf, as the cast would
+    for c in range(dims[1]):
+        (<float *>cnp.PyArray_DATA(gw))[c] = <float>(<double *>cnp.PyArray_DATA(total))[c]
+    fa_fp_restore(saved)
+    return o, gw

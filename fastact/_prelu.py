@@ -125,6 +125,10 @@ def prelu(x, weight, /, axis=1, out=None, *, precision=None):
     alone give float64); float16 computes in float32. ``out`` may be ``x``. ``precision`` is
     accepted for uniformity: PReLU is exact at both levels.
     """
+    # the common calls in one C call; None for everything else, which _prelu checks
+    y = _kernels.prelu_call(_LEAKY, x, weight, axis, out, precision)
+    if y is not None:
+        return y
     return _kernels.keeping_fp_flags(_prelu, x, weight, axis, out, precision)
 
 
@@ -163,6 +167,11 @@ def prelu_backward(
     With ``output=y`` (y = prelu(x, weight)) instead of x, and every weight > 0, the same from
     the output alone: x = y / weight[c] where y <= 0.
     """
+    done = _kernels.prelu_backward_call(
+        _LEAKY, grad_output, x, weight, axis, out, output, precision
+    )
+    if done is not None:
+        return done
     return _kernels.keeping_fp_flags(
         _prelu_backward, grad_output, x, weight, axis, out, output, precision
     )

@@ -136,11 +136,18 @@ def _along(w, ndim, axis):
     return w.reshape(shape)
 
 
+# precision as a plain str lets prelu take its one-call lane (_kernels.prelu_call); a str
+# subclass sends it through _prelu's checks to _kernels.prelu_forward (or the ufunc)
+_ENTRIES = {"lane": str, "checked": np.str_}
+
+
 @pytest.mark.parametrize("shape,axis", _CHANNEL_SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("level", ["fast", "accurate"])
 @pytest.mark.parametrize("layout", ["C", "F", "strided", "in place"])
-def test_prelu_channels_same_bits_as_ufunc(shape, axis, dtype, level, layout):
+@pytest.mark.parametrize("entry", _ENTRIES)
+def test_prelu_channels_same_bits_as_ufunc(shape, axis, dtype, level, layout, entry):
+    level = _ENTRIES[entry](level)
     rng = np.random.default_rng(sum(shape) + len(layout))
     x = _specials(shape, dtype, rng)
     w = _weights(shape[axis], dtype, rng)
@@ -163,9 +170,11 @@ def test_prelu_channels_same_bits_as_ufunc(shape, axis, dtype, level, layout):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("source", ["x", "output"])
 @pytest.mark.parametrize("out", [None, "grad_output", "x"])
-def test_prelu_backward_channels_against_general_path(shape, axis, dtype, source, out):
+@pytest.mark.parametrize("entry", _ENTRIES)
+def test_prelu_backward_channels_against_general_path(shape, axis, dtype, source, out, entry):
     """grad_input bit for bit; grad_weight sums the same terms in another order, so it is within
     the bound on any order's rounding: (n - 1) eps sum(|terms|) for n terms per channel."""
+    level = _ENTRIES[entry]("fast")
     rng = np.random.default_rng(sum(shape) + 7)
     x = _specials(shape, dtype, rng)
     g = _specials(shape, dtype, rng)
@@ -180,9 +189,11 @@ def test_prelu_backward_channels_against_general_path(shape, axis, dtype, source
     g_, xin_ = g.copy(), xin.copy()
     target = {"grad_output": g_, "x": xin_, None: None}[out]
     if from_output:
-        gi, gw = fastact.prelu_backward(g_, weight=w, axis=axis, out=target, output=xin_)
+        gi, gw = fastact.prelu_backward(
+            g_, weight=w, axis=axis, out=target, output=xin_, precision=level
+        )
     else:
-        gi, gw = fastact.prelu_backward(g_, xin_, w, axis=axis, out=target)
+        gi, gw = fastact.prelu_backward(g_, xin_, w, axis=axis, out=target, precision=level)
     assert target is None or gi is target
     assert np.array_equal(_bits(gi), _bits(want_gi))
     assert gw.dtype == dtype and gw.shape == w.shape
@@ -295,3 +306,55 @@ def test_prelu_channels_bad_calls_write_nothing(dtype):
         with pytest.raises(exc, match="^" + msg.replace("(", r"\(")):
             call()
         assert (x == -1).all() and (g == 1).all() and (ro == 0).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prelu_weight_inside_out(dtype):
+    """A weight that is a view of out is read before out is written, as the general path's copy
+    of the weight reads it (the one-call lane reads the weight in place, so it steps aside)."""
+    rng = np.random.default_rng(8)
+    x = _specials((2, 3, 4), dtype, rng)
+    g = _specials((2, 3, 4), dtype, rng)
+    out = np.zeros_like(x)
+    w = out.reshape(-1)[:3]
+    w[:] = [0.1, 0.2, 0.3]
+    wb = _along(w.copy(), 3, 1)
+    want, want_gi = fastact.ufuncs.leaky_relu(x, wb), fastact.ufuncs.leaky_relu_backward(g, x, wb)
+    assert fastact.prelu(x, w, out=out) is out
+    assert np.array_equal(_bits(out), _bits(want))
+    w[:] = [0.1, 0.2, 0.3]
+    gi, gw = fastact.prelu_backward(g, x, w, out=out)
+    assert gi is out and np.array_equal(_bits(gi), _bits(want_gi))
+    assert gw.dtype == dtype and gw.shape == (3,)
+
+
+def test_prelu_lanes_keep_fp_flags():
+    """The one-call lanes leave the caller's floating-point flags as they were, for the calls
+    they run and the ones they hand on (NaN weights compared, overflowing ones, sums cast)."""
+    import ctypes
+    import ctypes.util
+
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    all_flags = 0x3D
+    x = np.array([[-1e30, -3.0, -0.0, np.nan], [0.5, 1e30, np.inf, -np.inf]], np.float32)
+    w = np.array([0.5, np.nan, 1e-30, 2.0], np.float32)
+    big, huge = np.full_like(x, 3e38), np.full(4, 1e30, np.float32)  # made before: casts raise
+    calls = [
+        lambda: fastact.prelu(x, w),
+        lambda: fastact.prelu(x, 1e39),  # overflows float32: handed on, then raises
+        lambda: fastact.prelu(x, float("nan")),
+        lambda: fastact.leaky_relu(x, float("nan")),  # the float32 overflow check, shared
+        lambda: fastact.prelu_backward(x, x, w),
+        lambda: fastact.prelu_backward(x, weight=w, output=x),  # NaN weight: raises
+        lambda: fastact.prelu_backward(x, weight=float("nan"), output=x),
+        lambda: fastact.prelu_backward(big, x, huge),  # sums beyond float32
+    ]
+    for raised in (0, 0x01, all_flags):
+        for i, call in enumerate(calls):
+            libm.feclearexcept(all_flags)
+            libm.feraiseexcept(raised)
+            try:
+                call()
+            except ValueError:
+                assert i in (1, 5, 6)
+            assert libm.fetestexcept(all_flags) == raised, (i, raised)
