@@ -1,4 +1,5 @@
-"""Per-call cost of prelu, prelu_backward and nn.ReLU on small arrays, beside leaky_relu and relu.
+"""Per-call cost of prelu, prelu_backward, nn.PReLU and nn.ReLU on small arrays, beside
+leaky_relu and relu.
 
 Each case is timed as the median, over --repeats, of the mean time of --number back-to-back calls,
 after a warm-up, on one thread (fastact.set_num_threads(1)). Sizes 16, 1,000 and 65,536 float32
@@ -61,6 +62,8 @@ def cases(size):
         w = rng.uniform(0.05, 0.5, shape[1]).astype(np.float32)
         tag = "x" + "x".join(map(str, shape))
         yield f"prelu(x{tag}, w[C])", lambda xs=xs, w=w: fastact.prelu(xs, w)
+        layer = fastact.nn.PReLU(shape[1])
+        yield f"nn.PReLU(C)(x{tag})", lambda xs=xs, layer=layer: layer(xs)
         yield (
             f"prelu(x{tag}, w[C], out=buf)",
             lambda xs=xs, w=w, bs=bs: fastact.prelu(xs, w, out=bs),

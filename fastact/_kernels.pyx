@@ -597,11 +597,14 @@ ctypedef fused real:
     float
     double
 
-# Channels shorter than this run as whole rows through the loops that take the parameter as an
-# array beside x (the weight repeated once per element of a row); longer ones run one call of the
-# scalar-parameter loop each: measured with bench/prelu_overhead.py on Zen 5 (see _channel_blocks).
+# Channels shorter than WIDE_BELOW elements run through the loops that take the parameter as an
+# array beside x, with the weight repeated once per element over at least WIDE_SPAN elements
+# (whole rows of C channels): one call per WIDE_SPAN elements instead of one per channel, which
+# cost 90 ns per row of 10 channels of 1 element. Longer channels run one call of the
+# scalar-parameter loop each. Measured with bench/prelu_overhead.py on Zen 5.
 cdef enum:
     WIDE_BELOW = 16
+    WIDE_SPAN = 256
 
 
 cdef inline cnp.npy_intp _span(cnp.ndarray a, int first, int last) noexcept:
@@ -615,18 +618,23 @@ cdef inline cnp.npy_intp _span(cnp.ndarray a, int first, int last) noexcept:
 
 cdef void _channels_forward(const fa_kernel *K, int level, cnp.npy_intp outer,
                             cnp.npy_intp channels, cnp.npy_intp inner, const real *x, real *y,
-                            const real *w, const real *wide) noexcept nogil:
-    """y = kernel(x) with parameter w[c] on x viewed as (outer, channels, inner), C order; `wide`
-    (NULL, or w[c] repeated `inner` times per channel) runs whole rows through the array loop.
-    The second parameter, unused by a one-parameter kernel, is 0 (the array loop reads `wide`)."""
+                            const real *w, const real *wide, cnp.npy_intp rows) noexcept nogil:
+    """y = kernel(x) with parameter w[c] on x viewed as (outer, channels, inner), C order; where
+    rows > 0, `wide` holds w[c] repeated `inner` times per channel for `rows` rows, and calls of
+    the array loop run that many rows at a time. The second parameter, unused by a one-parameter
+    kernel, is 0 (the array loop reads `wide`)."""
     cdef cnp.npy_intp o, c, at, row = channels * inner
-    for o in range(outer):
-        if wide != NULL:
+    if rows > 0:
+        o = 0
+        while o < outer:
+            at = o * row
             if real is float:
-                K.fwd_f_arr[level][fa_isa](row, x + o * row, y + o * row, wide, wide)
+                K.fwd_f_arr[level][fa_isa](min(rows, outer - o) * row, x + at, y + at, wide, wide)
             else:
-                K.fwd_d_arr[fa_isa](row, x + o * row, y + o * row, wide, wide)
-            continue
+                K.fwd_d_arr[fa_isa](min(rows, outer - o) * row, x + at, y + at, wide, wide)
+            o += rows
+        return
+    for o in range(outer):
         for c in range(channels):
             at = o * row + c * inner
             if real is float:
@@ -637,19 +645,23 @@ cdef void _channels_forward(const fa_kernel *K, int level, cnp.npy_intp outer,
 
 cdef void _channels_backward(const fa_kernel *K, int level, cnp.npy_intp outer,
                              cnp.npy_intp channels, cnp.npy_intp inner, const real *g,
-                             const real *x, real *y, const real *w,
-                             const real *wide) noexcept nogil:
+                             const real *x, real *y, const real *w, const real *wide,
+                             cnp.npy_intp rows) noexcept nogil:
     """The backward twin of _channels_forward. PReLU runs it on the output y too: y and x have
     the same sign when every weight is positive, as the general path does."""
-    cdef cnp.npy_intp o, c, at, row = channels * inner
-    for o in range(outer):
-        if wide != NULL:
+    cdef cnp.npy_intp o, c, at, n, row = channels * inner
+    if rows > 0:
+        o = 0
+        while o < outer:
             at = o * row
+            n = min(rows, outer - o) * row
             if real is float:
-                K.bwd_f_arr[level][fa_isa](row, g + at, x + at, y + at, wide, wide)
+                K.bwd_f_arr[level][fa_isa](n, g + at, x + at, y + at, wide, wide)
             else:
-                K.bwd_d_arr[fa_isa](row, g + at, x + at, y + at, wide, wide)
-            continue
+                K.bwd_d_arr[fa_isa](n, g + at, x + at, y + at, wide, wide)
+            o += rows
+        return
+    for o in range(outer):
         for c in range(channels):
             at = o * row + c * inner
             if real is float:
@@ -733,48 +745,59 @@ cdef object _channel_operands(cnp.ndarray x, object weight, int axis, int *t,
     return w
 
 
-cdef void *_wide_weight(const void *w, int t, cnp.npy_intp channels,
-                        cnp.npy_intp inner) noexcept:
-    """w[c] repeated inner times per channel (malloc'd), or NULL: where inner is 1 the caller
-    uses w itself, and from WIDE_BELOW on (or out of memory) the per-channel loop calls."""
+cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims,
+                        cnp.npy_intp *rows) noexcept:
+    """For channels shorter than WIDE_BELOW: w[c] repeated inner times per channel, for the
+    `rows` rows that make WIDE_SPAN elements (no more than x has), malloc'd, or w itself where
+    that is one row of one-element channels; else NULL and rows 0 (per-channel calls)."""
     cdef cnp.npy_intp c, i, size = 4 if t == cnp.NPY_FLOAT else 8
+    cdef cnp.npy_intp row = dims[1] * dims[2]
     cdef char *wide
-    if inner <= 1 or inner >= WIDE_BELOW:
+    rows[0] = 0
+    if dims[2] >= WIDE_BELOW or row == 0:
         return NULL
-    wide = <char *>malloc(channels * inner * size)
-    if wide != NULL:
-        for c in range(channels):
-            for i in range(inner):
-                memcpy(wide + (c * inner + i) * size, <const char *>w + c * size, size)
+    rows[0] = max(1, min(dims[0], (WIDE_SPAN + row - 1) // row))
+    if rows[0] == 1 and dims[2] == 1:
+        return <void *>w
+    wide = <char *>malloc(rows[0] * row * size)
+    if wide == NULL:
+        rows[0] = 0
+        return NULL
+    for c in range(dims[1]):
+        for i in range(dims[2]):
+            memcpy(wide + (c * dims[2] + i) * size, <const char *>w + c * size, size)
+    for i in range(1, rows[0]):
+        memcpy(wide + i * row * size, wide, row * size)
     return wide
 
 
 cdef void _channels(const fa_kernel *K, int level, bint backward, bint from_output, int t,
                     const cnp.npy_intp *dims, void *g, void *x, void *y, void *w, const void *wide,
-                    const double *w64, double *total) noexcept nogil:
+                    cnp.npy_intp rows, const double *w64, double *total) noexcept nogil:
     """The per-channel forward, or grad_weight into total (w64: the weight in float64) then the
     backward, keeping the caller's floating-point flags (the kernels may raise flags that mean
     nothing, _kernels.h). y NULL: grad_weight only."""
     cdef fa_fp_status saved = fa_fp_save()
     if t == cnp.NPY_FLOAT and not backward:
         _channels_forward(K, level, dims[0], dims[1], dims[2], <float *>x, <float *>y,
-                          <float *>w, <const float *>wide)
+                          <float *>w, <const float *>wide, rows)
     elif not backward:
         _channels_forward(K, level, dims[0], dims[1], dims[2], <double *>x, <double *>y,
-                          <double *>w, <const double *>wide)
+                          <double *>w, <const double *>wide, rows)
     elif t == cnp.NPY_FLOAT:
         # grad_weight first: out may be x or grad_output, which grad_input overwrites
         _channels_grad_weight(from_output, dims[0], dims[1], dims[2], <float *>g, <float *>x,
                               w64, total)
         if y != NULL:
             _channels_backward(K, level, dims[0], dims[1], dims[2], <float *>g,
-                               <float *>x, <float *>y, <float *>w, <const float *>wide)
+                               <float *>x, <float *>y, <float *>w, <const float *>wide, rows)
     else:
         _channels_grad_weight(from_output, dims[0], dims[1], dims[2], <double *>g, <double *>x,
                               w64, total)
         if y != NULL:
             _channels_backward(K, level, dims[0], dims[1], dims[2], <double *>g,
-                               <double *>x, <double *>y, <double *>w, <const double *>wide)
+                               <double *>x, <double *>y, <double *>w, <const double *>wide,
+                               rows)
     fa_fp_restore(saved)
 
 
@@ -788,24 +811,24 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
     cdef void *yp = NULL if y is None else cnp.PyArray_DATA(y)
     cdef double *tp = NULL if total is None else <double *>cnp.PyArray_DATA(total)
     cdef void *wp = NULL if w is None else cnp.PyArray_DATA(w)
-    cdef const void *wide = wp
+    cdef const void *wide = NULL
     cdef double *w64 = &slope
-    cdef cnp.npy_intp c
+    cdef cnp.npy_intp c, rows = 0
     if backward and w is not None:
         w64 = <double *>malloc(dims[1] * sizeof(double) + 1)
         if w64 == NULL:
             raise MemoryError()
         for c in range(dims[1]):
             w64[c] = (<float *>wp)[c] if t == cnp.NPY_FLOAT else (<double *>wp)[c]
-    if w is not None and dims[2] != 1:
-        wide = _wide_weight(wp, t, dims[1], dims[2])
+    if w is not None:
+        wide = _wide_weight(wp, t, dims, &rows)
     if cnp.PyArray_SIZE(x) < GIL_RELEASE_MIN:
         _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp, wide,
-                  w64, tp)
+                  rows, w64, tp)
     else:
         with nogil:
             _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp,
-                      wide, w64, tp)
+                      wide, rows, w64, tp)
     if wide != wp:
         free(<void *>wide)
     if w64 != &slope:
@@ -1029,3 +1052,17 @@ def prelu_backward_call(int k, grad_output, x, weight, axis, out, output, precis
         (<float *>cnp.PyArray_DATA(gw))[c] = <float>(<double *>cnp.PyArray_DATA(total))[c]
     fa_fp_restore(saved)
     return o, gw
+
+
+def all_positive(a):
+    """Whether every element of `a`, a float32 or float64 C-contiguous array, is > 0 (NaN is
+    not), in one pass over its bits; None for any other object (np.all(a > 0) costs 1-2 us)."""
+    cdef cnp.ndarray arr
+    cdef int t
+    if type(a) is not cnp.ndarray:
+        return None
+    arr = <cnp.ndarray>a
+    t = cnp.PyArray_TYPE(arr)
+    if not (t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE) or _layout(arr) != 1:
+        return None
+    return _all_positive(cnp.PyArray_DATA(arr), t, cnp.PyArray_SIZE(arr))

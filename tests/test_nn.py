@@ -86,3 +86,52 @@ def test_mlp_example_learns():
     data = train_mlp["load_digits"]()
     losses, acc = train_mlp["train"](data, nn.GELU(), nn.PReLU(128), epochs=3, log=lambda s: None)
     assert losses[-1] < losses[0] * 0.5 and acc > 0.9
+
+
+@pytest.mark.parametrize(
+    "layer,name,kwargs",
+    [
+        (nn.LeakyReLU(0.2), "leaky_relu", {"negative_slope": 0.2}),
+        (nn.LeakyReLU(negative_slope=-0.5), "leaky_relu", {"negative_slope": -0.5}),
+        (nn.Softplus(beta=2.0, threshold=1.5), "softplus", {"beta": 2.0, "threshold": 1.5}),
+        (nn.GELU(approximate="tanh"), "gelu", {"approximate": "tanh"}),
+        (nn.Hardtanh(-2.0, 0.5), "hardtanh", {"min_val": -2.0, "max_val": 0.5}),
+        (nn.ELU(0.5, inplace=True), "elu", {"alpha": 0.5}),
+    ],
+    ids=lambda v: repr(v) if not isinstance(v, dict) else "",
+)
+def test_layer_passes_its_arguments(layer, name, kwargs):
+    """Layers call the functions with their arguments by position; the same bits as keywords."""
+    x = (RNG.standard_normal((5, 7)) * 3).astype(np.float32)
+    g = RNG.standard_normal((5, 7)).astype(np.float32)
+    fwd, bwd = getattr(fastact, name), getattr(fastact, name + "_backward")
+    y_ref = fwd(x, **kwargs)
+    y = layer(x.copy())
+    assert np.array_equal(y, y_ref)
+    grad = layer.backward(g.copy())
+    if layer._from_output:
+        assert np.array_equal(grad, bwd(g, output=y_ref, **kwargs))
+    else:
+        assert np.array_equal(grad, bwd(g, x, **kwargs))
+
+
+def test_prelu_layer_from_output_only_with_positive_weights():
+    """all_positive reads the weight's bits: NaN, zeros and negative weights keep x."""
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    for weight, ok in [
+        ([0.25, "tiny", np.inf, 2.0], True),
+        ([0.25, 0.0, 1.0, 2.0], False),
+        ([0.25, -0.0, 1.0, 2.0], False),
+        ([0.25, np.nan, 1.0, 2.0], False),
+        ([0.25, -1.0, 1.0, 2.0], False),
+    ]:
+        for dtype in (np.float32, np.float64, np.float16):
+            layer = nn.PReLU(4, dtype=dtype)
+            tiny = np.finfo(dtype).smallest_subnormal
+            layer.weight[:] = [tiny if w == "tiny" else w for w in weight]
+            layer(x)
+            assert layer._from_output == ok and (layer._saved is x) == (not ok), (weight, dtype)
+            assert fastact._kernels.all_positive(layer.weight) == (
+                None if dtype == np.float16 else ok
+            )
+    assert fastact._kernels.all_positive(np.ones((3, 4), np.float32)[:, ::2]) is None
