@@ -361,3 +361,41 @@ def test_prelu_lanes_keep_fp_flags():
             except ValueError:
                 assert i in (1, 5, 6)
             assert libm.fetestexcept(all_flags) == raised, (i, raised)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("form", ["float", "1-D", "0-d", "big-endian", "other dtype"])
+@pytest.mark.parametrize("source", ["x", "output"])
+def test_prelu_one_slope_lane_same_as_checked_path(dtype, form, source):
+    """One slope (nn.PReLU()'s weight of shape (1,)): the lane and the checked path give the same
+    bits, grad_weight in the weight's dtype and shape."""
+    rng = np.random.default_rng(12)
+    x = _specials((6, 50), dtype, rng)
+    g = rng.standard_normal((6, 50)).astype(dtype)
+    other = np.float64 if dtype == np.float32 else np.float32
+    weight = {
+        "float": 0.3,
+        "1-D": np.array([0.3], dtype),
+        "0-d": np.array(0.3, dtype),
+        "big-endian": np.array([0.3], np.dtype(dtype).newbyteorder(">")),
+        "other dtype": np.array([0.3], other),
+    }[form]
+    results = {}
+    for entry, precision in _ENTRIES.items():
+        y = fastact.prelu(x, weight, precision=precision("fast"))
+        kw = {"output": y} if source == "output" else {}
+        args = (g,) if source == "output" else (g, x)
+        results[entry] = (
+            y,
+            *fastact.prelu_backward(*args, weight=weight, **kw, precision=precision("fast")),
+        )
+    (y, gi, gw), (y2, gi2, gw2) = results["lane"], results["checked"]
+    assert y.dtype == y2.dtype and np.array_equal(_bits(y), _bits(y2))
+    assert np.array_equal(_bits(gi), _bits(gi2))
+    assert gw.dtype == gw2.dtype == np.asarray(weight).dtype
+    assert gw.shape == gw2.shape == np.shape(weight)
+    assert np.array_equal(gw, gw2, equal_nan=True)
+    lane = form in ("float", "1-D", "0-d")
+    assert (fastact._kernels.prelu_call(_LEAKY, x, weight, 1, None, None) is not None) == lane
+    done = fastact._kernels.prelu_backward_call(_LEAKY, g, x, weight, 1, None, None, None)
+    assert (done is not None) == lane
