@@ -599,11 +599,15 @@ ctypedef fused real:
 
 # Channels shorter than WIDE_BELOW elements run through the loops that take the parameter as an
 # array beside x, with the weight repeated once per element over at least WIDE_SPAN elements
-# (whole rows of C channels): one call per WIDE_SPAN elements instead of one per channel, which
-# cost 90 ns per row of 10 channels of 1 element. Longer channels run one call of the
-# scalar-parameter loop each. Measured with bench/prelu_overhead.py on Zen 5.
+# (whole rows of C channels), one call per WIDE_SPAN elements or more; longer channels run one
+# call of the scalar-parameter loop each, as do channels of WIDE_ALONE or more elements in a
+# single row (x of shape (1, C, L)), where filling the repeated weight costs what it saves.
+# Measured on one Zen 5 core, 65,536 float32 in (N, 8, L): repeated weight 3.3-4.7 us for L =
+# 8..64, 3.0 at 128, 2.9 at 256; per channel 21, 11.7, 12.5, 8.8 us for L = 8, 16, 32, 64, 4.0
+# at 128, 2.6 at 256 (about 5 ns a call); 4,096 in (1, 64, 64): 0.55 us against 0.51 per channel.
 cdef enum:
-    WIDE_BELOW = 16
+    WIDE_BELOW = 128
+    WIDE_ALONE = 16
     WIDE_SPAN = 256
 
 
@@ -796,14 +800,15 @@ cdef object _channel_operands(cnp.ndarray x, object weight, int axis, int *t,
 
 cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims,
                         cnp.npy_intp *rows) noexcept:
-    """For channels shorter than WIDE_BELOW: w[c] repeated inner times per channel, for the
-    `rows` rows that make WIDE_SPAN elements (no more than x has), malloc'd, or w itself where
-    that is one row of one-element channels; else NULL and rows 0 (per-channel calls)."""
+    """For channels shorter than WIDE_BELOW (WIDE_ALONE in a single row): w[c] repeated inner
+    times per channel, for the `rows` rows that make WIDE_SPAN elements (no more than x has),
+    malloc'd, or w itself where that is one row of one-element channels; else NULL and rows 0
+    (per-channel calls)."""
     cdef cnp.npy_intp c, i, size = 4 if t == cnp.NPY_FLOAT else 8
     cdef cnp.npy_intp row = dims[1] * dims[2]
     cdef char *wide
     rows[0] = 0
-    if dims[2] >= WIDE_BELOW or row == 0:
+    if dims[2] >= WIDE_BELOW or row == 0 or (dims[0] == 1 and dims[2] >= WIDE_ALONE):
         return NULL
     rows[0] = max(1, min(dims[0], (WIDE_SPAN + row - 1) // row))
     if rows[0] == 1 and dims[2] == 1:
@@ -814,7 +819,10 @@ cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims,
         return NULL
     for c in range(dims[1]):
         for i in range(dims[2]):
-            memcpy(wide + (c * dims[2] + i) * size, <const char *>w + c * size, size)
+            if t == cnp.NPY_FLOAT:
+                (<float *>wide)[c * dims[2] + i] = (<const float *>w)[c]
+            else:
+                (<double *>wide)[c * dims[2] + i] = (<const double *>w)[c]
     for i in range(1, rows[0]):
         memcpy(wide + i * row * size, wide, row * size)
     return wide
@@ -885,10 +893,11 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
 
 
 def prelu_forward(int k, x, out, weight, int axis, int level):
-    """Kernel k (one parameter) on x with the parameter weight[c] along axis c, one call per
-    (outer index, channel) block of x in C order, or None where this path does not apply: x and
-    weight (1-D, one element per channel) C-contiguous float32 or float64 of one dtype, `out`
-    None or fitting exactly, fewer elements than the parallel path's threshold."""
+    """Kernel k (one parameter) on x with the parameter weight[c] along axis c, x viewed as
+    (outer, channels, inner) in C order (short channels by rows, see _wide_weight), or None where
+    this path does not apply: x and weight (1-D, one element per channel) C-contiguous float32 or
+    float64 of one dtype, `out` None or fitting exactly, fewer elements than the parallel path's
+    threshold."""
     cdef cnp.ndarray a, w, o
     cdef int t
     cdef cnp.npy_intp dims[3]
