@@ -9,6 +9,8 @@ functions a call path that skips the ufunc machinery when it can.
 import os
 from collections import namedtuple
 
+import numpy as np
+
 cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
 from libc.stdlib cimport free, malloc
@@ -1019,10 +1021,11 @@ cdef bint _all_positive(const void *p, int t, cnp.npy_intp n) noexcept:
 
 
 cdef bint _scalar_weight(object weight, int t, double *v) noexcept:
-    """Whether weight is a Python float, or a one-element array (0-d or 1-D) of x's dtype t,
-    which prelu takes as one slope, its value (sets v)."""
+    """Whether weight is a Python float, a NumPy scalar or a one-element array (0-d or 1-D) of
+    x's dtype t, which prelu takes as one slope, its value (sets v)."""
     cdef cnp.ndarray w
-    if type(weight) is float:
+    if type(weight) is float or (type(weight) is np.float32 and t == cnp.NPY_FLOAT) or (
+            type(weight) is np.float64 and t == cnp.NPY_DOUBLE):
         v[0] = weight
         return True
     if type(weight) is not cnp.ndarray:
@@ -1043,9 +1046,9 @@ cdef bint _scalar_weight(object weight, int t, double *v) noexcept:
 def prelu_call(int k, x, weight, axis, out, precision):
     """prelu(x, weight, axis, out, precision) with kernel k, or None: x a float32 or float64
     array, axis an int, precision None or a level's name, out None or an array of x's shape,
-    dtype and layout, and either weight one slope (a Python float, or a one-element array of
-    x's dtype: forward's path, x's dtype) or a 1-D array of x's dtype with one element per
-    channel (prelu_forward's path, without a copy of the weight)."""
+    dtype and layout, and either weight one slope (a Python float, or a NumPy scalar or
+    one-element array of x's dtype: forward's path) or a 1-D array of x's dtype with one element
+    per channel (prelu_forward's path, without a copy of the weight)."""
     cdef cnp.ndarray a, w, o
     cdef int t, layout
     cdef int level = _lane_level(precision)
@@ -1078,7 +1081,8 @@ def prelu_backward_call(int k, grad_output, x, weight, axis, out, output, precis
     """prelu_backward(grad_output, x, weight, axis, out, output=, precision=) with kernel k as
     (grad_input, grad_weight), or None: as prelu_call, with grad_output like x (shape, dtype,
     layout), x or output given (not both), every weight > 0 from the output, and grad_weight
-    returned in the weight's dtype and shape (float64 for a Python float, as a 0-d array)."""
+    returned in the weight's dtype and shape (a 0-d array for a scalar, float64 for a Python
+    float)."""
     cdef cnp.ndarray a, g, w, o, total
     cdef int t, layout
     cdef int level = _lane_level(precision)
@@ -1113,6 +1117,8 @@ def prelu_backward_call(int k, grad_output, x, weight, axis, out, output, precis
         o = _backward_into(k, level, False, t, g, a, o, v, 0.0)
         if type(weight) is float:
             return o, total
+        if type(weight) is not cnp.ndarray:     # a NumPy scalar: 0-d, in its dtype
+            return o, _sums_as(total, t, 0, NULL)
         w = <cnp.ndarray>weight     # grad_weight in its dtype and shape
         return o, _sums_as(total, t, cnp.PyArray_NDIM(w), cnp.PyArray_DIMS(w))
     w = _lane_weight(k, a, weight, axis, &t, dims)

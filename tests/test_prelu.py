@@ -367,7 +367,9 @@ def test_prelu_lanes_keep_fp_flags():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("form", ["float", "1-D", "0-d", "big-endian", "other dtype"])
+@pytest.mark.parametrize(
+    "form", ["float", "1-D", "0-d", "scalar", "big-endian", "other dtype", "other scalar"]
+)
 @pytest.mark.parametrize("source", ["x", "output"])
 def test_prelu_one_slope_lane_same_as_checked_path(dtype, form, source):
     """One slope (nn.PReLU()'s weight of shape (1,)): the lane and the checked path give the same
@@ -380,6 +382,8 @@ def test_prelu_one_slope_lane_same_as_checked_path(dtype, form, source):
         "float": 0.3,
         "1-D": np.array([0.3], dtype),
         "0-d": np.array(0.3, dtype),
+        "scalar": dtype(0.3),
+        "other scalar": other(0.3),
         "big-endian": np.array([0.3], np.dtype(dtype).newbyteorder(">")),
         "other dtype": np.array([0.3], other),
     }[form]
@@ -398,7 +402,7 @@ def test_prelu_one_slope_lane_same_as_checked_path(dtype, form, source):
     assert gw.dtype == gw2.dtype == np.asarray(weight).dtype
     assert gw.shape == gw2.shape == np.shape(weight)
     assert np.array_equal(gw, gw2, equal_nan=True)
-    lane = form in ("float", "1-D", "0-d")
+    lane = form in ("float", "1-D", "0-d", "scalar")
     assert (fastact._kernels.prelu_call(_LEAKY, x, weight, 1, None, None) is not None) == lane
     done = fastact._kernels.prelu_backward_call(_LEAKY, g, x, weight, 1, None, None, None)
     assert (done is not None) == lane
