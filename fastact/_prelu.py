@@ -163,9 +163,12 @@ def prelu_backward(
     grad_output has more). grad_input has the broadcast shape and the promoted dtype of
     grad_output, x and weight. grad_weight has weight's shape and dtype (float64 for an integer
     weight) and sums grad_output * x over the elements with x <= 0 of each channel, accumulated
-    in float64 block by block (no temporary larger than the output).
+    in float64 without a temporary larger than the output (in C for C-contiguous float32 and
+    float64 operands alike, else block by block through NumPy: the order of the additions, and
+    so the last bits, may differ between the two).
     With ``output=y`` (y = prelu(x, weight)) instead of x, and every weight > 0, the same from
-    the output alone: x = y / weight[c] where y <= 0.
+    the output alone: x = y / weight[c] where y <= 0 (for float32 in C: the sum of
+    grad_output * y, exact in float64, divided by weight[c]).
     """
     done = _kernels.prelu_backward_call(
         _LEAKY, grad_output, x, weight, axis, out, output, precision
