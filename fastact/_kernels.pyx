@@ -611,6 +611,7 @@ cdef enum:
     WIDE_BELOW = 128
     WIDE_ALONE = 16
     WIDE_SPAN = 256
+    WIDE_LOCAL = 512    # doubles on the stack for the repeated weight (malloc beyond)
 
 
 cdef inline cnp.npy_intp _span(cnp.ndarray a, int first, int last) noexcept:
@@ -800,12 +801,12 @@ cdef object _channel_operands(cnp.ndarray x, object weight, int axis, int *t,
     return w
 
 
-cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims,
-                        cnp.npy_intp *rows) noexcept:
+cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims, cnp.npy_intp *rows,
+                        double *local) noexcept:
     """For channels shorter than WIDE_BELOW (WIDE_ALONE in a single row): w[c] repeated inner
     times per channel, for the `rows` rows that make WIDE_SPAN elements (no more than x has),
-    malloc'd, or w itself where that is one row of one-element channels; else NULL and rows 0
-    (per-channel calls)."""
+    in `local` (WIDE_LOCAL doubles) where it fits, else malloc'd, or w itself where that is one
+    row of one-element channels; else NULL and rows 0 (per-channel calls)."""
     cdef cnp.npy_intp c, i, size = 4 if t == cnp.NPY_FLOAT else 8
     cdef cnp.npy_intp row = dims[1] * dims[2]
     cdef char *wide
@@ -815,7 +816,10 @@ cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims,
     rows[0] = max(1, min(dims[0], (WIDE_SPAN + row - 1) // row))
     if rows[0] == 1 and dims[2] == 1:
         return <void *>w
-    wide = <char *>malloc(rows[0] * row * size)
+    if rows[0] * row * size <= <cnp.npy_intp>(WIDE_LOCAL * sizeof(double)):
+        wide = <char *>local
+    else:
+        wide = <char *>malloc(rows[0] * row * size)
     if wide == NULL:
         rows[0] = 0
         return NULL
@@ -873,14 +877,19 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
     cdef const void *wide = NULL
     cdef double *w64 = &slope
     cdef cnp.npy_intp c, rows = 0
+    cdef double local[WIDE_LOCAL]    # the repeated weight of small calls (malloc costs 30 ns)
+    cdef double local64[WIDE_SPAN]
     if backward and w is not None:
-        w64 = <double *>malloc(dims[1] * sizeof(double) + 1)
+        if dims[1] <= WIDE_SPAN:
+            w64 = &local64[0]
+        else:
+            w64 = <double *>malloc(dims[1] * sizeof(double))
         if w64 == NULL:
             raise MemoryError()
         for c in range(dims[1]):
             w64[c] = (<float *>wp)[c] if t == cnp.NPY_FLOAT else (<double *>wp)[c]
     if w is not None:
-        wide = _wide_weight(wp, t, dims, &rows)
+        wide = _wide_weight(wp, t, dims, &rows, &local[0])
     if cnp.PyArray_SIZE(x) < GIL_RELEASE_MIN:
         _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp, wide,
                   rows, w64, tp)
@@ -888,9 +897,9 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
         with nogil:
             _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp,
                       wide, rows, w64, tp)
-    if wide != wp:
+    if wide != wp and wide != <void *>&local[0]:
         free(<void *>wide)
-    if w64 != &slope:
+    if w64 != &slope and w64 != &local64[0]:
         free(w64)
 
 

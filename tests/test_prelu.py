@@ -97,9 +97,12 @@ _LEAKY = fastact._prelu._LEAKY
 _UINT = {np.float32: np.uint32, np.float64: np.uint64}
 # inner lengths 1 (channels last), 2..127 (rows with the weight repeated), >= 128 or >= 16 with
 # one outer index (one loop call per channel block); axis 0 and negative axes; (300, 5) and
-# (40, 3, 4): several calls of 256 elements' rows and a shorter last one
+# (40, 3, 4): several calls of 256 elements' rows and a shorter last one; (3, 40, 20) and
+# (2, 300): buffers beyond the stack's (the repeated weight in float64, 300 channels' weights)
 _CHANNEL_SHAPES = [
     ((2, 3, 130), 1),
+    ((3, 40, 20), 1),
+    ((2, 300), 1),
     ((8, 3), 1),
     ((300, 5), 1),
     ((40, 3, 4), -2),
