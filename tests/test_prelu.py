@@ -252,18 +252,23 @@ def test_prelu_backward_scalar_grad_weight(source, weight):
     assert abs(float(gw) - want) <= rtol * abs(want)
 
 
-def test_prelu_channels_from_the_parallel_threshold_on_take_the_general_path():
+def test_prelu_channels_run_in_c_from_the_parallel_threshold_on_too():
+    """The per-channel path runs at every size (the ufunc path it spares is single-threaded
+    too), with the same bits as the ufunc path."""
     x = _specials((10, 4, 25), np.float32, np.random.default_rng(5))
+    g = _specials((10, 4, 25), np.float32, np.random.default_rng(7))
     w = _weights(4, np.float32, np.random.default_rng(6))
     want = fastact.ufuncs.leaky_relu(x, _along(w, 3, 1))
+    want_g = fastact.ufuncs.leaky_relu_backward(g, x, _along(w, 3, 1))
     fastact.set_parallel_threshold(1000)
     try:
-        assert fastact._kernels.prelu_forward(_LEAKY, x, None, w, 1, 0) is None
-        assert fastact._kernels.prelu_backward(_LEAKY, x, x, None, w, 1, False, 0) is None
+        y = fastact._kernels.prelu_forward(_LEAKY, x, None, w, 1, 0)
+        assert y is not None and np.array_equal(_bits(y), _bits(want))
+        gi, _ = fastact._kernels.prelu_backward(_LEAKY, g, x, None, w, 1, False, 0)
+        assert np.array_equal(_bits(gi), _bits(want_g))
         assert np.array_equal(_bits(fastact.prelu(x, w)), _bits(want))
     finally:
         fastact.set_parallel_threshold(None)
-    assert fastact._kernels.prelu_forward(_LEAKY, x, None, w, 1, 0) is not None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
