@@ -607,11 +607,16 @@ ctypedef fused real:
 # Measured on one Zen 5 core, 65,536 float32 in (N, 8, L): repeated weight 3.3-4.7 us for L =
 # 8..64, 3.0 at 128, 2.9 at 256; per channel 21, 11.7, 12.5, 8.8 us for L = 8, 16, 32, 64, 4.0
 # at 128, 2.6 at 256 (about 5 ns a call); 4,096 in (1, 64, 64): 0.55 us against 0.51 per channel.
+# From WIDE_BIG_FROM elements on, WIDE_BIG_SPAN: filling the longer repeated weight costs less
+# than the calls it saves (session 7, the same core: (4096, 64, 4) float32 279 -> 100 us,
+# (1024, 64) 4.6 -> 3.4 us; (100, 10) 0.44 -> 0.55 us with the longer span, so not below).
 cdef enum:
     WIDE_BELOW = 128
     WIDE_ALONE = 16
     WIDE_SPAN = 256
-    WIDE_LOCAL = 512    # doubles on the stack for the repeated weight (malloc beyond)
+    WIDE_BIG_FROM = 16384
+    WIDE_BIG_SPAN = 1024
+    WIDE_LOCAL = 1024   # doubles on the stack for the repeated weight (malloc beyond)
 
 
 cdef inline cnp.npy_intp _span(cnp.ndarray a, int first, int last) noexcept:
@@ -804,16 +809,18 @@ cdef object _channel_operands(cnp.ndarray x, object weight, int axis, int *t,
 cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims, cnp.npy_intp *rows,
                         double *local) noexcept:
     """For channels shorter than WIDE_BELOW (WIDE_ALONE in a single row): w[c] repeated inner
-    times per channel, for the `rows` rows that make WIDE_SPAN elements (no more than x has),
+    times per channel, for the `rows` rows that make WIDE_SPAN elements (WIDE_BIG_SPAN from
+    WIDE_BIG_FROM elements of x on; no more rows than x has),
     in `local` (WIDE_LOCAL doubles) where it fits, else malloc'd, or w itself where that is one
     row of one-element channels; else NULL and rows 0 (per-channel calls)."""
     cdef cnp.npy_intp c, i, size = 4 if t == cnp.NPY_FLOAT else 8
     cdef cnp.npy_intp row = dims[1] * dims[2]
+    cdef cnp.npy_intp span = WIDE_BIG_SPAN if dims[0] * row >= WIDE_BIG_FROM else WIDE_SPAN
     cdef char *wide
     rows[0] = 0
     if dims[2] >= WIDE_BELOW or row == 0 or (dims[0] == 1 and dims[2] >= WIDE_ALONE):
         return NULL
-    rows[0] = max(1, min(dims[0], (WIDE_SPAN + row - 1) // row))
+    rows[0] = max(1, min(dims[0], (span + row - 1) // row))
     if rows[0] == 1 and dims[2] == 1:
         return <void *>w
     if rows[0] * row * size <= <cnp.npy_intp>(WIDE_LOCAL * sizeof(double)):
