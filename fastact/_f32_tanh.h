@@ -526,11 +526,11 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
  * needs no scaling: at the clamp |x| = 200 it is 2^-288.5, where mish(x) = -2^-281 and
  * g mish'(x) < 2^-150 for every finite float32 g; above it x enters only as itself (x > 0,
  * N / D = 1) and -inf gives -0.
- * The float32 forms this replaced (session 7: the fast level's E by a degree-6 float32
- * polynomial, the accurate level's carried as hi + lo, the products and the one division
- * corrected with their exact errors) gave forward 1.41 / 0.97 ulp, backward 1.92 / 1.92 at 1.36 /
- * 1.02 and 0.92 / 0.93 Gelem/s (1M, one Zen 5 core, AVX-512); in double, at both levels, see the
- * header's table and bench/accurate_vs_double.py. */
+ * It replaced (session 7) float32 forms at each level: E by a degree-6 float32 polynomial (fast)
+ * or carried as hi + lo (accurate), the products and the one division corrected with their
+ * exact errors; they gave (fast / accurate) forward 1.41 / 0.97 ulp, backward 1.92 / 1.92, at
+ * 1.36 / 1.02 and 0.92 / 0.93 Gelem/s (1M, one Zen 5 core, AVX-512). This form: 0.54 ulp both
+ * ways (the header's table), 1.9 and 1.45 Gelem/s (bench/accurate_vs_double.py). */
 #define FA32T_MISH_AMAX 200.0f
 /* e^r on |r| <= ln2/2: Chebyshev interpolation of degree 6, 2^-28.5 relative (so the result,
  * rounded once to float32, is within 0.545 ulp in theory) */
