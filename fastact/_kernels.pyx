@@ -490,8 +490,8 @@ cdef inline void _run_backward(const fa_kernel *K, int level, int from_output, i
         fa_backward_d(K, level, from_output, n, <double *>g, <double *>x, <double *>y, v0, v1)
 
 
-cdef inline int _level_of(int k, object precision) except -2:
-    """The level a call of kernel k asked for: None is the one in force, else a level's name."""
+cdef inline int _lane_level(object precision) noexcept:
+    """The level `precision` names, None or a plain str naming a level, else -1."""
     if precision is None:
         return fa_level()
     if type(precision) is str:
@@ -499,6 +499,14 @@ cdef inline int _level_of(int k, object precision) except -2:
             return 0
         if precision == "accurate":
             return 1
+    return -1
+
+
+cdef inline int _level_of(int k, object precision) except -2:
+    """The level a call of kernel k asked for: None is the one in force, else a level's name."""
+    cdef int level = _lane_level(precision)
+    if level >= 0:
+        return level
     return _bad_precision(k, precision)     # a str subclass's level, else a named ValueError
 
 
@@ -982,18 +990,6 @@ def prelu_grad_weight(grad_output, x, double slope, bint from_output):
 # Each returns None unless every argument is of the plain kind whose checks cannot fail (then
 # fastact._prelu runs the general path, which checks everything and names what is wrong); the
 # result is the one the general path gives: the same loops, the same sums.
-
-cdef inline int _lane_level(object precision) noexcept:
-    """The level `precision` names, None or a plain str naming a level, else -1."""
-    if precision is None:
-        return fa_level()
-    if type(precision) is str:
-        if precision == "fast":
-            return 0
-        if precision == "accurate":
-            return 1
-    return -1
-
 
 cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b) noexcept:
     """The bytes of contiguous arrays a and b do not overlap."""
