@@ -790,6 +790,13 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
             total[c] += (s[0] + s[1]) + (s[2] + s[3])
 
 
+cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """The bytes of contiguous arrays a and b do not overlap."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    return pa + cnp.PyArray_NBYTES(a) <= pb or pb + cnp.PyArray_NBYTES(b) <= pa
+
+
 cdef inline bint _fits_channels(cnp.ndarray a, int t) noexcept:
     return cnp.PyArray_TYPE(a) == t and _layout(a) == 1
 
@@ -818,9 +825,9 @@ cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims, cnp.npy_
                         double *local) noexcept:
     """For channels shorter than WIDE_BELOW (WIDE_ALONE in a single row): w[c] repeated inner
     times per channel, for the `rows` rows that make WIDE_SPAN elements (WIDE_BIG_SPAN from
-    WIDE_BIG_FROM elements of x on; no more rows than x has),
-    in `local` (WIDE_LOCAL doubles) where it fits, else malloc'd, or w itself where that is one
-    row of one-element channels; else NULL and rows 0 (per-channel calls)."""
+    WIDE_BIG_FROM elements of x on; no more rows than x has), in `local` (WIDE_LOCAL doubles)
+    where it fits, else malloc'd, or w itself where that is one row of one-element channels;
+    else NULL and rows 0 (per-channel calls)."""
     cdef cnp.npy_intp c, i, size = 4 if t == cnp.NPY_FLOAT else 8
     cdef cnp.npy_intp row = dims[1] * dims[2]
     cdef cnp.npy_intp span = WIDE_BIG_SPAN if dims[0] * row >= WIDE_BIG_FROM else WIDE_SPAN
@@ -925,7 +932,7 @@ def prelu_forward(int k, x, out, weight, int axis, int level):
     float64 of one dtype, `out` None or fitting exactly. At every size: it runs on one thread,
     but the ufunc path it spares runs on one thread too, and 25x slower (471 against 19 us for
     262,144 float32 on one Zen 5 core)."""
-    cdef cnp.ndarray a, w, o
+    cdef cnp.ndarray a, w
     cdef int t
     cdef cnp.npy_intp dims[3]
     if type(x) is not cnp.ndarray:
@@ -934,8 +941,16 @@ def prelu_forward(int k, x, out, weight, int axis, int level):
     w = _channel_operands(a, weight, axis, &t, dims)
     if w is None:
         return None
-    o = _fast_out(a, 1, out)
-    if o is None or not _apart_or_same(a, o):
+    return _forward_channels(k, level, t, dims, a, w, out)
+
+
+cdef object _forward_channels(int k, int level, int t, const cnp.npy_intp *dims, cnp.ndarray a,
+                              cnp.ndarray w, object out):
+    """The per-channel forward of a (its t and dims from _channel_operands) into out (None: a
+    new array), or None where out does not fit exactly or overlaps x or the weight (prelu_call
+    reads the caller's weight in place). prelu_forward and prelu_call end here."""
+    cdef cnp.ndarray o = _fast_out(a, 1, out)
+    if o is None or not (_apart_or_same(a, o) and _apart(w, o)):
         return None
     _run_channels(k, level, False, False, t, dims, None, a, o, w, None)
     return o
@@ -945,7 +960,7 @@ def prelu_backward(int k, grad_output, x, out, weight, int axis, bint from_outpu
     """(grad_input, grad_weight as float64 per channel) for kernel k with the parameter
     weight[c] along axis, as prelu_forward does it (x is the output y where from_output), or
     None where this path does not apply (grad_output must be like x)."""
-    cdef cnp.ndarray a, g, w, o, total
+    cdef cnp.ndarray a, g, w
     cdef int t
     cdef cnp.npy_intp dims[3]
     if type(x) is not cnp.ndarray or type(grad_output) is not cnp.ndarray:
@@ -953,10 +968,22 @@ def prelu_backward(int k, grad_output, x, out, weight, int axis, bint from_outpu
     a = <cnp.ndarray>x
     g = <cnp.ndarray>grad_output
     w = _channel_operands(a, weight, axis, &t, dims)
-    if w is None or not _fits_channels(g, t) or not _same_shape(g, a):
+    if w is None:
+        return None
+    return _backward_channels(k, level, from_output, t, dims, g, a, w, out)
+
+
+cdef object _backward_channels(int k, int level, bint from_output, int t,
+                               const cnp.npy_intp *dims, cnp.ndarray g, cnp.ndarray a,
+                               cnp.ndarray w, object out):
+    """(grad_input, grad_weight as float64 per channel) of the per-channel path, or None where
+    g is not like a or out does not fit exactly or overlaps g, a or the weight.
+    prelu_backward and prelu_backward_call end here."""
+    cdef cnp.ndarray o, total
+    if not _fits_channels(g, t) or not _same_shape(g, a):
         return None
     o = _fast_out(a, 1, out)
-    if o is None or not (_apart_or_same(a, o) and _apart_or_same(g, o)):
+    if o is None or not (_apart_or_same(a, o) and _apart_or_same(g, o) and _apart(w, o)):
         return None
     total = cnp.PyArray_ZEROS(1, &dims[1], cnp.NPY_DOUBLE, 0)
     _run_channels(k, level, True, from_output, t, dims, g, a, o, w, total)
@@ -990,13 +1017,6 @@ def prelu_grad_weight(grad_output, x, double slope, bint from_output):
 # Each returns None unless every argument is of the plain kind whose checks cannot fail (then
 # fastact._prelu runs the general path, which checks everything and names what is wrong); the
 # result is the one the general path gives: the same loops, the same sums.
-
-cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b) noexcept:
-    """The bytes of contiguous arrays a and b do not overlap."""
-    cdef char *pa = <char *>cnp.PyArray_DATA(a)
-    cdef char *pb = <char *>cnp.PyArray_DATA(b)
-    return pa + cnp.PyArray_NBYTES(a) <= pb or pb + cnp.PyArray_NBYTES(b) <= pa
-
 
 cdef object _lane_weight(cnp.ndarray a, object weight, object axis, int *t,
                          cnp.npy_intp *dims):
@@ -1079,11 +1099,7 @@ def prelu_call(int k, x, weight, axis, out, precision):
     w = _lane_weight(a, weight, axis, &t, dims)
     if w is None:
         return None
-    o = _fast_out(a, 1, out)
-    if o is None or not _apart_or_same(a, o) or not _apart(w, o):
-        return None
-    _run_channels(k, level, False, False, t, dims, None, a, o, w, None)
-    return o
+    return _forward_channels(k, level, t, dims, a, w, out)
 
 
 def prelu_backward_call(int k, grad_output, x, weight, axis, out, output, precision):
@@ -1131,16 +1147,12 @@ def prelu_backward_call(int k, grad_output, x, weight, axis, out, output, precis
         w = <cnp.ndarray>weight     # grad_weight in its dtype and shape
         return o, _sums_as(total, t, cnp.PyArray_NDIM(w), cnp.PyArray_DIMS(w))
     w = _lane_weight(a, weight, axis, &t, dims)
-    if w is None or not _fits_channels(g, t) or not _same_shape(g, a):
+    if w is None or (from_output and not _all_positive(cnp.PyArray_DATA(w), t, dims[1])):
         return None
-    if from_output and not _all_positive(cnp.PyArray_DATA(w), t, dims[1]):
+    done = _backward_channels(k, level, from_output, t, dims, g, a, w, out)
+    if done is None:
         return None
-    o = _fast_out(a, 1, out)
-    if o is None or not (_apart_or_same(a, o) and _apart_or_same(g, o) and _apart(w, o)):
-        return None
-    total = cnp.PyArray_ZEROS(1, &dims[1], cnp.NPY_DOUBLE, 0)
-    _run_channels(k, level, True, from_output, t, dims, g, a, o, w, total)
-    return o, _sums_as(total, t, 1, &dims[1])
+    return done[0], _sums_as(done[1], t, 1, &dims[1])
 
 
 cdef cnp.ndarray _sums_as(cnp.ndarray total, int t, int nd, cnp.npy_intp *shape):
