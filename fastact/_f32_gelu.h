@@ -22,8 +22,9 @@
  * data. Beyond 3, -a^2/2 = -(u + u_lo)/2 exactly (u = a^2 and its FMA residual) enters the exp
  * core's reduction, and the product with 2^n is the last operation, one FMA with x (or -0 for
  * x < 0): x > 0 rounds once, x < 0 is exact (subnormal results rounded once too). Measured over
- * all 2^32 inputs (tools/accuracy.py): 1.590 ulp forward (x = -3.6473), 1.791 backward
- * (x = -6.7045). Degree 5 (2^-25.3 forward, 2^-25.5 backward in the worst interval, a in
+ * all 2^32 inputs (tools/accuracy.py): 1.649 ulp forward (x = -3.0241), 1.776 backward
+ * (x = -6.7073); 1.590 and 1.791 before the exp's polynomial went from Horner's scheme to
+ * Estrin's (session 8, below). Degree 5 (2^-25.3 forward, 2^-25.5 backward in the worst interval, a in
  * [2.75, 3); degree 6 had 2^-27.1 and 2^-27.7) left the worst cases where they were (degree 6:
  * 1.595 ulp at x = -3.0174, 1.791 at -6.7045) and saves a permute and an FMA per vector;
  * degree 4 would not hold (2^-20 on a in [1, 3), where the Gaussian is inside the polynomial).
@@ -106,6 +107,15 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x, const float amax)
  * a bias 36 and 31 higher (162 and 161) keeps it normal down to the clamp a = 14.95
  * (n = -161), where it is 2^-126 forward (-0 beyond) and 0 backward (0 beyond, not
  * g gelu'(clamp); NaN for g = +-inf, inf * 0). n = 0 for a < 3 (exp argument 0).
+ * The lanes below 3 are masked where it costs least: on AVX-512 the magic sum keeps mg there
+ * (mask3) and r is zeroed (maskz), both free, so a^2 and its residual do not wait for the compare;
+ * on AVX2 and in the scalar code a^2 and its residual are zeroed. The same values either way
+ * (u, u_lo, n and r are 0, tm is mg in those lanes). The exp's polynomial is evaluated by Estrin's
+ * scheme, r^2 computed once for it and for t2: the same operations as Horner's, 12 cycles of
+ * latency instead of 16. Measured together (C harness, one Zen 5 core, uniform[-10, 10]):
+ * forward +3%, backward +5% on AVX-512 (late masking alone +2-3% / +1.5%); AVX2 within noise
+ * (its late masking, a blend, measured -2.5%, so AVX2 masks early). Estrin's scheme changes the
+ * rounding: 1.649 / 1.776 ulp (above).
  * The magic constant comes with the centre C looked up anyway: the last two intervals' centres
  * carry PAY = bits(MAG) ^ bits(MAG + 36) (31 backward) in their low byte, which is 0 in every
  * other centre, and the constant is MAG's bits xor C's low byte (fa32*_mag: one vpternlogd on
@@ -152,17 +162,18 @@ FA_INLINE fa32g_tail fa32g_tail_parts(float x, const float amax)
     P##_v m2, pw;                                                                            \
     {                                                                                        \
         P##_m ex_ = P##_ge(P##_add(at, P##_set(1.0f)), P##_set(4.0f)); /* a >= 3 */          \
-        P##_v u_ = P##_maskz_mul(ex_, at, at);                                               \
-        P##_v ul_ = P##_maskz_fms(ex_, at, at, u_);                                          \
+        P##_v u_ = P##_sq_ex(ex_, at);                                                       \
+        P##_v ul_ = P##_sqlo_ex(ex_, at, u_);                                                \
         P##_v mg_ = P##_mag(TB, c); /* MAG, biased 36 (31) more on the last two intervals */ \
-        P##_v tm_ = P##_fma(u_, P##_set(FA32G_NL2E), mg_);                                   \
+        P##_v tm_ = P##_magic_ex(ex_, u_, mg_);                                              \
         P##_v n_ = P##_sub(tm_, mg_);                                                        \
-        P##_v r_ = P##_add(P##_fma(n_, P##_set(FA32G_HI2), u_),                              \
-                           P##_fma(n_, P##_set(FA32G_LO2), ul_));                            \
-        P##_v p_ = P##_fma(P##_fma(P##_fma(P##_set(FA32G_X4), r_, P##_set(FA32G_X3)), r_,    \
-                                   P##_set(FA32G_X2)), r_, P##_set(FA32G_X1));               \
-        p_ = P##_fma(p_, r_, P##_set(FA32G_X0));                                             \
-        P##_v t2_ = P##_fms(P##_mul(r_, r_), p_, r_);                                        \
+        P##_v r_ = P##_sum_ex(ex_, P##_fma(n_, P##_set(FA32G_HI2), u_),                      \
+                              P##_fma(n_, P##_set(FA32G_LO2), ul_));                         \
+        P##_v rr_ = P##_mul(r_, r_);                                                         \
+        P##_v p_ = P##_fma(P##_fma(P##_set(FA32G_X4), rr_,                                   \
+                                   P##_fma(P##_set(FA32G_X3), r_, P##_set(FA32G_X2))),       \
+                           rr_, P##_fma(P##_set(FA32G_X1), r_, P##_set(FA32G_X0)));          \
+        P##_v t2_ = P##_fms(rr_, p_, r_);                                                    \
         m2 = P##_fma(q, t2_, P##_add(q, q));                                                 \
         pw = P##_pow2(tm_);                                                                  \
     }
@@ -195,8 +206,10 @@ typedef int fa32s_m;
 #define fa32s_index(TB, v) (fa32_to_bits(v) >> 20)
 #define fa32s_lut(T, k) ((T)[(k) & 31u])
 #define fa32s_ge(a, b) ((a) >= (b))
-#define fa32s_maskz_mul(m, a, b) ((m) ? (a) * (b) : 0.0f)
-#define fa32s_maskz_fms(m, a, b, c) ((m) ? fa32_fma(a, b, -(c)) : 0.0f)
+#define fa32s_sq_ex(m, a) ((m) ? (a) * (a) : 0.0f)
+#define fa32s_sqlo_ex(m, a, u) ((m) ? fa32_fma(a, a, -(u)) : 0.0f)
+#define fa32s_magic_ex(m, u, mg) fa32_fma(u, FA32G_NL2E, mg)
+#define fa32s_sum_ex(m, a, b) ((a) + (b))
 #define fa32s_pow2(tm) fa32_from_bits(fa32_to_bits(tm) << 23)
 #define fa32s_mag(TB, c) fa32_from_bits(fa32_to_bits(TB##MAG) ^ (fa32_to_bits(c) & 0xffu))
 #define fa32s_xpos(x) ((x) < 0.0f ? -0.0f : (x))
@@ -293,8 +306,13 @@ FA_INLINE float gelu_bwd32(float g, float x, float p0, float p1, const int acc)
  * iteration -3% (register spills). Compacting the lanes that need the exp into a buffer
  * (vcompressps, then vexpandps back) was measured: the compaction alone, with no arithmetic, ran
  * 3.8-4.5 Gelem/s at 2^20 over several runs, and with it the kernel 2.3-3.3; Estrin's scheme
- * for both polynomials was within noise (the loop is bound by its instruction count, not its
- * chain). AVX2 (FASTACT_ISA=avx2), degree 6: forward 1.40 / 1.39 and 1.04 / 1.02, backward
+ * for both polynomials was within noise then (session 6), and for the exp's alone +3% / +5%
+ * once the masks no longer held a^2 back (session 8, FA32G_EXP). Session 8 also measured: the
+ * permutes replaced by as many additions +7%, removed +31% (30 instructions, 2.65 a cycle
+ * against 2.5 with them); two vectors per iteration +2% on uniform data and +10% on normal
+ * (one branch per 32 lanes), not taken for the code it doubles; the second half of each table
+ * read from memory by the permute (7 registers fewer) +0%; gcc's first scheduling pass +0%.
+ * AVX2 (FASTACT_ISA=avx2), degree 6: forward 1.40 / 1.39 and 1.04 / 1.02, backward
  * 1.17 / 1.20 and 0.92 / 0.86; degree 5 in the C harness at 2^20 uniform: forward 1.03 -> 1.07.
  * FA_VEC_<name>_<dir>_<suffix> is the hook _loops.h probes for. */
 #define FA_VEC_gelu_fwd_ff ~, FA32G_VEC_FWD
@@ -333,8 +351,11 @@ typedef struct { __m512 lo, hi; } fa32z_tab;
 #define fa32z_index(TB, v) _mm512_srli_epi32(_mm512_castps_si512(v), 20)
 #define fa32z_lut(T, k) _mm512_permutex2var_ps((T).lo, k, (T).hi)
 #define fa32z_ge(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
-#define fa32z_maskz_mul(m, a, b) _mm512_maskz_mul_ps(m, a, b)
-#define fa32z_maskz_fms(m, a, b, c) _mm512_maskz_fmsub_ps(m, a, b, c)
+/* the lanes below 3 are masked late (FA32G_EXP): mg in the magic sum, 0 for r */
+#define fa32z_sq_ex(m, a) _mm512_mul_ps(a, a)
+#define fa32z_sqlo_ex(m, a, u) _mm512_fmsub_ps(a, a, u)
+#define fa32z_magic_ex(m, u, mg) _mm512_mask3_fmadd_ps(u, _mm512_set1_ps(FA32G_NL2E), mg, m)
+#define fa32z_sum_ex(m, a, b) _mm512_maskz_add_ps(m, a, b)
 #define fa32z_pow2(tm) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(tm), 23))
 /* MAG's bits xor the centre's low byte (fa32s_mag): vpternlogd's table for (A & B) ^ C is 0x6a */
 #define fa32z_mag(TB, c)                                                                     \
@@ -459,8 +480,10 @@ FA_INLINE fa32y_i fa32y_rows(const float (*R)[8], __m256 v)
 #define fa32y_index(TB, v) fa32y_rows(TB##R, v)
 #define fa32y_lut(T, K) ((K).c[T])
 #define fa32y_ge(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
-#define fa32y_maskz_mul(m, a, b) _mm256_and_ps(m, _mm256_mul_ps(a, b))
-#define fa32y_maskz_fms(m, a, b, c) _mm256_and_ps(m, _mm256_fmsub_ps(a, b, c))
+#define fa32y_sq_ex(m, a) _mm256_and_ps(m, _mm256_mul_ps(a, a))
+#define fa32y_sqlo_ex(m, a, u) _mm256_and_ps(m, _mm256_fmsub_ps(a, a, u))
+#define fa32y_magic_ex(m, u, mg) _mm256_fmadd_ps(u, _mm256_set1_ps(FA32G_NL2E), mg)
+#define fa32y_sum_ex(m, a, b) _mm256_add_ps(a, b)
 #define fa32y_pow2(tm) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23))
 #define fa32y_mag(TB, c)                                                                     \
     _mm256_xor_ps(_mm256_set1_ps(TB##MAG),                                                   \
