@@ -24,9 +24,10 @@
  * x < 0): x > 0 rounds once, x < 0 is exact (subnormal results rounded once too). Measured over
  * all 2^32 inputs (tools/accuracy.py): 1.649 ulp forward (x = -3.0241), 1.776 backward
  * (x = -6.7073); 1.590 and 1.791 before the exp's polynomial went from Horner's scheme to
- * Estrin's (session 8, below). Degree 5 (2^-25.3 forward, 2^-25.5 backward in the worst interval, a in
- * [2.75, 3); degree 6 had 2^-27.1 and 2^-27.7) left the worst cases where they were (degree 6:
- * 1.595 ulp at x = -3.0174, 1.791 at -6.7045) and saves a permute and an FMA per vector;
+ * Estrin's (session 8, below). Degree 5 (2^-25.3 forward, 2^-25.5 backward in the worst
+ * interval, a in [2.75, 3); degree 6 had 2^-27.1 and 2^-27.7) left the worst cases where they
+ * were (degree 6: 1.595 ulp at x = -3.0174, 1.791 at -6.7045) and saves a permute and an FMA
+ * per vector;
  * degree 4 would not hold (2^-20 on a in [1, 3), where the Gaussian is inside the polynomial).
  * Why it replaced the form before (x/2 + x^2 E(x^2) for |x| <= 0.75, else exp
  * times a polynomial in t = 3/(3 + a) with t's rounding corrected; 1.809 / 2.893 ulp): that one
