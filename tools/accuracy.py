@@ -3,6 +3,8 @@
     python tools/accuracy.py          # about 30 s, both precision levels
     python tools/accuracy.py --exhaustive [FUNC ...] [--precision accurate] [--reference numpy]
                                       # all 2**32 float32 inputs, forward and backward
+    python tools/accuracy.py --exhaustive FUNC --grad-output random
+                                      # the backward with grad_output uniform in [-2, 2]
 
 The exhaustive sweep runs every float32 bit pattern through fastact in chunks of 2**20, with
 progress, against a float64 reference: fastact's float64 kernels (the default; their
@@ -10,8 +12,10 @@ own accuracy is tested against 50-digit mpmath, and they share no code with the 
 or with --reference numpy the plain NumPy/SciPy formulas of fastact.testing (slower, and
 themselves off by up to x*x/2 float64 ulps in gelu's tail, far below a float32 ulp). Errors count
 where the reference is a normal float32; the backward runs with grad_output = 1 and counts ulps of
-1/8 near a zero of f', as the tests do. About a minute per function and direction with
---reference float64 on one core.
+1/8 near a zero of f', as the tests do; with --grad-output random, grad_output is drawn uniformly
+from [-2, 2] (seeded, the same draws on every run) and near a zero of f' errors count in |g|
+ulps of 1/8, as fastact.testing.errors counts them. About a minute per function and direction
+with --reference float64 on one core.
 
 float32: fastact.testing.float32_sweep (2.1 million values over every exponent) against
 the float64 reference; float16: every finite value; float64: 20,000 samples over [-40, 12] and
@@ -74,8 +78,9 @@ def measure(kernel, params, float64=True):
 CHUNK = 1 << 20  # small enough for the cache, large enough that Python's overhead vanishes
 
 
-def sweep(kernel, backward, level, reference="float64", params=None, progress=True):
-    """(worst error in ulps, the float32 x where it is) over all 2**32 float32 inputs."""
+def sweep(kernel, backward, level, reference="float64", params=None, progress=True, random_g=False):
+    """(worst error in ulps, the float32 x where it is) over all 2**32 float32 inputs; random_g:
+    the backward with grad_output uniform in [-2, 2] instead of 1."""
     params = KERNELS[kernel].params[0] if params is None else params
     p32 = tuple(float(np.float32(p)) for p in params)
     uf = getattr(fastact.ufuncs, kernel + ("_backward" if backward else ""))
@@ -85,7 +90,8 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
     base = np.arange(CHUNK, dtype=np.uint32)
     bits = np.empty(CHUNK, np.uint32)
     x = bits.view(np.float32)
-    x64, ones32, ones64 = np.empty(CHUNK), np.ones(CHUNK, np.float32), np.ones(CHUNK)
+    x64, g32, g64 = np.empty(CHUNK), np.ones(CHUNK, np.float32), np.ones(CHUNK)
+    gabs = np.abs(g64)
     y32, y, ref, ulp, err = (
         np.empty(CHUNK, np.float32),
         np.empty(CHUNK),
@@ -97,14 +103,18 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
         np.add(base, np.uint32(c), out=bits)
         with np.errstate(invalid="ignore"):  # the sweep's signaling NaNs, quieted by the casts
             np.copyto(x64, x)
+        if random_g:
+            g32[...] = np.random.default_rng(c).uniform(-2, 2, CHUNK)
+            np.copyto(g64, g32)
+            np.abs(g64, out=gabs)
         with fastact.precision(level):
-            uf(*((ones32, x) if backward else (x,)), *p32, out=y32)
+            uf(*((g32, x) if backward else (x,)), *p32, out=y32)
         with np.errstate(invalid="ignore"):
             np.copyto(y, y32)
         if reference == "float64":
-            uf(*((ones64, x64) if backward else (x64,)), *p32, out=ref)
+            uf(*((g64, x64) if backward else (x64,)), *p32, out=ref)
         else:
-            ref[...] = ref_f(*((ones64, x64) if backward else (x64,)), *p32)
+            ref[...] = ref_f(*((g64, x64) if backward else (x64,)), *p32)
         with np.errstate(all="ignore"):
             np.abs(ref, out=err)
             np.copyto(ulp, err, casting="unsafe")
@@ -113,9 +123,10 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
             skip |= (err > big) & (y == ref.astype(np.float32))  # beyond float32: inf expected
             np.subtract(y, ref, out=err)
             np.abs(err, out=err)
-            if backward:  # near a zero of f': ulps of 1/8
-                near = near_grad_root(kernel, x64, ref)
-                ulp[near] = 2.0**-26
+            if backward:  # near a zero of f': |g| ulps of 1/8
+                near = near_grad_root(kernel, x64, ref / np.where(gabs == 0, 1, gabs))
+                near &= gabs > 0
+                ulp[near] = gabs[near] * 2.0**-26
             np.divide(err, ulp, out=err)
         err[skip] = 0.0
         err[np.isnan(err)] = np.inf
@@ -132,10 +143,11 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
     return worst, where
 
 
-def exhaustive(names, level, reference):
+def exhaustive(names, level, reference, random_g=False):
     print(
         f"fastact {fastact.__version__}, ISA {fastact.isa()}, precision {level}, reference "
-        f"{reference}: worst error in ulps over all 2**32 float32 inputs\n"
+        f"{reference}: worst error in ulps over all 2**32 float32 inputs"
+        + (" (backward: grad_output uniform in [-2, 2])\n" if random_g else "\n")
     )
     print("| kernel | forward | at x | backward | at x |")
     print("|---|---|---|---|---|")
@@ -145,7 +157,10 @@ def exhaustive(names, level, reference):
                 continue
             cells = []
             for backward in (False, True):
-                worst, where = sweep(kernel, backward, level, reference)
+                if random_g and not backward:  # the forward has no grad_output
+                    cells += ["—", "—"]
+                    continue
+                worst, where = sweep(kernel, backward, level, reference, random_g=random_g)
                 cells += [f"{worst:.3f}", f"{where!r}"]
             print(f"| {kernel} | " + " | ".join(cells) + " |", flush=True)
 
@@ -163,9 +178,15 @@ def main():
     )
     ap.add_argument("--precision", default="fast", choices=["fast", "accurate"])
     ap.add_argument("--reference", default="float64", choices=["float64", "numpy"])
+    ap.add_argument(
+        "--grad-output",
+        default="one",
+        choices=["one", "random"],
+        help="the exhaustive backward's grad_output: 1, or uniform in [-2, 2]",
+    )
     args = ap.parse_args()
     if args.exhaustive is not None:
-        exhaustive(args.exhaustive, args.precision, args.reference)
+        exhaustive(args.exhaustive, args.precision, args.reference, args.grad_output == "random")
         return
     cols = [
         "float32 fwd",
