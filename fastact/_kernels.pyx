@@ -13,7 +13,7 @@ import numpy as np
 
 cimport numpy as cnp
 from cpython.mem cimport PyMem_RawMalloc
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy
 from cpython.pyport cimport PY_SSIZE_T_MAX
@@ -106,6 +106,12 @@ cdef extern from "_kernels.h" nogil:
                       const double *x, double *y, double p0, double p1)
     int fa_pool_run(int threads, int k, int level, int backward, int from_output, int is_double,
                     cnp.npy_intp n, const void *g, const void *x, void *y, double p0, double p1)
+    enum:
+        FA_POOL_CHUNK_MIN
+        FA_POOL_ALIGN
+    ctypedef void (*fa_pool_fn)(const void *job, cnp.npy_intp i0, cnp.npy_intp m) noexcept nogil
+    int fa_pool_run_fn(int threads, fa_pool_fn fn, const void *job, cnp.npy_intp n,
+                       cnp.npy_intp chunk_min, cnp.npy_intp align)
     int fa_threads()
     long fa_pool_jobs()
     int fa_pool_workers()
@@ -636,58 +642,85 @@ cdef inline cnp.npy_intp _span(cnp.ndarray a, int first, int last) noexcept:
     return n
 
 
-cdef void _channels_forward(const fa_kernel *K, int level, cnp.npy_intp outer,
-                            cnp.npy_intp channels, cnp.npy_intp inner, const real *x, real *y,
-                            const real *w, const real *wide, cnp.npy_intp rows) noexcept nogil:
-    """y = kernel(x) with parameter w[c] on x viewed as (outer, channels, inner), C order; where
-    rows > 0, `wide` holds w[c] repeated `inner` times per channel for `rows` rows, and calls of
-    the array loop run that many rows at a time. The second parameter, unused by a one-parameter
-    kernel, is 0 (the array loop reads `wide`)."""
-    cdef cnp.npy_intp o, c, at, row = channels * inner
-    if rows > 0:
-        o = 0
-        while o < outer:
-            at = o * row
-            if real is float:
-                K.fwd_f_arr[level][fa_isa](min(rows, outer - o) * row, x + at, y + at, wide, wide)
-            else:
-                K.fwd_d_arr[fa_isa](min(rows, outer - o) * row, x + at, y + at, wide, wide)
-            o += rows
-        return
-    for o in range(outer):
-        for c in range(channels):
-            at = o * row + c * inner
-            if real is float:
-                K.fwd_f[level][fa_isa](inner, x + at, y + at, w[c], 0)
-            else:
-                K.fwd_d[fa_isa](inner, x + at, y + at, w[c], 0)
+# The per-channel path's work as a job for the worker pool (_pool.h): _channels_part runs the
+# forward or grad_input on a range of x's elements (flattened), _grad_weight_part grad_weight on a
+# range of channels. The serial path runs the same functions on the whole range, so any split
+# gives the same bits: the elementwise loops give each element the same bits wherever a call
+# starts or ends (leaky_relu's product is one rounding, vector lane or scalar tail alike), and
+# each channel's sum runs in one thread, in the serial order.
+ctypedef struct _ChannelJob:
+    const fa_kernel *K
+    int level
+    bint backward, from_output, is_double
+    cnp.npy_intp outer, channels, inner
+    const void *g
+    const void *x
+    void *y
+    const void *w
+    const void *wide    # w[c] repeated, `rows` rows (see _wide_weight), or NULL (rows 0)
+    cnp.npy_intp rows
+    const double *w64   # the weight in float64, for grad_weight
+    double *total       # grad_weight's sums
 
 
-cdef void _channels_backward(const fa_kernel *K, int level, cnp.npy_intp outer,
-                             cnp.npy_intp channels, cnp.npy_intp inner, const real *g,
-                             const real *x, real *y, const real *w, const real *wide,
-                             cnp.npy_intp rows) noexcept nogil:
-    """The backward twin of _channels_forward. PReLU runs it on the output y too: y and x have
-    the same sign when every weight is positive, as the general path does."""
-    cdef cnp.npy_intp o, c, at, n, row = channels * inner
-    if rows > 0:
-        o = 0
-        while o < outer:
-            at = o * row
-            n = min(rows, outer - o) * row
-            if real is float:
-                K.bwd_f_arr[level][fa_isa](n, g + at, x + at, y + at, wide, wide)
-            else:
-                K.bwd_d_arr[fa_isa](n, g + at, x + at, y + at, wide, wide)
-            o += rows
+cdef void _channels_span(const _ChannelJob *j, cnp.npy_intp i0, cnp.npy_intp m, const real *g,
+                         const real *x, real *y, const real *w, const real *wide) noexcept nogil:
+    """The per-channel forward (backward where j.backward) on elements [i0, i0 + m) of x viewed
+    as (outer, channels, inner), C order, flattened. With the repeated weight (j.rows > 0), calls
+    of the array loop on up to j.rows rows each, the first from wherever i0 falls in a row; else
+    one call of the scalar-parameter loop per channel block (the parts of the first and last
+    blocks in range). The second parameter, unused by a one-parameter kernel, is 0 (the array
+    loop reads `wide`). On [0, n) these are the calls of the serial path before the pool ran it
+    (session 8), one per j.rows rows or per channel block."""
+    cdef cnp.npy_intp at = i0, end = i0 + m, row = j.channels * j.inner, n, s, c, off
+    if m <= 0:
         return
-    for o in range(outer):
-        for c in range(channels):
-            at = o * row + c * inner
-            if real is float:
-                K.bwd_f[level][fa_isa](inner, g + at, x + at, y + at, w[c], 0)
+    if j.rows > 0:
+        off = i0 % row if i0 else 0     # where i0 falls in the repeated weight; then 0
+        while at < end:
+            n = min(end - at, j.rows * row - off)
+            if real is float and j.backward:
+                j.K.bwd_f_arr[j.level][fa_isa](n, g + at, x + at, y + at, wide + off, wide + off)
+            elif real is float:
+                j.K.fwd_f_arr[j.level][fa_isa](n, x + at, y + at, wide + off, wide + off)
+            elif j.backward:
+                j.K.bwd_d_arr[fa_isa](n, g + at, x + at, y + at, wide + off, wide + off)
             else:
-                K.bwd_d[fa_isa](inner, g + at, x + at, y + at, w[c], 0)
+                j.K.fwd_d_arr[fa_isa](n, x + at, y + at, wide + off, wide + off)
+            at += n
+            off = 0
+        return
+    s = c = 0               # the channel block at i0, and its channel
+    if i0:
+        s = i0 // j.inner
+        c = s % j.channels
+    while at < end:
+        n = min(end, (s + 1) * j.inner) - at
+        if real is float and j.backward:
+            j.K.bwd_f[j.level][fa_isa](n, g + at, x + at, y + at, w[c], 0)
+        elif real is float:
+            j.K.fwd_f[j.level][fa_isa](n, x + at, y + at, w[c], 0)
+        elif j.backward:
+            j.K.bwd_d[fa_isa](n, g + at, x + at, y + at, w[c], 0)
+        else:
+            j.K.fwd_d[fa_isa](n, x + at, y + at, w[c], 0)
+        at += n
+        s += 1
+        c += 1
+        if c == j.channels:
+            c = 0
+
+
+cdef void _channels_part(const void *job, cnp.npy_intp i0, cnp.npy_intp m) noexcept nogil:
+    """_channels_span in x's dtype (a fa_pool_fn). PReLU runs the backward on the output y too:
+    y and x have the same sign when every weight is positive, as the general path does."""
+    cdef const _ChannelJob *j = <const _ChannelJob *>job
+    if j.is_double:
+        _channels_span(j, i0, m, <const double *>j.g, <const double *>j.x, <double *>j.y,
+                       <const double *>j.w, <const double *>j.wide)
+    else:
+        _channels_span(j, i0, m, <const float *>j.g, <const float *>j.x, <float *>j.y,
+                       <const float *>j.w, <const float *>j.wide)
 
 
 cdef inline double _negative_part(real g, double x) noexcept nogil:
@@ -748,14 +781,16 @@ cdef inline bint _finite(const double *w, cnp.npy_intp n) noexcept nogil:
 
 
 cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_intp channels,
-                                cnp.npy_intp inner, const real *g, const real *x,
-                                const double *w, double *total) noexcept nogil:
-    """total[c] (zeros on entry) = sum of g * x over the x <= 0 and NaN x of channel c, in
-    float64 (x = y / w[c] from the output y, every w[c] > 0). Each (outer, channel) block is
-    summed on four accumulators, which breaks the chain of dependent additions, then added to
-    total[c]: the order differs from NumPy's blocks in the general path, so the sums may differ
-    in the last bits. The zeros for x > 0 change no sum (they start at +0, which no addition
-    turns into -0)."""
+                                cnp.npy_intp inner, cnp.npy_intp c0, cnp.npy_intp c1,
+                                const real *g, const real *x, const double *w,
+                                double *sums) noexcept nogil:
+    """sums[c - c0] (zeros on entry) for the channels c0 <= c < c1 = sum of g * x over the
+    x <= 0 and NaN x of channel c, in float64 (x = y / w[c] from the output y, every w[c] > 0).
+    Each (outer, channel) block is summed on four accumulators, which breaks the chain of
+    dependent additions, then added to its channel's sum in the order of outer: the order
+    differs from NumPy's blocks in the general path, so the sums may differ in the last bits,
+    but not with c0, c1 (the pool may split the channels). The zeros for x > 0 change no sum
+    (they start at +0, which no addition turns into -0)."""
     cdef cnp.npy_intp o, c, at
     cdef double s[4]
     if from_output and real is float and _finite(w, channels):
@@ -764,30 +799,71 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
         # term, and without a division per element (68 -> 20 us for 65,536 elements); the
         # result may differ from the general path's in the last bits, within the bound tests
         # hold it to. float64 keeps the division per element: g * y may overflow where
-        # g * (y / w) does not.
-        _channels_grad_weight(False, outer, channels, inner, g, x, w, total)
-        for c in range(channels):
-            total[c] = total[c] / w[c]
+        # g * (y / w) does not. Every channel's weight decides, whatever c0, c1.
+        _channels_grad_weight(False, outer, channels, inner, c0, c1, g, x, w, sums)
+        for c in range(c0, c1):
+            sums[c - c0] = sums[c - c0] / w[c]
         return
     if inner == 1:      # (N, C): one row at a time, the channels' sums side by side
         for o in range(outer):
             at = o * channels
             if from_output:
-                for c in range(channels):
-                    total[c] += _negative_part(g[at + c], x[at + c] / w[c])
+                for c in range(c0, c1):
+                    sums[c - c0] += _negative_part(g[at + c], x[at + c] / w[c])
             else:
-                for c in range(channels):
-                    total[c] += _negative_part(g[at + c], <double>x[at + c])
+                for c in range(c0, c1):
+                    sums[c - c0] += _negative_part(g[at + c], <double>x[at + c])
         return
     for o in range(outer):
-        for c in range(channels):
+        for c in range(c0, c1):
             at = (o * channels + c) * inner
             s[0] = s[1] = s[2] = s[3] = 0.0
             if from_output:
                 _block_sum_from_output(inner, g + at, x + at, w[c], s)
             else:
                 _block_sum(inner, g + at, x + at, s)
-            total[c] += (s[0] + s[1]) + (s[2] + s[3])
+            sums[c - c0] += (s[0] + s[1]) + (s[2] + s[3])
+
+
+cdef enum:
+    GW_LOCAL = 256      # channels' sums on the stack (malloc beyond)
+    GW_PAD = 8          # doubles either side of a malloc'd buffer: a cache line of its own
+
+
+cdef inline void _grad_weight_into(const _ChannelJob *j, cnp.npy_intp c0, cnp.npy_intp m,
+                                   double *sums) noexcept nogil:
+    """_channels_grad_weight for the channels [c0, c0 + m), in x's dtype."""
+    if j.is_double:
+        _channels_grad_weight(j.from_output, j.outer, j.channels, j.inner, c0, c0 + m,
+                              <const double *>j.g, <const double *>j.x, j.w64, sums)
+    else:
+        _channels_grad_weight(j.from_output, j.outer, j.channels, j.inner, c0, c0 + m,
+                              <const float *>j.g, <const float *>j.x, j.w64, sums)
+
+
+cdef void _grad_weight_part(const void *job, cnp.npy_intp c0, cnp.npy_intp m) noexcept nogil:
+    """_grad_weight_into j.total (zeros on entry) as a chunk of the pool's (a fa_pool_fn): the
+    sums grow in this thread's own buffer, then are copied to j.total (the same bits: +0 plus
+    the sum), since chunks of channels side by side in j.total would share its cache lines,
+    written at every row of (N, C)."""
+    cdef const _ChannelJob *j = <const _ChannelJob *>job
+    cdef double local[GW_LOCAL]
+    cdef double *block = NULL
+    cdef double *sums = &local[0]
+    cdef cnp.npy_intp c
+    if m > GW_LOCAL:
+        block = <double *>calloc(m + 2 * GW_PAD, sizeof(double))
+        if block == NULL:   # sum in place
+            sums = j.total + c0
+        else:
+            sums = block + GW_PAD
+    else:
+        for c in range(m):
+            local[c] = 0.0
+    _grad_weight_into(j, c0, m, sums)
+    if sums != j.total + c0:
+        memcpy(j.total + c0, sums, m * sizeof(double))
+    free(block)
 
 
 cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b) noexcept:
@@ -856,33 +932,35 @@ cdef void *_wide_weight(const void *w, int t, const cnp.npy_intp *dims, cnp.npy_
     return wide
 
 
-cdef void _channels(const fa_kernel *K, int level, bint backward, bint from_output, int t,
-                    const cnp.npy_intp *dims, void *g, void *x, void *y, void *w, const void *wide,
-                    cnp.npy_intp rows, const double *w64, double *total) noexcept nogil:
-    """The per-channel forward, or grad_weight into total (w64: the weight in float64) then the
-    backward, keeping the caller's floating-point flags (the kernels may raise flags that mean
-    nothing, _kernels.h). y NULL: grad_weight only."""
+# grad_weight's chunks on the pool are whole channels, of rows' parts from GW_LINE bytes on, in
+# multiples of that (where a row starts on a cache line, so do the chunks' parts: no two threads
+# read a line of (N, C) columns)
+cdef enum:
+    GW_LINE = 64
+
+
+cdef void _channels(_ChannelJob *j, int threads) noexcept nogil:
+    """The per-channel forward, or grad_weight into j.total then the backward (j.y NULL:
+    grad_weight only), on `threads` threads through the pool where it takes the job, else (one
+    thread, too few elements, the pool busy) serially, with the same bits; keeping the caller's
+    floating-point flags (the kernels may raise flags that mean nothing, _kernels.h; a worker's
+    flags are its own)."""
     cdef fa_fp_status saved = fa_fp_save()
-    if t == cnp.NPY_FLOAT and not backward:
-        _channels_forward(K, level, dims[0], dims[1], dims[2], <float *>x, <float *>y,
-                          <float *>w, <const float *>wide, rows)
-    elif not backward:
-        _channels_forward(K, level, dims[0], dims[1], dims[2], <double *>x, <double *>y,
-                          <double *>w, <const double *>wide, rows)
-    elif t == cnp.NPY_FLOAT:
+    cdef cnp.npy_intp n = j.outer * j.channels * j.inner, per = j.outer * j.inner
+    cdef cnp.npy_intp least = 1, line = 1
+    if n == 0:
+        threads = 1
+    if j.backward:
         # grad_weight first: out may be x or grad_output, which grad_input overwrites
-        _channels_grad_weight(from_output, dims[0], dims[1], dims[2], <float *>g, <float *>x,
-                              w64, total)
-        if y != NULL:
-            _channels_backward(K, level, dims[0], dims[1], dims[2], <float *>g,
-                               <float *>x, <float *>y, <float *>w, <const float *>wide, rows)
-    else:
-        _channels_grad_weight(from_output, dims[0], dims[1], dims[2], <double *>g, <double *>x,
-                              w64, total)
-        if y != NULL:
-            _channels_backward(K, level, dims[0], dims[1], dims[2], <double *>g,
-                               <double *>x, <double *>y, <double *>w, <const double *>wide,
-                               rows)
+        if threads >= 2:
+            line = max(1, GW_LINE // (j.inner * (8 if j.is_double else 4)))
+            least = max((FA_POOL_CHUNK_MIN + per - 1) // per, line)
+        if threads < 2 or not fa_pool_run_fn(threads, _grad_weight_part, j, j.channels, least,
+                                             line):
+            _grad_weight_into(j, 0, j.channels, j.total)
+    if j.y != NULL and (threads < 2 or not fa_pool_run_fn(threads, _channels_part, j, n,
+                                                          FA_POOL_CHUNK_MIN, FA_POOL_ALIGN)):
+        _channels_part(j, 0, n)
     fa_fp_restore(saved)
 
 
@@ -890,17 +968,24 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
                           const cnp.npy_intp *dims, cnp.ndarray g, cnp.ndarray x, cnp.ndarray y,
                           cnp.ndarray w, cnp.ndarray total, double slope=0):
     """_channels on these arrays (g and total None for the forward; y None: grad_weight only,
-    of the scalar weight `slope`, w None), the GIL released from GIL_RELEASE_MIN elements on."""
-    cdef const fa_kernel *K = &FA_KERNELS[k]
-    cdef void *gp = NULL if g is None else cnp.PyArray_DATA(g)
-    cdef void *yp = NULL if y is None else cnp.PyArray_DATA(y)
-    cdef double *tp = NULL if total is None else <double *>cnp.PyArray_DATA(total)
-    cdef void *wp = NULL if w is None else cnp.PyArray_DATA(w)
-    cdef const void *wide = NULL
+    of the scalar weight `slope`, w None), the GIL released from GIL_RELEASE_MIN elements on, on
+    the threads in force from kernel k's pool threshold on (leaky_relu's: the same loops)."""
+    cdef _ChannelJob j
     cdef double *w64 = &slope
-    cdef cnp.npy_intp c, rows = 0
+    cdef cnp.npy_intp c, n = cnp.PyArray_SIZE(x)
+    cdef int threads = 1
     cdef double local[WIDE_LOCAL]    # the repeated weight of small calls (malloc costs 30 ns)
     cdef double local64[WIDE_SPAN]
+    j.K = &FA_KERNELS[k]
+    j.level, j.backward, j.from_output = level, backward, from_output
+    j.is_double = t == cnp.NPY_DOUBLE
+    j.outer, j.channels, j.inner = dims[0], dims[1], dims[2]
+    j.g = NULL if g is None else cnp.PyArray_DATA(g)
+    j.x = cnp.PyArray_DATA(x)
+    j.y = NULL if y is None else cnp.PyArray_DATA(y)
+    j.w = NULL if w is None else cnp.PyArray_DATA(w)
+    j.total = NULL if total is None else <double *>cnp.PyArray_DATA(total)
+    j.wide, j.rows = NULL, 0
     if backward and w is not None:
         if dims[1] <= WIDE_SPAN:
             w64 = &local64[0]
@@ -909,18 +994,19 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
         if w64 == NULL:
             raise MemoryError()
         for c in range(dims[1]):
-            w64[c] = (<float *>wp)[c] if t == cnp.NPY_FLOAT else (<double *>wp)[c]
+            w64[c] = (<float *>j.w)[c] if t == cnp.NPY_FLOAT else (<double *>j.w)[c]
+    j.w64 = w64
     if w is not None:
-        wide = _wide_weight(wp, t, dims, &rows, &local[0])
-    if cnp.PyArray_SIZE(x) < GIL_RELEASE_MIN:
-        _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp, wide,
-                  rows, w64, tp)
+        j.wide = _wide_weight(j.w, t, dims, &j.rows, &local[0])
+    if n >= _parallel_min[k][j.is_double]:
+        threads = fa_threads()
+    if n < GIL_RELEASE_MIN:
+        _channels(&j, threads)
     else:
         with nogil:
-            _channels(K, level, backward, from_output, t, dims, gp, cnp.PyArray_DATA(x), yp, wp,
-                      wide, rows, w64, tp)
-    if wide != wp and wide != <void *>&local[0]:
-        free(<void *>wide)
+            _channels(&j, threads)
+    if j.wide != j.w and j.wide != <void *>&local[0]:
+        free(<void *>j.wide)
     if w64 != &slope and w64 != &local64[0]:
         free(w64)
 

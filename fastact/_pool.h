@@ -43,12 +43,20 @@
 #define FA_POOL_CHUNKS_PER_THREAD 4 /* a late worker leaves its chunks to the others */
 #define FA_POOL_SPIN_NS 100000L
 
-/* A job: one kernel call, split into nchunks chunks of `chunk` elements. */
+/* A job of the caller's own: fn(ctx, i0, m) for each chunk [i0, i0 + m) of [0, n), with the
+ * split chosen by the caller (fa_pool_run_fn); PReLU's per-channel path (_kernels.pyx) runs its
+ * loops so, the same C for a chunk as for [0, n) serially. fn runs without the GIL and touches
+ * no Python object. */
+typedef void (*fa_pool_fn)(const void *ctx, npy_intp i0, npy_intp m);
+
+/* A job: one kernel call, or fn's, split into nchunks chunks of `chunk` elements. */
 typedef struct {
     int k, level, from_output, is_double, backward;
     const char *g, *x;
     char *y;
     double p0, p1;
+    fa_pool_fn fn;                /* NULL: kernel k */
+    const void *ctx;
     npy_intp n, chunk;
 #if FA_X86_DISPATCH
     unsigned int csr;             /* the caller's MXCSR, status flags cleared */
@@ -102,6 +110,10 @@ static int64_t fa_pool_now_ns(void)
 static void fa_pool_run_chunk(const fa_job *j, int i)
 {
     npy_intp i0 = (npy_intp)i * j->chunk, m = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
+    if (j->fn) {
+        j->fn(j->ctx, i0, m);
+        return;
+    }
     size_t off = (size_t)i0 * (j->is_double ? sizeof(double) : sizeof(float));
     if (j->backward) {
         if (j->is_double)
@@ -216,15 +228,17 @@ static int fa_pool_grow(int want)
     return fa_pool.nworkers;
 }
 
-/* Run kernel k on n contiguous elements on `threads` threads (the caller among them). Returns 0,
- * having written nothing, when the pool is busy, no worker could be started or n is too small to
- * split; the caller then runs the kernel serially. Call without the GIL. */
-static int fa_pool_run(int threads, int k, int level, int backward, int from_output, int is_double,
-                       npy_intp n, const void *g, const void *x, void *y, double p0, double p1)
+/* Run job `spec` (all but n, chunk and the floating-point control set) on n elements or units
+ * on `threads` threads (the caller among them), in chunks of at least chunk_min on multiples of
+ * `align`. Returns 0, having run nothing, when the pool is busy, no worker could be started or
+ * n is too small to split; the caller then runs the job serially. Call without the GIL. */
+static int fa_pool_start(int threads, npy_intp n, npy_intp chunk_min, npy_intp align,
+                         const fa_job *spec)
 {
     if (threads > FA_POOL_MAX_WORKERS + 1) threads = FA_POOL_MAX_WORKERS + 1; /* <= 1,024 chunks */
+    if (chunk_min < 1) chunk_min = 1;
     npy_intp nchunks = FA_POOL_CHUNKS_PER_THREAD * (npy_intp)threads;
-    if (n / FA_POOL_CHUNK_MIN < nchunks) nchunks = n / FA_POOL_CHUNK_MIN;
+    if (n / chunk_min < nchunks) nchunks = n / chunk_min;
     if (threads < 2 || nchunks < 2) return 0;
     if (atomic_flag_test_and_set_explicit(&fa_pool.busy, memory_order_acquire)) return 0;
     int wanted = fa_pool_grow(threads - 1); /* the workers there are, which may be more */
@@ -233,12 +247,11 @@ static int fa_pool_run(int threads, int k, int level, int backward, int from_out
         atomic_flag_clear_explicit(&fa_pool.busy, memory_order_release);
         return 0;
     }
-    npy_intp chunk = ((n + nchunks - 1) / nchunks + FA_POOL_ALIGN - 1) / FA_POOL_ALIGN * FA_POOL_ALIGN;
+    npy_intp chunk = ((n + nchunks - 1) / nchunks + align - 1) / align * align;
     nchunks = (n + chunk - 1) / chunk;
     fa_job *j = &fa_pool.job;
-    j->k = k, j->level = level, j->backward = backward, j->from_output = from_output;
-    j->is_double = is_double, j->n = n, j->chunk = chunk, j->p0 = p0, j->p1 = p1;
-    j->g = (const char *)g, j->x = (const char *)x, j->y = (char *)y;
+    *j = *spec;
+    j->n = n, j->chunk = chunk;
 #if FA_X86_DISPATCH
     j->csr = _mm_getcsr() & ~0x3fu;
 #else
@@ -261,6 +274,28 @@ static int fa_pool_run(int threads, int k, int level, int backward, int from_out
     fa_pool.jobs++;
     atomic_flag_clear_explicit(&fa_pool.busy, memory_order_release);
     return 1;
+}
+
+/* Run kernel k on n contiguous elements on `threads` threads; fa_pool_start says when it
+ * returns 0 (then the caller runs the kernel serially). Call without the GIL. */
+static int fa_pool_run(int threads, int k, int level, int backward, int from_output, int is_double,
+                       npy_intp n, const void *g, const void *x, void *y, double p0, double p1)
+{
+    fa_job spec = {0};
+    spec.k = k, spec.level = level, spec.backward = backward, spec.from_output = from_output;
+    spec.is_double = is_double, spec.p0 = p0, spec.p1 = p1;
+    spec.g = (const char *)g, spec.x = (const char *)x, spec.y = (char *)y;
+    return fa_pool_start(threads, n, FA_POOL_CHUNK_MIN, FA_POOL_ALIGN, &spec);
+}
+
+/* fn(ctx, i0, m) over the chunks of [0, n) on `threads` threads, chunks of at least chunk_min
+ * on multiples of align; 0 as fa_pool_start says (then the caller runs fn(ctx, 0, n)). */
+static int fa_pool_run_fn(int threads, fa_pool_fn fn, const void *ctx, npy_intp n,
+                          npy_intp chunk_min, npy_intp align)
+{
+    fa_job spec = {0};
+    spec.fn = fn, spec.ctx = ctx;
+    return fa_pool_start(threads, n, chunk_min, align, &spec);
 }
 
 static long fa_pool_jobs(void) { return fa_pool.jobs; }

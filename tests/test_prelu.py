@@ -414,3 +414,66 @@ def test_prelu_one_slope_lane_same_as_checked_path(dtype, form, source):
     assert (fastact._kernels.prelu_call(_LEAKY, x, weight, 1, None, None) is not None) == lane
     done = fastact._kernels.prelu_backward_call(_LEAKY, g, x, weight, 1, None, None, None)
     assert (done is not None) == lane
+
+
+# ---- the per-channel path on the worker pool (_kernels.pyx's _ChannelJob, _pool.h) -------------
+
+# (N, C) rows (grad_weight's chunks: whole cache lines of the columns), (N, C, L) with small L
+# (the repeated weight: chunks start inside its rows), (N, C, H, W) and long channels along axis
+# -2 and 0 (one call per channel block: chunks start inside blocks); sizes not multiples of any
+# chunk, from the pool's two chunks of 8,192 elements on
+_POOL_SHAPES = [
+    ((700, 96), 1),
+    ((2001, 7, 5), 1),
+    ((3, 13, 37, 41), 1),
+    ((2, 5, 7001), -2),
+    ((41, 1500), 0),
+]
+
+
+@pytest.mark.parametrize("shape,axis", _POOL_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("source", ["x", "output"])
+def test_prelu_channels_pool_same_bits_for_any_thread_count(shape, axis, dtype, source):
+    """prelu, grad_input and grad_weight: the same bits on 1, 2 and 3 threads (the pool splits
+    elements and channels differently for each), equal to the ufunc twins' where elementwise,
+    and the pool ran every call (forward, then grad_weight and grad_input)."""
+    from fastact import _kernels
+
+    rng = np.random.default_rng(sum(shape))
+    x = _specials(shape, dtype, rng)
+    g = _specials(shape, dtype, rng)
+    w = _weights(shape[axis], dtype, rng)
+    if source == "output":
+        w = np.abs(w) + dtype(0.25)
+        x = fastact.prelu(x, w, axis=axis)
+    kw = {"weight": w, "output": x} if source == "output" else {"weight": w}
+    args = (g,) if source == "output" else (g, x)
+    want_y = fastact.ufuncs.leaky_relu(x, _along(w, x.ndim, axis))
+    want_gi = fastact.ufuncs.leaky_relu_backward(g, x, _along(w, x.ndim, axis))
+    fastact.set_parallel_threshold(10_000)
+    try:
+        results = {}
+        for threads in (1, 2, 3):
+            with fastact.num_threads(threads):
+                jobs = _kernels.pool_stats()[0]
+                y = fastact.prelu(x, w, axis=axis)
+                ran_forward = _kernels.pool_stats()[0] - jobs
+                gi, gw = fastact.prelu_backward(*args, axis=axis, **kw)
+                inplace = g.copy()  # out=grad_output: grad_weight reads it before it is written
+                gi_in, gw_in = fastact.prelu_backward(
+                    inplace, *args[1:], axis=axis, out=inplace, **kw
+                )
+                ran = _kernels.pool_stats()[0] - jobs
+            assert gi_in is inplace
+            assert (ran_forward, ran) == ((0, 0) if threads == 1 else (1, 5)), threads
+            results[threads] = [_bits(a) for a in (y, gi, gw, gi_in, gw_in)]
+        assert np.array_equal(results[1][0], _bits(want_y))
+        assert np.array_equal(results[1][1], _bits(want_gi))
+        for threads in (2, 3):
+            for name, got, want in zip(
+                ["y", "gi", "gw", "gi in place", "gw in place"], results[threads], results[1]
+            ):
+                assert np.array_equal(got, want), (threads, name)
+    finally:
+        fastact.set_parallel_threshold(None)
