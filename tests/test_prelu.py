@@ -477,3 +477,26 @@ def test_prelu_channels_pool_same_bits_for_any_thread_count(shape, axis, dtype, 
                 assert np.array_equal(got, want), (threads, name)
     finally:
         fastact.set_parallel_threshold(None)
+
+
+def test_prelu_backward_takes_the_pool_from_a_smaller_size():
+    """The backward's grad_weight sum costs several times its elementwise loop, so it runs on
+    the pool from an eighth of the threshold (no lower than 32,768 elements), the forward
+    from the threshold."""
+    from fastact import _kernels
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((100, 4, 100)).astype(np.float32)  # 40,000 elements
+    w = _weights(4, np.float32, rng)
+    fastact.set_parallel_threshold(262_144)
+    try:
+        with fastact.num_threads(2):
+            jobs = _kernels.pool_stats()[0]
+            fastact.prelu(x, w)
+            assert _kernels.pool_stats()[0] == jobs
+            fastact.prelu_backward(x, x, w)
+            assert _kernels.pool_stats()[0] == jobs + 2
+            fastact.prelu_backward(x[:50], x[:50], w)  # 20,000 elements
+            assert _kernels.pool_stats()[0] == jobs + 2
+    finally:
+        fastact.set_parallel_threshold(None)
