@@ -661,6 +661,8 @@ ctypedef struct _ChannelJob:
     cnp.npy_intp rows
     const double *w64   # the weight in float64, for grad_weight
     double *total       # grad_weight's sums
+    double *blocks      # the sum of each channel block, where one pass makes both (_fused_part)
+    bint divide_once    # grad_weight from a float32 output: sum g * y, divide by w[c] once
 
 
 cdef void _channels_span(const _ChannelJob *j, cnp.npy_intp i0, cnp.npy_intp m, const real *g,
@@ -945,6 +947,70 @@ cdef enum:
     BACKWARD_POOL_MIN = 32768
 
 
+cdef void _fused_span(const _ChannelJob *j, cnp.npy_intp s0, cnp.npy_intp m, const real *g,
+                      const real *x, real *y, const real *w) noexcept nogil:
+    """For each channel block s0 <= s < s0 + m (channel s % channels of outer index
+    s // channels): its grad_weight term sum into j.blocks[s], summed as _channels_grad_weight
+    sums a block, then its grad_input, while the block is in the cache (one pass over g and x
+    instead of two; out may be x or g: each block is read before it is written)."""
+    cdef cnp.npy_intp s, at, c = s0 % j.channels if s0 else 0
+    cdef double acc[4]
+    for s in range(s0, s0 + m):
+        at = s * j.inner
+        acc[0] = acc[1] = acc[2] = acc[3] = 0.0
+        if j.from_output and not j.divide_once:
+            _block_sum_from_output(j.inner, g + at, x + at, j.w64[c], acc)
+        else:
+            _block_sum(j.inner, g + at, x + at, acc)
+        j.blocks[s] = (acc[0] + acc[1]) + (acc[2] + acc[3])
+        if real is float:
+            j.K.bwd_f[j.level][fa_isa](j.inner, g + at, x + at, y + at, w[c], 0)
+        else:
+            j.K.bwd_d[fa_isa](j.inner, g + at, x + at, y + at, w[c], 0)
+        c += 1
+        if c == j.channels:
+            c = 0
+
+
+cdef void _fused_part(const void *job, cnp.npy_intp s0, cnp.npy_intp m) noexcept nogil:
+    """_fused_span in x's dtype (a fa_pool_fn)."""
+    cdef const _ChannelJob *j = <const _ChannelJob *>job
+    if j.is_double:
+        _fused_span(j, s0, m, <const double *>j.g, <const double *>j.x, <double *>j.y,
+                    <const double *>j.w)
+    else:
+        _fused_span(j, s0, m, <const float *>j.g, <const float *>j.x, <float *>j.y,
+                    <const float *>j.w)
+
+
+cdef bint _fused(_ChannelJob *j, int threads) noexcept nogil:
+    """grad_weight and grad_input in one pass where channels are long (one loop call per
+    channel block, j.rows 0): the blocks' sums, then each channel's in the order of outer, as
+    _channels_grad_weight adds them (the same bits). False, having done nothing, where it does
+    not apply or its buffer cannot be had."""
+    cdef cnp.npy_intp o, c, nblocks = j.outer * j.channels
+    cdef double local[GW_LOCAL]
+    if j.rows > 0 or j.y == NULL or nblocks == 0:
+        return False
+    j.blocks = &local[0] if nblocks <= GW_LOCAL else <double *>malloc(nblocks * sizeof(double))
+    if j.blocks == NULL:
+        return False
+    j.divide_once = j.from_output and not j.is_double and _finite(j.w64, j.channels)
+    if threads < 2 or not fa_pool_run_fn(threads, _fused_part, j, nblocks,
+                                         (FA_POOL_CHUNK_MIN + j.inner - 1) // j.inner, 1):
+        _fused_part(j, 0, nblocks)
+    for o in range(j.outer):
+        for c in range(j.channels):
+            j.total[c] += j.blocks[o * j.channels + c]
+    if j.divide_once:
+        for c in range(j.channels):
+            j.total[c] = j.total[c] / j.w64[c]
+    if j.blocks != &local[0]:
+        free(j.blocks)
+    j.blocks = NULL
+    return True
+
+
 cdef void _channels(_ChannelJob *j, int threads) noexcept nogil:
     """The per-channel forward, or grad_weight into j.total then the backward (j.y NULL:
     grad_weight only), on `threads` threads through the pool where it takes the job, else (one
@@ -956,6 +1022,9 @@ cdef void _channels(_ChannelJob *j, int threads) noexcept nogil:
     cdef cnp.npy_intp least = 1, line = 1
     if n == 0:
         threads = 1
+    if j.backward and _fused(j, threads):
+        fa_fp_restore(saved)
+        return
     if j.backward:
         # grad_weight first: out may be x or grad_output, which grad_input overwrites
         if threads >= 2:
@@ -992,7 +1061,7 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
     j.y = NULL if y is None else cnp.PyArray_DATA(y)
     j.w = NULL if w is None else cnp.PyArray_DATA(w)
     j.total = NULL if total is None else <double *>cnp.PyArray_DATA(total)
-    j.wide, j.rows = NULL, 0
+    j.wide, j.rows, j.blocks = NULL, 0, NULL
     if backward and w is not None:
         if dims[1] <= WIDE_SPAN:
             w64 = &local64[0]
