@@ -1094,9 +1094,9 @@ def prelu_forward(int k, x, out, weight, int axis, int level):
     """Kernel k (one parameter) on x with the parameter weight[c] along axis c, x viewed as
     (outer, channels, inner) in C order (short channels by rows, see _wide_weight), or None where
     this path does not apply: x and weight (1-D, one element per channel) C-contiguous float32 or
-    float64 of one dtype, `out` None or fitting exactly. At every size: it runs on one thread,
-    but the ufunc path it spares runs on one thread too, and 25x slower (471 against 19 us for
-    262,144 float32 on one Zen 5 core)."""
+    float64 of one dtype, `out` None or fitting exactly. At every size (the ufunc path it spares
+    runs on one thread, and 25x slower: 471 against 19 us for 262,144 float32 on one Zen 5
+    core); on the worker pool from leaky_relu's threshold on (_run_channels)."""
     cdef cnp.ndarray a, w
     cdef int t
     cdef cnp.npy_intp dims[3]

@@ -9,8 +9,10 @@
  * previous call start at once, and the caller takes chunks too: a worker that is asleep or has
  * no core to run on costs a late start of its chunks, not a wait.
  *
- * - Any split gives the same bits: each chunk runs the serial path's C loop on whole elements,
- *   and the workers run with the caller's floating-point control (rounding, flush-to-zero).
+ * - Any split gives the same bits: each chunk runs the serial path's C loop on whole elements
+ *   (a job of fa_pool_run_fn: the caller's function, which the serial path runs on the whole
+ *   range), and the workers run with the caller's floating-point control (rounding,
+ *   flush-to-zero).
  * - One job at a time: a call that finds the pool busy (another Python thread is using it)
  *   returns 0 and its caller runs serially, as the Numba path does.
  * - Only `threads - 1` workers take part in a job (the thread count is per call).

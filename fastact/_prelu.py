@@ -141,7 +141,7 @@ def _prelu(x, weight, axis, out, precision):
         if _runs_fast(dtype, out, x):
             return _kernels.forward(_LEAKY, x, out, slope, 0.0)
     else:
-        # one call of the serial loop per channel block; None where it does not apply
+        # the C loops per channel block (on the pool when large); None where they do not apply
         y = _kernels.prelu_forward(_LEAKY, x, out, slope, axis, level)
         if y is not None:
             return y

@@ -253,8 +253,8 @@ def test_prelu_backward_scalar_grad_weight(source, weight):
 
 
 def test_prelu_channels_run_in_c_from_the_parallel_threshold_on_too():
-    """The per-channel path runs at every size (the ufunc path it spares is single-threaded
-    too), with the same bits as the ufunc path."""
+    """The per-channel path runs at every size (the ufunc path it spares is single-threaded),
+    with the same bits as the ufunc path, from the parallel threshold on too."""
     x = _specials((10, 4, 25), np.float32, np.random.default_rng(5))
     g = _specials((10, 4, 25), np.float32, np.random.default_rng(7))
     w = _weights(4, np.float32, np.random.default_rng(6))
@@ -504,3 +504,42 @@ def test_prelu_backward_takes_the_pool_from_a_smaller_size():
             assert _kernels.pool_stats()[0] == jobs + 2
     finally:
         fastact.set_parallel_threshold(None)
+
+
+def test_prelu_channels_beside_another_thread_on_the_pool():
+    """Python threads calling prelu and prelu_backward at once, each on two threads: a call that
+    finds the pool busy runs serially, with the same bits."""
+    import threading
+
+    rng = np.random.default_rng(9)
+    cases = []
+    for shape in [(3, 13, 37, 41), (700, 96), (2001, 7, 5)]:
+        x, g = _specials(shape, np.float32, rng), _specials(shape, np.float32, rng)
+        w = _weights(shape[1], np.float32, rng)
+        with fastact.num_threads(1):
+            want = [_bits(a) for a in (fastact.prelu(x, w), *fastact.prelu_backward(g, x, w))]
+        cases.append((x, g, w, want))
+    errors = []
+
+    def work(seed):
+        try:
+            with fastact.num_threads(2):
+                for i in range(40):
+                    x, g, w, want = cases[(seed + i) % len(cases)]
+                    got = [
+                        _bits(a) for a in (fastact.prelu(x, w), *fastact.prelu_backward(g, x, w))
+                    ]
+                    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    fastact.set_parallel_threshold(10_000)
+    try:
+        threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        fastact.set_parallel_threshold(None)
+    assert not errors, errors
