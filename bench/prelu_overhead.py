@@ -9,6 +9,11 @@ sits in, so one copy of the script per build compares two builds. Run it pinned,
 machine's lock:
 
     flock /tmp/bench.lock taskset -c 1 python bench/prelu_overhead.py [--json NAME.json]
+
+With --large, instead: 4,194,304 float32 elements as (64, 64, 32, 32) and (4096, 1024), on 1 and
+2 threads (the per-channel path runs on the worker pool from its threshold on), not pinned:
+
+    flock /tmp/bench.lock python bench/prelu_overhead.py --large
 """
 
 import argparse
@@ -75,14 +80,44 @@ def cases(size):
     yield "prelu_backward(g, x, 0.25)", lambda: fastact.prelu_backward(g, x, 0.25)
 
 
+LARGE = ((64, 64, 32, 32), (4096, 1024))
+
+
+def large_cases(shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    w = rng.uniform(0.05, 0.5, shape[1]).astype(np.float32)
+    layer = fastact.nn.PReLU(shape[1])
+
+    def layer_step():
+        layer(x)
+        layer.backward(g)
+
+    yield "leaky_relu(x, 0.25)", lambda: fastact.leaky_relu(x, 0.25)
+    yield "prelu(x, w[C])", lambda: fastact.prelu(x, w)
+    yield "prelu_backward(g, x, w[C])", lambda: fastact.prelu_backward(g, x, w)
+    yield "nn.PReLU(C) forward+backward", layer_step
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=31)
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--large", action="store_true", help="4M elements, 1 and 2 threads")
     args = ap.parse_args()
     fastact.set_num_threads(1)
     rows = []
-    for size in SHAPES:
+    if args.large:
+        for shape in LARGE:
+            tag = "x".join(map(str, shape))
+            for name, f in large_cases(shape):
+                for threads in (1, 2):
+                    with fastact.num_threads(threads):
+                        us = per_call(f, 20, args.repeats)
+                    rows.append({"shape": shape, "case": name, "threads": threads, "us": us})
+                    print(f"{tag:>14} {name:<30} {threads}T {us:9.1f} us", flush=True)
+    for size in () if args.large else SHAPES:
         number = 2000 if size < 10000 else 200
         for name, f in cases(size):
             us = per_call(f, number, args.repeats)

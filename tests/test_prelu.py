@@ -98,8 +98,11 @@ _UINT = {np.float32: np.uint32, np.float64: np.uint64}
 # inner lengths 1 (channels last), 2..127 (rows with the weight repeated), >= 128 or >= 16 with
 # one outer index (one loop call per channel block); axis 0 and negative axes; (300, 5) and
 # (40, 3, 4): several calls of 256 elements' rows and a shorter last one; (3, 40, 20) and
-# (2, 300): buffers beyond the stack's (the repeated weight in float64, 300 channels' weights)
+# (2, 300): buffers beyond the stack's (the repeated weight in float64, 300 channels' weights);
+# (1100, 40) and (700, 12, 5): the backward's grad_weight summed in two blocks of rows
 _CHANNEL_SHAPES = [
+    ((1100, 40), 1),
+    ((700, 12, 5), 1),
     ((2, 3, 130), 1),
     ((3, 40, 20), 1),
     ((2, 300), 1),
@@ -420,27 +423,25 @@ def test_prelu_one_slope_lane_same_as_checked_path(dtype, form, source):
 
 # (N, C) rows (grad_weight's chunks: whole cache lines of the columns), (N, C, L) with small L
 # (the repeated weight: chunks start inside its rows), (N, C, H, W) and long channels along axis
-# -2 and 0 (one call per channel block: chunks start inside blocks; the backward in one job,
-# grad_weight's block sums and grad_input in one pass); sizes not multiples of any chunk, from
-# the pool's two chunks of 8,192 elements on. With the pool jobs of one backward.
+# -2 and 0 (one call per channel block: chunks start inside blocks); sizes not multiples of any
+# chunk, from the pool's two chunks of 8,192 elements on. The backward is one job: grad_weight
+# and grad_input in one pass, by blocks of rows or by channel blocks.
 _POOL_SHAPES = [
-    ((700, 96), 1, 2),
-    ((2001, 7, 5), 1, 2),
-    ((3, 13, 37, 41), 1, 1),
-    ((2, 5, 7001), -2, 1),
-    ((41, 1500), 0, 1),
+    ((700, 96), 1),
+    ((2001, 7, 5), 1),
+    ((3, 13, 37, 41), 1),
+    ((2, 5, 7001), -2),
+    ((41, 1500), 0),
 ]
 
 
-@pytest.mark.parametrize("shape,axis,backward_jobs", _POOL_SHAPES)
+@pytest.mark.parametrize("shape,axis", _POOL_SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("source", ["x", "output"])
-def test_prelu_channels_pool_same_bits_for_any_thread_count(
-    shape, axis, backward_jobs, dtype, source
-):
+def test_prelu_channels_pool_same_bits_for_any_thread_count(shape, axis, dtype, source):
     """prelu, grad_input and grad_weight: the same bits on 1, 2 and 3 threads (the pool splits
-    elements, channels and channel blocks differently for each), equal to the ufunc twins' where
-    elementwise, and the pool ran every call (forward, then grad_weight and grad_input)."""
+    elements, row blocks and channel blocks differently for each), equal to the ufunc twins'
+    where elementwise, and the pool ran every call."""
     from fastact import _kernels
 
     rng = np.random.default_rng(sum(shape))
@@ -469,7 +470,7 @@ def test_prelu_channels_pool_same_bits_for_any_thread_count(
                 )
                 ran = _kernels.pool_stats()[0] - jobs
             assert gi_in is inplace
-            want = (0, 0) if threads == 1 else (1, 1 + 2 * backward_jobs)
+            want = (0, 0) if threads == 1 else (1, 3)
             assert (ran_forward, ran) == want, threads
             results[threads] = [_bits(a) for a in (y, gi, gw, gi_in, gw_in)]
         assert np.array_equal(results[1][0], _bits(want_y))
@@ -499,9 +500,9 @@ def test_prelu_backward_takes_the_pool_from_a_smaller_size():
             fastact.prelu(x, w)
             assert _kernels.pool_stats()[0] == jobs
             fastact.prelu_backward(x, x, w)
-            assert _kernels.pool_stats()[0] == jobs + 2
+            assert _kernels.pool_stats()[0] == jobs + 1
             fastact.prelu_backward(x[:50], x[:50], w)  # 20,000 elements
-            assert _kernels.pool_stats()[0] == jobs + 2
+            assert _kernels.pool_stats()[0] == jobs + 1
     finally:
         fastact.set_parallel_threshold(None)
 
