@@ -424,21 +424,25 @@ def test_prelu_one_slope_lane_same_as_checked_path(dtype, form, source):
 # (N, C) rows (grad_weight's chunks: whole cache lines of the columns), (N, C, L) with small L
 # (the repeated weight: chunks start inside its rows), (N, C, H, W) and long channels along axis
 # -2 and 0 (one call per channel block: chunks start inside blocks); sizes not multiples of any
-# chunk, from the pool's two chunks of 8,192 elements on. The backward is one job: grad_weight
-# and grad_input in one pass, by blocks of rows or by channel blocks.
+# chunk, from the pool's two chunks of 8,192 elements on. With the pool jobs of a backward: one
+# (grad_weight and grad_input in one pass, by blocks of rows or by channel blocks), or two for
+# one block of rows (grad_weight by ranges of channels, then grad_input): (512, 64).
 _POOL_SHAPES = [
-    ((700, 96), 1),
-    ((2001, 7, 5), 1),
-    ((3, 13, 37, 41), 1),
-    ((2, 5, 7001), -2),
-    ((41, 1500), 0),
+    ((700, 96), 1, 1),
+    ((2001, 7, 5), 1, 1),
+    ((3, 13, 37, 41), 1, 1),
+    ((2, 5, 7001), -2, 1),
+    ((41, 1500), 0, 1),
+    ((512, 64), 1, 2),
 ]
 
 
-@pytest.mark.parametrize("shape,axis", _POOL_SHAPES)
+@pytest.mark.parametrize("shape,axis,backward_jobs", _POOL_SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("source", ["x", "output"])
-def test_prelu_channels_pool_same_bits_for_any_thread_count(shape, axis, dtype, source):
+def test_prelu_channels_pool_same_bits_for_any_thread_count(
+    shape, axis, backward_jobs, dtype, source
+):
     """prelu, grad_input and grad_weight: the same bits on 1, 2 and 3 threads (the pool splits
     elements, row blocks and channel blocks differently for each), equal to the ufunc twins'
     where elementwise, and the pool ran every call."""
@@ -470,7 +474,7 @@ def test_prelu_channels_pool_same_bits_for_any_thread_count(shape, axis, dtype, 
                 )
                 ran = _kernels.pool_stats()[0] - jobs
             assert gi_in is inplace
-            want = (0, 0) if threads == 1 else (1, 3)
+            want = (0, 0) if threads == 1 else (1, 1 + 2 * backward_jobs)
             assert (ran_forward, ran) == want, threads
             results[threads] = [_bits(a) for a in (y, gi, gw, gi_in, gw_in)]
         assert np.array_equal(results[1][0], _bits(want_y))
