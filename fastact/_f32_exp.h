@@ -645,8 +645,15 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * (1M, one Zen 5 core, bench/vs_peers.py). The price is
          * f's rounding, which the old form kept out (fma(f0, b, fc b), 2.391 ulp): over all
          * 2^32 inputs 3.04 ulp at g = 1 (x = -6.5707), with a random g in [-2, 2] <= 3.70
-         * (every 7th input) and 3.99 over all inputs, one draw each (x = -0.49986;
-         * tools/accuracy.py --grad-output random, session 8). */
+         * (every 7th input) and 3.99 over all inputs, one draw each.
+         * g is folded in with the rounding of v = a b, not after it (session 8): v's own
+         * rounding, up to 2^-24 relative where v lies low in its binade, and then g v's could
+         * reach 4.28 ulp for a g that puts g v high in its binade (x = -0.4640905, g = -1.8112:
+         * 4.276, over the bound of 4). v_lo = fma(A, b, B - v) is v's residual exactly: B - v
+         * is exact (B = 0, or B = b and v = b (1 - f) in [b/2, b], Sterbenz), and the residual
+         * is a float. The worst over every g is now the unrounded a b's error plus the last
+         * rounding: 2.92 x 2^-24 (x = -0.48246, every 5th input, C harness) + 1/2 ulp.
+         * Three operations more. */
         float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
         fa32_sigd_t S = fa32_sig_deep_from(fa32_exp_lean_est(w), x);
         float f = fa32_fma(S.rem, S.c0, S.f0);
@@ -654,7 +661,10 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
         float b = fa32_fma(-w, S.f0, 1.0f + fa32_from_bits(fa32_to_bits(w) & m));
         float A = fa32_from_bits(fa32_to_bits(f) ^ (~m & 0x80000000u));
         float B = fa32_from_bits(fa32_to_bits(b) & ~m);
-        return fa32_grad_post(g, x) * fa32_fma(A, b, B);
+        float v = fa32_fma(A, b, B);
+        float v_lo = fa32_fma(A, b, B - v);
+        float gp = fa32_grad_post(g, x);
+        return fa32_fma(gp, v, gp * v_lo);
     }
     /* Accurate: the fast level's form, every rounding before the last carried: a b as an
      * unevaluated hi + lo, multiplied by g with one rounding (a random g would double a

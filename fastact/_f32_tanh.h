@@ -99,9 +99,10 @@ FA_INLINE float fa32t_expm1_poly(float r)
     return fa32_fma(r2, P, r);
 }
 
-/* The backward of gelu_tanh meets the accurate bound (2 ulp) already with the fast level's
- * carrying (exhaustive, g = 1: 1.84 ulp), so by default the accurate level adds only the exact
- * folding of g (fa32t_gdiv). 1: the accurate level also carries E, 1 + E + x w' and the x > 0
+/* The backward of gelu_tanh meets the accurate bound (2 ulp) with g = 1 already with the fast
+ * level's carrying (exhaustive: 1.84 ulp), so by default the accurate level adds the exact
+ * folding of g (fa32t_gdiv) and, for every g, the exact x < 0 inner term (session 8, in
+ * gelu_tanh_bwd32). 1: the accurate level also carries E, 1 + E + x w' and the x > 0
  * products exactly: 0.57 ulp, at 0.65x of the speed. */
 #ifndef FA32T_BWD_CARRY
 #define FA32T_BWD_CARRY 0
@@ -429,8 +430,15 @@ FA_INLINE float fa32t_gelu_tanh_bwd_fast(float g, float x)
     float aw = a * wp, L = fa32_fma(a, wp, -aw);             /* |x| w' = aw + L */
     float z = 1.0f - aw;
     float b = fa32_fma(aw * 0x1p-80f, f0, z);
+    /* b's rounding, carried (session 8): z - b is exact where it matters (b is within a
+     * factor 2 of z except near x = -0.62, where z = 1 - aw crosses 0 and f' is near its root,
+     * counted in units of 1/8), so b_lo is b's residual; without it the unrounded g f' was
+     * off by up to 3.52 x 2^-24 relative (x = -1.4224, C harness), where |f'| is just above
+     * 1/8 and the O(1) terms' errors weigh 8x: g = -1.9383 gave 4.15 ulp at x = -1.396,
+     * over the bound of 4. With it 3.03 x 2^-24, so <= 3.53 ulp for every g. */
+    float b_lo = fa32_fma(aw * 0x1p-80f, f0, z - b);
     fa32_pair P = fa32_two_prod(f0, b);
-    float lo = fa32_fma(f0, -L, fa32_fma(fl, b, P.lo));
+    float lo = fa32_fma(f0, -L, fa32_fma(fl, b, fa32_fma(f0, b_lo, P.lo)));
     /* x > 0: 1 - f'(-x) = T + T_lo (2^80 - T exact, Sterbenz: T in [2^79, 1.13 2^80]) */
     float T = fa32_fma(P.hi, -1.0f, 0x1p80f);
     float T_lo = ((0x1p80f - T) - P.hi) - lo;
@@ -450,8 +458,8 @@ FA_INLINE float fa32t_gelu_tanh_bwd_fast(float g, float x)
  * which over the common denominator D = (1 + E)^2 is
  *   x < 0:  E (1 + E + x w') / D        x >= 0:  (1 + E + x w' E) / D
  * (E scaled last for x < 0, as in the forward). 1 + E + x w' cancels towards the root at
- * -0.7525, so its parts are exact (1 + E and w' as hi + lo, x w' by FMA; FA32T_BWD_CARRY also
- * sums them exactly); E and D = 1 + E (2 + E) are carried as hi + lo and the one division is
+ * -0.7525, so its parts are exact (1 + E and w' as hi + lo, x w' and the sum for x < 0 as
+ * pairs); E and D = 1 + E (2 + E) are carried as hi + lo and the one division is
  * corrected with its remainder. */
 FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int acc)
 {
@@ -484,16 +492,18 @@ FA_INLINE float gelu_tanh_bwd32(float g, float x, float p0, float p1, const int 
     float D = 1.0f + V.hi;
     float D_lo = ((fa32t_max_pos(V.hi, 1.0f) - D) + fa32t_min_pos(V.hi, 1.0f))
                  + fa32_fma(e, c_lo, fa32_fma(e_lo, c, V.lo));
-    /* x < 0: inner = 1 + E - |x| w' */
+    /* x < 0: inner = 1 + E - |x| w', carried exactly (session 8): rounded, its error was up
+     * to 1.64 x 2^-24 of g f' (x = -6.448, C harness over every 5th input), which a g putting
+     * g f' high in its binade turns into 2.14 ulp (found: 2.001 at x = -5.2049, g = -1.198),
+     * over the accurate bound of 2; carried, 1.16 x 2^-24 (<= 1.66 ulp for every g), seven
+     * operations more */
     float in_lo = fa32_fma(-a, wp_lo, ope_lo);
     float inner;
-    if (carry) {
+    {
         fa32_pair M = fa32_two_prod(-a, wp);
         inner = ope + M.hi;                          /* 2Sum: either may be the larger */
         float bv = inner - ope;
         in_lo += ((ope - (inner - bv)) + (M.hi - bv)) + M.lo;
-    } else {
-        inner = fa32_fma(-a, wp, ope);
     }
     fa32_pair N = fa32_two_prod(es, inner);
     float n_neg_lo = fa32_fma(es, in_lo, fa32_fma(es_lo, inner, N.lo));
