@@ -645,26 +645,29 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * (1M, one Zen 5 core, bench/vs_peers.py). The price is
          * f's rounding, which the old form kept out (fma(f0, b, fc b), 2.391 ulp): over all
          * 2^32 inputs 3.04 ulp at g = 1 (x = -6.5707), with a random g in [-2, 2] <= 3.70
-         * (every 7th input) and 3.99 over all inputs, one draw each.
-         * g is folded in with the rounding of v = a b, not after it (session 8): v's own
-         * rounding, up to 2^-24 relative where v lies low in its binade, and then g v's could
-         * reach 4.28 ulp for a g that puts g v high in its binade (x = -0.4640905, g = -1.8112:
-         * 4.276, over the bound of 4). v_lo = fma(A, b, B - v) is v's residual exactly: B - v
-         * is exact (B = 0, or B = b and v = b (1 - f) in [b/2, b], Sterbenz), and the residual
-         * is a float. The worst over every g is now the unrounded a b's error plus the last
-         * rounding: 2.92 x 2^-24 (x = -0.48246, every 5th input, C harness) + 1/2 ulp.
-         * Three operations more. */
+         * (every 7th input) and 3.99 over all inputs, one draw each (before E_lo, below).
+         * g multiplies the rounded v = a b last, so v's error counts up to twice for a g
+         * that puts g v high in its binade where v lies low in its own: before session 8 that
+         * reached 4.28 ulp (x = -0.4640905, g = -1.8112), over the bound of 4. E's rounding
+         * (E = fma(t, s, s)) is now carried into f's correction: E_lo = fma(t, s, s - E) is
+         * exact (s - E is, Sterbenz: E in [0.7 s, 1.42 s]), and F = f0 + (rem + E_lo c0) c0.
+         * The rounded v is then within 3.12 x 2^-24 of f'(x) relative (C harness, every 3rd
+         * input; was 3.71), so g v within 3.62 ulp for every g; over all 2^32 inputs 2.39 ulp
+         * at g = 1 (was 3.04) and 3.42 with a random g. Three operations beside the division,
+         * off f's chain: 3.86 -> 3.52 Gelem/s (1M, one Zen 5 core, bench/vs_peers.py).
+         * Folding g into v's rounding instead (its exact residual) held the bound too but ran
+         * 3.18. */
         float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
-        fa32_sigd_t S = fa32_sig_deep_from(fa32_exp_lean_est(w), x);
-        float f = fa32_fma(S.rem, S.c0, S.f0);
+        fa32_lean_t L = fa32_exp_lean_est(w);
+        float s = x < FA32_LN_FLT_MIN ? L.s64 : L.s64 * 0x1p-64f;     /* as fa32_sig_deep_from */
+        fa32_sigd_t S = fa32_sig_scaled(L.t, s);
+        float E_lo = fa32_fma(L.t, s, s - S.E);
+        float f = fa32_fma(fa32_fma(E_lo, S.c0, S.rem), S.c0, S.f0);
         uint32_t m = (uint32_t)((int32_t)fa32_to_bits(x) >> 31);
         float b = fa32_fma(-w, S.f0, 1.0f + fa32_from_bits(fa32_to_bits(w) & m));
         float A = fa32_from_bits(fa32_to_bits(f) ^ (~m & 0x80000000u));
         float B = fa32_from_bits(fa32_to_bits(b) & ~m);
-        float v = fa32_fma(A, b, B);
-        float v_lo = fa32_fma(A, b, B - v);
-        float gp = fa32_grad_post(g, x);
-        return fa32_fma(gp, v, gp * v_lo);
+        return fa32_grad_post(g, x) * fa32_fma(A, b, B);
     }
     /* Accurate: the fast level's form, every rounding before the last carried: a b as an
      * unevaluated hi + lo, multiplied by g with one rounding (a random g would double a
