@@ -634,14 +634,14 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * old 1 + x (1 - f) is ~0.44 at x = -0.83 and multiplied the rounding of 1 - f by
          * |x|/b ~ 1.9). b takes f0 = E/(1 + E) rounded, not the corrected f: w f is small
          * beside b wherever f0's error could show (near the root it is counted in units of
-         * 1/8), and b is then ready while the remainder is formed. f = f0 + rem c0 is
-         * rounded once, and a b too: fma(f, b, 0) (x < 0), fma(-f, b, b) (x >= 0), the sign of
+         * 1/8), and b is then ready while the remainder is formed. f = f0 + rem c0 (E's
+         * rounding in rem too, below) is rounded once, and a b too: fma(f, b, 0) (x < 0), fma(-f, b, b) (x >= 0), the sign of
          * f and the addend picked by the sign bit of x as an integer mask (-0 takes x < 0's
          * side, which agrees there; the same selects on x < 0 ran 4% slower); then g,
-         * grad_output, multiplies it. The deep tail through fa32_sig_deep_from and
+         * grad_output, multiplies it. The deep tail scaled as fa32_sig_deep_from does, and
          * fa32_grad_post; x = +-inf: w = -132.5, E = 0. With the exp by Estrin
-         * (fa32_exp_lean_est) this is 37 AVX-512 vector instructions per 16 lanes (was 38,
-         * register moves not counted) on a shorter dependency chain: 3.43 -> 4.05 Gelem/s
+         * (fa32_exp_lean_est) this was 37 AVX-512 vector instructions per 16 lanes (was 38,
+         * register moves not counted; 40 with E_lo) on a shorter dependency chain: 3.43 -> 4.05 Gelem/s
          * (1M, one Zen 5 core, bench/vs_peers.py). The price is
          * f's rounding, which the old form kept out (fma(f0, b, fc b), 2.391 ulp): over all
          * 2^32 inputs 3.04 ulp at g = 1 (x = -6.5707), with a random g in [-2, 2] <= 3.70
