@@ -641,7 +641,7 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * grad_output, multiplies it. The deep tail scaled as fa32_sig_deep_from does, and
          * fa32_grad_post; x = +-inf: w = -132.5, E = 0. With the exp by Estrin
          * (fa32_exp_lean_est) this was 37 AVX-512 vector instructions per 16 lanes (was 38,
-         * register moves not counted; 40 with E_lo) on a shorter dependency chain: 3.43 -> 4.05 Gelem/s
+         * register moves not counted; 37 counted the same way on session 8's code with E_lo) on a shorter dependency chain: 3.43 -> 4.05 Gelem/s
          * (1M, one Zen 5 core, bench/vs_peers.py). The price is
          * f's rounding, which the old form kept out (fma(f0, b, fc b), 2.391 ulp): over all
          * 2^32 inputs 3.04 ulp at g = 1 (x = -6.5707), with a random g in [-2, 2] <= 3.70
