@@ -440,12 +440,15 @@ FA_INLINE float fa32_neg_recip_lin(float d) { return fa32_fma(d, FA32_NRL_A, FA3
  * other side) a subnormal or zero f that 1 - f ignores. The scaling is chosen by a float
  * compare and a masked multiply: an integer compare and a masked add on the bits cost
  * softplus' 17% (4.45 -> 3.7 Gelem/s, one Zen 5 core). */
-typedef struct { float E, f0, c0, rem; } fa32_sigd_t;
+typedef struct { float E, E_lo, f0, c0, rem; } fa32_sigd_t;
 /* the same from t and a scale s of the caller's choosing (sigmoid': fa32_deep's) */
 FA_INLINE fa32_sigd_t fa32_sig_scaled(float t, float s)
 {
     fa32_sigd_t S;
     S.E = fa32_fma(t, s, s);
+    /* E's rounding, to 2^-24 of itself (s - E is exact, Sterbenz: E in [0.7 s, 1.42 s]); read
+     * by silu' alone, gcc drops it elsewhere */
+    S.E_lo = fa32_fma(t, s, s - S.E);
     S.f0 = S.E / (1.0f + S.E);
     S.c0 = 1.0f - S.f0;
     S.rem = fa32_fma(-S.f0, S.E, S.E - S.f0);
@@ -638,7 +641,7 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * rounding in rem too, below) is rounded once, and a b too: fma(f, b, 0) (x < 0), fma(-f, b, b) (x >= 0), the sign of
          * f and the addend picked by the sign bit of x as an integer mask (-0 takes x < 0's
          * side, which agrees there; the same selects on x < 0 ran 4% slower); then g,
-         * grad_output, multiplies it. The deep tail scaled as fa32_sig_deep_from does, and
+         * grad_output, multiplies it. The deep tail through fa32_sig_deep_from and
          * fa32_grad_post; x = +-inf: w = -132.5, E = 0. With the exp by Estrin
          * (fa32_exp_lean_est) this was 37 AVX-512 vector instructions per 16 lanes (was 38,
          * register moves not counted; 37 counted the same way on session 8's code with E_lo) on a shorter dependency chain: 3.43 -> 4.05 Gelem/s
@@ -649,9 +652,8 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * g multiplies the rounded v = a b last, so v's error counts up to twice for a g
          * that puts g v high in its binade where v lies low in its own: before session 8 that
          * reached 4.28 ulp (x = -0.4640905, g = -1.8112), over the bound of 4. E's rounding
-         * (E = fma(t, s, s)) is now carried into f's correction: E_lo = fma(t, s, s - E) is
-         * that rounding to 2^-24 of itself (s - E is exact, Sterbenz: E in [0.7 s, 1.42 s]),
-         * and F = f0 + (rem + E_lo c0) c0.
+         * (E = fma(t, s, s)) is now carried into f's correction: F = f0 + (rem + E_lo c0) c0,
+         * E_lo from fa32_sig_scaled.
          * The rounded v is then within 3.12 x 2^-24 of f'(x) relative (C harness, every 3rd
          * input; was 3.71), so g v within 3.62 ulp for every g; over all 2^32 inputs 2.39 ulp
          * at g = 1 (was 3.04) and 3.42 with a random g. Three operations beside the division,
@@ -659,11 +661,8 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * Folding g into v's rounding instead (its exact residual) held the bound too but ran
          * 3.18. */
         float w = fa32_negabs_clamp(x, FA32_EXP_XZERO);
-        fa32_lean_t L = fa32_exp_lean_est(w);
-        float s = x < FA32_LN_FLT_MIN ? L.s64 : L.s64 * 0x1p-64f;     /* as fa32_sig_deep_from */
-        fa32_sigd_t S = fa32_sig_scaled(L.t, s);
-        float E_lo = fa32_fma(L.t, s, s - S.E);
-        float f = fa32_fma(fa32_fma(E_lo, S.c0, S.rem), S.c0, S.f0);
+        fa32_sigd_t S = fa32_sig_deep_from(fa32_exp_lean_est(w), x);
+        float f = fa32_fma(fa32_fma(S.E_lo, S.c0, S.rem), S.c0, S.f0);
         uint32_t m = (uint32_t)((int32_t)fa32_to_bits(x) >> 31);
         float b = fa32_fma(-w, S.f0, 1.0f + fa32_from_bits(fa32_to_bits(w) & m));
         float A = fa32_from_bits(fa32_to_bits(f) ^ (~m & 0x80000000u));
