@@ -776,6 +776,19 @@ cdef inline void _block_sum_from_output(cnp.npy_intp n, const real *g, const rea
     s[0], s[1], s[2], s[3] = s0, s1, s2, s3
 
 
+cdef inline double _block_total(bint from_output, cnp.npy_intp n, const real *g, const real *x,
+                                double w) noexcept nogil:
+    """One channel block's grad_weight term: _block_sum (_block_sum_from_output, x = y / w, where
+    from_output) on four accumulators, added pairwise."""
+    cdef double s[4]
+    s[0] = s[1] = s[2] = s[3] = 0.0
+    if from_output:
+        _block_sum_from_output(n, g, x, w, s)
+    else:
+        _block_sum(n, g, x, s)
+    return (s[0] + s[1]) + (s[2] + s[3])
+
+
 cdef inline bint _finite(const double *w, cnp.npy_intp n) noexcept nogil:
     """The n values at w, all > 0, are finite."""
     cdef cnp.npy_intp i
@@ -797,7 +810,6 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
     but not with c0, c1 (the pool may split the channels). The zeros for x > 0 change no sum
     (they start at +0, which no addition turns into -0)."""
     cdef cnp.npy_intp o, c, at
-    cdef double s[4]
     if from_output and real is float and _finite(w, channels):
         # float32 g and y: g * y is exact in float64, so summing it over the y <= 0 (the x <= 0,
         # w[c] being > 0) and dividing once by w[c] is the same sum with one rounding fewer per
@@ -822,12 +834,7 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
     for o in range(outer):
         for c in range(c0, c1):
             at = (o * channels + c) * inner
-            s[0] = s[1] = s[2] = s[3] = 0.0
-            if from_output:
-                _block_sum_from_output(inner, g + at, x + at, w[c], s)
-            else:
-                _block_sum(inner, g + at, x + at, s)
-            sums[c - c0] += (s[0] + s[1]) + (s[2] + s[3])
+            sums[c - c0] += _block_total(from_output, inner, g + at, x + at, w[c])
 
 
 cdef enum:
@@ -958,19 +965,11 @@ cdef void _fused_span(const _ChannelJob *j, cnp.npy_intp s0, cnp.npy_intp m, con
     sums a block, then its grad_input, while the block is in the cache (one pass over g and x
     instead of two; out may be x or g: each block is read before it is written)."""
     cdef cnp.npy_intp s, at, c = s0 % j.channels if s0 else 0
-    cdef double acc[4]
+    cdef bint per_element = j.from_output and not j.divide_once
     for s in range(s0, s0 + m):
         at = s * j.inner
-        acc[0] = acc[1] = acc[2] = acc[3] = 0.0
-        if j.from_output and not j.divide_once:
-            _block_sum_from_output(j.inner, g + at, x + at, j.w64[c], acc)
-        else:
-            _block_sum(j.inner, g + at, x + at, acc)
-        j.blocks[s] = (acc[0] + acc[1]) + (acc[2] + acc[3])
-        if real is float:
-            j.K.bwd_f[j.level][fa_isa](j.inner, g + at, x + at, y + at, w[c], 0)
-        else:
-            j.K.bwd_d[fa_isa](j.inner, g + at, x + at, y + at, w[c], 0)
+        j.blocks[s] = _block_total(per_element, j.inner, g + at, x + at, j.w64[c])
+        _channels_span(j, at, j.inner, g, x, y, w, NULL)     # j.rows is 0 here
         c += 1
         if c == j.channels:
             c = 0
