@@ -638,17 +638,20 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
          * |x|/b ~ 1.9). b takes f0 = E/(1 + E) rounded, not the corrected f: w f is small
          * beside b wherever f0's error could show (near the root it is counted in units of
          * 1/8), and b is then ready while the remainder is formed. f = f0 + rem c0 (E's
-         * rounding in rem too, below) is rounded once, and a b too: fma(f, b, 0) (x < 0), fma(-f, b, b) (x >= 0), the sign of
-         * f and the addend picked by the sign bit of x as an integer mask (-0 takes x < 0's
-         * side, which agrees there; the same selects on x < 0 ran 4% slower); then g,
-         * grad_output, multiplies it. The deep tail through fa32_sig_deep_from and
-         * fa32_grad_post; x = +-inf: w = -132.5, E = 0. With the exp by Estrin
-         * (fa32_exp_lean_est) this was 37 AVX-512 vector instructions per 16 lanes (was 38,
-         * register moves not counted; 37 counted the same way on session 8's code with E_lo) on a shorter dependency chain: 3.43 -> 4.05 Gelem/s
-         * (1M, one Zen 5 core, bench/vs_peers.py). The price is
-         * f's rounding, which the old form kept out (fma(f0, b, fc b), 2.391 ulp): over all
-         * 2^32 inputs 3.04 ulp at g = 1 (x = -6.5707), with a random g in [-2, 2] <= 3.70
-         * (every 7th input) and 3.99 over all inputs, one draw each (before E_lo, below).
+         * rounding in rem too, below) is rounded once, and a b too: fma(f, b, 0) (x < 0),
+         * fma(-f, b, b) (x >= 0), the sign of f and the addend picked by the sign bit of x as
+         * an integer mask (-0 takes x < 0's side, which agrees there; the same selects on
+         * x < 0 ran 4% slower); then g, grad_output, multiplies it. f's sign is flipped by x's
+         * own sign bit (one vpternlogd), not by the mask m: gcc inverted m for it in an
+         * operation of its own (37 -> 36 vector instructions per 16 lanes, +2-3%, the same
+         * bits). The deep tail through fa32_sig_deep_from and fa32_grad_post; x = +-inf:
+         * w = -132.5, E = 0. With the exp by Estrin (fa32_exp_lean_est) this was 37 AVX-512
+         * vector instructions per 16 lanes (was 38, register moves not counted) on a shorter
+         * dependency chain: 3.43 -> 4.05 Gelem/s (1M, one Zen 5 core, bench/vs_peers.py).
+         * The price is f's rounding, which the old form kept out (fma(f0, b, fc b), 2.391
+         * ulp): over all 2^32 inputs 3.04 ulp at g = 1 (x = -6.5707), with a random g in
+         * [-2, 2] <= 3.70 (every 7th input) and 3.99 over all inputs, one draw each (before
+         * E_lo, below).
          * g multiplies the rounded v = a b last, so v's error counts up to twice for a g
          * that puts g v high in its binade where v lies low in its own: before session 8 that
          * reached 4.28 ulp (x = -0.4640905, g = -1.8112), over the bound of 4. E's rounding
@@ -665,7 +668,7 @@ FA_INLINE float silu_bwd32(float g, float x, float p0, float p1, const int acc)
         float f = fa32_fma(fa32_fma(S.E_lo, S.c0, S.rem), S.c0, S.f0);
         uint32_t m = (uint32_t)((int32_t)fa32_to_bits(x) >> 31);
         float b = fa32_fma(-w, S.f0, 1.0f + fa32_from_bits(fa32_to_bits(w) & m));
-        float A = fa32_from_bits(fa32_to_bits(f) ^ (~m & 0x80000000u));
+        float A = fa32_from_bits(fa32_to_bits(f) ^ (~fa32_to_bits(x) & 0x80000000u));
         float B = fa32_from_bits(fa32_to_bits(b) & ~m);
         return fa32_grad_post(g, x) * fa32_fma(A, b, B);
     }
