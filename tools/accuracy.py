@@ -5,6 +5,8 @@
                                       # all 2**32 float32 inputs, forward and backward
     python tools/accuracy.py --exhaustive FUNC --grad-output random
                                       # the backward with grad_output uniform in [-2, 2]
+    python tools/accuracy.py --exhaustive FUNC --grad-output top
+                                      # grad_output that puts g f'(x) at the top of its binade
 
 The exhaustive sweep runs every float32 bit pattern through fastact in chunks of 2**20, with
 progress, against a float64 reference: fastact's float64 kernels (the default; their
@@ -14,8 +16,13 @@ themselves off by up to x*x/2 float64 ulps in gelu's tail, far below a float32 u
 where the reference is a normal float32; the backward runs with grad_output = 1 and counts ulps of
 1/8 near a zero of f', as the tests do; with --grad-output random, grad_output is drawn uniformly
 from [-2, 2] (seeded, the same draws on every run) and near a zero of f' errors count in |g|
-ulps of 1/8, as fastact.testing.errors counts them. About a minute per function and direction
-with --reference float64 on one core.
+ulps of 1/8, as fastact.testing.errors counts them. With --grad-output top, g is chosen for each x
+so that |g f'(x)| lies just below a power of two (g = +-(1 - 2^-22)/m, f'(x) = m 2^e, the sign
+seeded), where the result's ulp is smallest beside it: there a relative error of f'(x) counts the
+most (up to 2^24 ulps per unit) and a kernel that rounds f'(x) before g multiplies it meets its
+worst case for every x at once, which a random g meets rarely (tests/test_accuracy.py's
+test_float32_backward_worst_grad_output does the same on a sample). About a minute per function
+and direction with --reference float64 on one core (top: a third more, for the g = 1 reference).
 
 float32: fastact.testing.float32_sweep (2.1 million values over every exponent) against
 the float64 reference; float16: every finite value; float64: 20,000 samples over [-40, 12] and
@@ -78,9 +85,10 @@ def measure(kernel, params, float64=True):
 CHUNK = 1 << 20  # small enough for the cache, large enough that Python's overhead vanishes
 
 
-def sweep(kernel, backward, level, reference="float64", params=None, progress=True, random_g=False):
-    """(worst error in ulps, the float32 x where it is) over all 2**32 float32 inputs; random_g:
-    the backward with grad_output uniform in [-2, 2] instead of 1."""
+def sweep(kernel, backward, level, reference="float64", params=None, progress=True, grad="one"):
+    """(worst error in ulps, the float32 x where it is) over all 2**32 float32 inputs; grad: the
+    backward's grad_output, "one", "random" (uniform in [-2, 2]) or "top" (|g f'(x)| just below a
+    power of two, as the module's docstring says)."""
     params = KERNELS[kernel].params[0] if params is None else params
     p32 = tuple(float(np.float32(p)) for p in params)
     uf = getattr(fastact.ufuncs, kernel + ("_backward" if backward else ""))
@@ -103,8 +111,20 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
         np.add(base, np.uint32(c), out=bits)
         with np.errstate(invalid="ignore"):  # the sweep's signaling NaNs, quieted by the casts
             np.copyto(x64, x)
-        if random_g:
+        if backward and grad == "random":
             g32[...] = np.random.default_rng(c).uniform(-2, 2, CHUNK)
+        elif backward and grad == "top":
+            g64[...] = 1.0
+            if reference == "float64":
+                uf(g64, x64, *p32, out=ref)
+            else:
+                ref[...] = ref_f(g64, x64, *p32)
+            with np.errstate(all="ignore"):
+                mant = np.abs(np.frexp(ref)[0])  # |f'(x)| = mant 2^e, mant in [0.5, 1)
+                top = (1 - 2.0**-22) / mant
+                sign = np.random.default_rng(c).random(CHUNK) < 0.5
+                g32[...] = np.where(np.isfinite(top), np.where(sign, -top, top), 1.0)
+        if backward and grad != "one":
             np.copyto(g64, g32)
             np.abs(g64, out=gabs)
         with fastact.precision(level):
@@ -143,11 +163,17 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
     return worst, where
 
 
-def exhaustive(names, level, reference, random_g=False):
+GRAD_OUTPUT = {
+    "one": "",
+    "random": " (backward: grad_output uniform in [-2, 2])",
+    "top": " (backward: grad_output putting g f'(x) just below a power of two)",
+}
+
+
+def exhaustive(names, level, reference, grad="one"):
     print(
         f"fastact {fastact.__version__}, ISA {fastact.isa()}, precision {level}, reference "
-        f"{reference}: worst error in ulps over all 2**32 float32 inputs"
-        + (" (backward: grad_output uniform in [-2, 2])\n" if random_g else "\n")
+        f"{reference}: worst error in ulps over all 2**32 float32 inputs{GRAD_OUTPUT[grad]}\n"
     )
     print("| kernel | forward | at x | backward | at x |")
     print("|---|---|---|---|---|")
@@ -157,10 +183,10 @@ def exhaustive(names, level, reference, random_g=False):
                 continue
             cells = []
             for backward in (False, True):
-                if random_g and not backward:  # the forward has no grad_output
+                if grad != "one" and not backward:  # the forward has no grad_output
                     cells += ["—", "—"]
                     continue
-                worst, where = sweep(kernel, backward, level, reference, random_g=random_g)
+                worst, where = sweep(kernel, backward, level, reference, grad=grad)
                 cells += [f"{worst:.3f}", f"{where!r}"]
             print(f"| {kernel} | " + " | ".join(cells) + " |", flush=True)
 
@@ -181,12 +207,13 @@ def main():
     ap.add_argument(
         "--grad-output",
         default="one",
-        choices=["one", "random"],
-        help="the exhaustive backward's grad_output: 1, or uniform in [-2, 2]",
+        choices=list(GRAD_OUTPUT),
+        help="the exhaustive backward's grad_output: 1, uniform in [-2, 2], or g putting "
+        "g f'(x) just below a power of two",
     )
     args = ap.parse_args()
     if args.exhaustive is not None:
-        exhaustive(args.exhaustive, args.precision, args.reference, args.grad_output == "random")
+        exhaustive(args.exhaustive, args.precision, args.reference, args.grad_output)
         return
     cols = [
         "float32 fwd",
