@@ -637,6 +637,18 @@ static fa_kernel FA_KERNELS[] = {FASTACT_KERNELS(FA_ENTRY)};
 /* The instruction set in use: set once at import, read-only afterwards. */
 static int fa_isa = FA_BASELINE;
 
+/* PReLU's grad_weight term over a block (fa_negsum_*, _loops.h) on the instruction set in use;
+ * the caller keeps the floating-point flags (a discarded product may overflow) */
+typedef double (*fa_negsum_f_t)(npy_intp, const float *, const float *, int, double);
+typedef double (*fa_negsum_d_t)(npy_intp, const double *, const double *, int, double);
+static const fa_negsum_f_t FA_NEGSUM_F[FA_NISA] = FA_BY_ISA(fa_negsum_f);
+static const fa_negsum_d_t FA_NEGSUM_D[FA_NISA] = FA_BY_ISA(fa_negsum_d);
+FA_INLINE double fa_negsum_f(npy_intp n, const float *g, const float *x, int per_element, double w)
+{ return FA_NEGSUM_F[fa_isa](n, g, x, per_element, w); }
+FA_INLINE double fa_negsum_d(npy_intp n, const double *g, const double *x, int per_element,
+                             double w)
+{ return FA_NEGSUM_D[fa_isa](n, g, x, per_element, w); }
+
 /* The widest level both this CPU and this build have. */
 static int fa_best_isa(void)
 {

@@ -88,6 +88,10 @@ cdef extern from "_kernels.h" nogil:
                        const float *g, const float *x, float *y, float p0, float p1)
     void fa_backward_d(const fa_kernel *K, int level, int from_output, cnp.npy_intp n,
                        const double *g, const double *x, double *y, double p0, double p1)
+    double fa_negsum_f(cnp.npy_intp n, const float *g, const float *x, int per_element,
+                       double w)
+    double fa_negsum_d(cnp.npy_intp n, const double *g, const double *x, int per_element,
+                       double w)
     cnp.PyUFuncGenericFunction FA_INT_RELU_LOOPS[]
     const char FA_INT_RELU_TYPES[]
     int FA_N_INT_RELU
@@ -664,6 +668,7 @@ ctypedef struct _ChannelJob:
     double *blocks      # the sum of each channel block, where one pass makes both (_fused_part)
     bint divide_once    # grad_weight from a float32 output: sum g * y, divide by w[c] once
     cnp.npy_intp block_rows, stride     # _row_blocks_part: rows per block, doubles per block
+    cnp.npy_intp pieces     # _fused_span: pieces of a channel block (of GW_BLOCK elements)
     double *scratch     # WIDE_LOCAL doubles for small calls' block sums (the unused stack
     # buffer of the repeated weight, which j.rows 0 leaves free)
 
@@ -741,52 +746,16 @@ cdef inline double _negative_part(real g, double x) noexcept nogil:
     return p
 
 
-cdef inline void _block_sum(cnp.npy_intp n, const real *g, const real *x, double *s) noexcept nogil:
-    """s[j] += the negative parts of the elements i = j mod 4 (s[0] also the last n % 4). Four
-    alike statements on locals: gcc makes them two SSE2 vectors of two (not from an array s,
-    nor with the division of _block_sum_from_output: 37 -> 20 us for 65,536 float32)."""
-    cdef cnp.npy_intp i = 0
-    cdef double s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3]
-    while i + 4 <= n:
-        s0 += _negative_part(g[i], <double>x[i])
-        s1 += _negative_part(g[i + 1], <double>x[i + 1])
-        s2 += _negative_part(g[i + 2], <double>x[i + 2])
-        s3 += _negative_part(g[i + 3], <double>x[i + 3])
-        i += 4
-    while i < n:
-        s0 += _negative_part(g[i], <double>x[i])
-        i += 1
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-
-
-cdef inline void _block_sum_from_output(cnp.npy_intp n, const real *g, const real *y, double w,
-                                        double *s) noexcept nogil:
-    """_block_sum with x = y / w, in float64."""
-    cdef cnp.npy_intp i = 0
-    cdef double s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3]
-    while i + 4 <= n:
-        s0 += _negative_part(g[i], <double>y[i] / w)
-        s1 += _negative_part(g[i + 1], <double>y[i + 1] / w)
-        s2 += _negative_part(g[i + 2], <double>y[i + 2] / w)
-        s3 += _negative_part(g[i + 3], <double>y[i + 3] / w)
-        i += 4
-    while i < n:
-        s0 += _negative_part(g[i], <double>y[i] / w)
-        i += 1
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-
-
 cdef inline double _block_total(bint from_output, cnp.npy_intp n, const real *g, const real *x,
                                 double w) noexcept nogil:
-    """One channel block's grad_weight term: _block_sum (_block_sum_from_output, x = y / w, where
-    from_output) on four accumulators, added pairwise."""
-    cdef double s[4]
-    s[0] = s[1] = s[2] = s[3] = 0.0
-    if from_output:
-        _block_sum_from_output(n, g, x, w, s)
+    """One channel block's grad_weight term: the sum of its negative parts (x = y / w from the
+    output y where from_output) in C on the instruction set in use, 16 accumulators added
+    pairwise, the same bits on every one (fa_negsum_*, _loops.h). It replaced a sum on four
+    accumulators compiled here, in SSE2 (0.45 ns an element on one Zen 5 core)."""
+    if real is float:
+        return fa_negsum_f(n, g, x, from_output, w)
     else:
-        _block_sum(n, g, x, s)
-    return (s[0] + s[1]) + (s[2] + s[3])
+        return fa_negsum_d(n, g, x, from_output, w)
 
 
 cdef inline bint _finite(const double *w, cnp.npy_intp n) noexcept nogil:
@@ -798,6 +767,13 @@ cdef inline bint _finite(const double *w, cnp.npy_intp n) noexcept nogil:
     return True
 
 
+cdef enum:
+    GW_LOCAL = 256      # channels' sums on the stack (malloc beyond)
+    GW_BLOCK = 32768    # elements of x per block of rows, or per piece of a channel block, in
+    # the backward's one pass (_fused); grad_weight sums channel blocks in such pieces anyway
+    GW_PAD = 8          # doubles either side of a malloc'd buffer: a cache line of its own
+
+
 cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_intp channels,
                                 cnp.npy_intp inner, cnp.npy_intp c0, cnp.npy_intp c1,
                                 const real *g, const real *x, const double *w,
@@ -807,9 +783,12 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
     Each (outer, channel) block is summed on four accumulators, which breaks the chain of
     dependent additions, then added to its channel's sum in the order of outer: the order
     differs from NumPy's blocks in the general path, so the sums may differ in the last bits,
-    but not with c0, c1 (the pool may split the channels). The zeros for x > 0 change no sum
-    (they start at +0, which no addition turns into -0)."""
-    cdef cnp.npy_intp o, c, at
+    but not with c0, c1 (the pool may split the channels). A block longer than GW_BLOCK is
+    summed in pieces of GW_BLOCK elements from its start, added in order, so that the backward's
+    one pass (_fused) can share them out among threads and add them in the same order: one
+    slope's (1, 1, n) is a single block. The zeros for x > 0 change no sum (they start at +0,
+    which no addition turns into -0)."""
+    cdef cnp.npy_intp o, c, at, p
     if from_output and real is float and _finite(w, channels):
         # float32 g and y: g * y is exact in float64, so summing it over the y <= 0 (the x <= 0,
         # w[c] being > 0) and dividing once by w[c] is the same sum with one rounding fewer per
@@ -834,13 +813,11 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
     for o in range(outer):
         for c in range(c0, c1):
             at = (o * channels + c) * inner
-            sums[c - c0] += _block_total(from_output, inner, g + at, x + at, w[c])
-
-
-cdef enum:
-    GW_LOCAL = 256      # channels' sums on the stack (malloc beyond)
-    GW_BLOCK = 32768    # elements of x per block of rows in the backward's one pass (_fused)
-    GW_PAD = 8          # doubles either side of a malloc'd buffer: a cache line of its own
+            p = 0
+            while p < inner:
+                sums[c - c0] += _block_total(from_output, min(GW_BLOCK, inner - p), g + at + p,
+                                             x + at + p, w[c])
+                p += GW_BLOCK
 
 
 cdef inline void _grad_weight_into(const _ChannelJob *j, cnp.npy_intp c0, cnp.npy_intp m,
@@ -960,19 +937,20 @@ cdef enum:
 
 cdef void _fused_span(const _ChannelJob *j, cnp.npy_intp s0, cnp.npy_intp m, const real *g,
                       const real *x, real *y, const real *w) noexcept nogil:
-    """For each channel block s0 <= s < s0 + m (channel s % channels of outer index
-    s // channels): its grad_weight term sum into j.blocks[s], summed as _channels_grad_weight
-    sums a block, then its grad_input, while the block is in the cache (one pass over g and x
-    instead of two; out may be x or g: each block is read before it is written)."""
-    cdef cnp.npy_intp s, at, c = s0 % j.channels if s0 else 0
+    """For each piece s0 <= s < s0 + m (piece s % pieces of channel block b = s // pieces,
+    channel b % channels of outer index b // channels; pieces of GW_BLOCK elements from the
+    block's start): its grad_weight term sum into j.blocks[s], summed as _channels_grad_weight
+    sums a piece, then its grad_input, while the piece is in the cache (one pass over g and x
+    instead of two; out may be x or g: each piece is read before it is written)."""
+    cdef cnp.npy_intp s, b, at, c, n
     cdef bint per_element = j.from_output and not j.divide_once
     for s in range(s0, s0 + m):
-        at = s * j.inner
-        j.blocks[s] = _block_total(per_element, j.inner, g + at, x + at, j.w64[c])
-        _channels_span(j, at, j.inner, g, x, y, w, NULL)     # j.rows is 0 here
-        c += 1
-        if c == j.channels:
-            c = 0
+        b = s // j.pieces
+        c = b % j.channels
+        at = b * j.inner + (s - b * j.pieces) * GW_BLOCK
+        n = min(GW_BLOCK, (b + 1) * j.inner - at)
+        j.blocks[s] = _block_total(per_element, n, g + at, x + at, j.w64[c])
+        _channels_span(j, at, n, g, x, y, w, NULL)     # j.rows is 0 here
 
 
 cdef void _fused_part(const void *job, cnp.npy_intp s0, cnp.npy_intp m) noexcept nogil:
@@ -1010,15 +988,16 @@ cdef void _row_blocks_part(const void *job, cnp.npy_intp b0, cnp.npy_intp m) noe
 
 cdef bint _fused(_ChannelJob *j, int threads) noexcept nogil:
     """grad_weight and grad_input in one pass over g and x: where channels are long (one loop
-    call per channel block, j.rows 0), by channel blocks, each block's sum then added to its
-    channel's in the order of outer, as _channels_grad_weight adds them (the same bits as
-    summing in place); else by blocks of whole rows (GW_BLOCK elements or more, 64 elements of
+    call per channel block, j.rows 0), by channel blocks in pieces of GW_BLOCK elements (one
+    slope's x is one block), each piece's sum then added to its channel's in the order of outer
+    and of the pieces, as _channels_grad_weight adds them (the same bits as summing in place);
+    else by blocks of whole rows (GW_BLOCK elements or more, 64 elements of
     each channel or more), each block's sums (in _channels_grad_weight's order) then added per
     channel in the order of the blocks: the blocks depend on x's shape alone, so the bits do not
     depend on the threads (they differ from one sum over every row in the last bits, within the
     bound tests hold grad_weight to), and one block sums in place, as before. False, having
     done nothing, where it does not apply (no grad_input) or its buffer cannot be had."""
-    cdef cnp.npy_intp o, c, b, nblocks, n = j.outer * j.channels * j.inner
+    cdef cnp.npy_intp c, b, nblocks, n = j.outer * j.channels * j.inner
     cdef cnp.npy_intp row = j.channels * j.inner
     cdef void *buffer = NULL
     cdef fa_pool_fn part = _fused_part
@@ -1027,8 +1006,9 @@ cdef bint _fused(_ChannelJob *j, int threads) noexcept nogil:
         return False
     j.divide_once = j.from_output and not j.is_double and _finite(j.w64, j.channels)
     if j.rows == 0:
-        nblocks = j.outer * j.channels
-        least = (FA_POOL_CHUNK_MIN + j.inner - 1) // j.inner
+        j.pieces = (j.inner + GW_BLOCK - 1) // GW_BLOCK
+        nblocks = j.outer * j.channels * j.pieces
+        least = (FA_POOL_CHUNK_MIN + min(j.inner, GW_BLOCK) - 1) // min(j.inner, GW_BLOCK)
         if nblocks <= WIDE_LOCAL:
             j.blocks = j.scratch
         else:
@@ -1051,10 +1031,9 @@ cdef bint _fused(_ChannelJob *j, int threads) noexcept nogil:
         return False
     if threads < 2 or not fa_pool_run_fn(threads, part, j, nblocks, least, 1):
         part(j, 0, nblocks)
-    if j.rows == 0:
-        for o in range(j.outer):
-            for c in range(j.channels):
-                j.total[c] += j.blocks[o * j.channels + c]
+    if j.rows == 0:     # in the order of outer, then of the pieces, as _channels_grad_weight
+        for b in range(nblocks):
+            j.total[b // j.pieces % j.channels] += j.blocks[b]
     elif nblocks > 1:
         for b in range(nblocks):
             for c in range(j.channels):
@@ -1100,12 +1079,14 @@ cdef void _channels(_ChannelJob *j, int threads) noexcept nogil:
 cdef object _run_channels(int k, int level, bint backward, bint from_output, int t,
                           const cnp.npy_intp *dims, cnp.ndarray g, cnp.ndarray x, cnp.ndarray y,
                           cnp.ndarray w, cnp.ndarray total, double slope=0):
-    """_channels on these arrays (g and total None for the forward; y None: grad_weight only,
-    of the scalar weight `slope`, w None), the GIL released from GIL_RELEASE_MIN elements on, on
-    the threads in force from kernel k's pool threshold on (leaky_relu's: the same loops), the
-    backward from an eighth of it, no lower than BACKWARD_POOL_MIN."""
+    """_channels on these arrays (g and total None for the forward; w None: the scalar weight
+    `slope` of one channel, dims (1, 1, n), y None for grad_weight alone), the GIL released from
+    GIL_RELEASE_MIN elements on, on the threads in force from kernel k's pool threshold on
+    (leaky_relu's: the same loops), the backward from an eighth of it, no lower than
+    BACKWARD_POOL_MIN."""
     cdef _ChannelJob j
     cdef double *w64 = &slope
+    cdef float slope32 = <float>slope      # the loops' parameter in float32
     cdef cnp.npy_intp c, least, n = cnp.PyArray_SIZE(x)
     cdef int threads = 1
     cdef double local[WIDE_LOCAL]    # the repeated weight of small calls (malloc costs 30 ns)
@@ -1117,7 +1098,10 @@ cdef object _run_channels(int k, int level, bint backward, bint from_output, int
     j.g = NULL if g is None else cnp.PyArray_DATA(g)
     j.x = cnp.PyArray_DATA(x)
     j.y = NULL if y is None else cnp.PyArray_DATA(y)
-    j.w = NULL if w is None else cnp.PyArray_DATA(w)
+    if w is not None:
+        j.w = cnp.PyArray_DATA(w)
+    else:
+        j.w = <void *>&slope if j.is_double else <void *>&slope32
     j.total = NULL if total is None else <double *>cnp.PyArray_DATA(total)
     j.wide, j.rows, j.blocks, j.scratch = NULL, 0, NULL, &local[0]
     if backward and w is not None:
@@ -1358,11 +1342,11 @@ def prelu_backward_call(int k, grad_output, x, weight, axis, out, output, precis
         o = _fast_out(a, layout, out)
         if o is None or not (_apart_or_same(a, o) and _apart_or_same(g, o)):
             return None
-        # the sum over memory order: x and grad_output share one layout, so it pairs them
+        # one channel of one block, in memory order: x and grad_output share one layout, so it
+        # pairs them; grad_weight and grad_input in one pass, by pieces on the pool (_fused)
         dims[0], dims[1], dims[2] = 1, 1, cnp.PyArray_SIZE(a)
         total = cnp.PyArray_ZEROS(0, NULL, cnp.NPY_DOUBLE, 0)
-        _run_channels(k, level, True, from_output, t, dims, g, a, None, None, total, v)
-        o = _backward_into(k, level, False, t, g, a, o, v, 0.0)
+        _run_channels(k, level, True, from_output, t, dims, g, a, o, None, total, v)
         if type(weight) is float:
             return o, total
         if type(weight) is not cnp.ndarray:     # a NumPy scalar: 0-d, in its dtype

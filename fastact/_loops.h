@@ -103,6 +103,68 @@
     FA_CAT(FA_MAIN_WHEN, FA_STAMP_##kind)(name, np, kind, keeps_int, bwo)                        \
     FA_CAT(FA_BWO_WHEN, FA_STAMP_BWO_##kind)(name, np, kind, keeps_int, bwo)
 FASTACT_KERNELS(FA_LOOPS_SEL)
+
+/* PReLU's grad_weight term over one block of n elements: the sum of g x over the x <= 0 and NaN
+ * x (x = y / w in float64 where per_element, from the output y), in float64, on 16 accumulators
+ * (element i into accumulator i mod 16, the last n mod 16 into the first, in order), added
+ * pairwise at the end. 16 independent chains, whatever the vector width: 2 zmm of doubles, 4
+ * ymm or 8 xmm hold them, so every instruction set adds the same values in the same order and
+ * gives the same bits (no reassociation: gcc vectorizes across the chains, never along one).
+ * A float32 product is exact in float64. Which NaN a NaN sum ends with depends on the operands'
+ * order in each instruction, which gcc chooses (and its vector tail, peeled for alignment,
+ * differs from its scalar one: two calls on the same values gave NaNs of either sign), so a NaN
+ * sum comes back as the one quiet NaN 0x7ff8000000000000; whether it is NaN depends on the
+ * terms and their fixed order alone. The product's bits are masked, not selected: gcc
+ * made the select a branch per element on SSE2 (random signs mispredict), and the mask
+ * vectorizes there too. Stamped with the memory-bound loops. */
+#if FA_STAMP_MEM
+FA_INLINE double FA_CAT(fa_negpart, FA_ISA)(double g, double v)
+{
+    double p = g * v;
+    uint64_t b;
+    memcpy(&b, &p, sizeof b);
+    b &= (uint64_t)(v > 0.0) - 1u; /* all ones where v <= 0 or NaN */
+    memcpy(&p, &b, sizeof p);
+    return p;
+}
+#define FA_NEGSUM_T(T, S)                                                                         \
+    static double FA_CAT(fa_negsum_##S, FA_ISA)(npy_intp n, const T *g, const T *x,              \
+                                                 int per_element, double w)                      \
+    {                                                                                             \
+        double a[16] = {0.0}, v;                                                                  \
+        npy_intp i = 0;                                                                           \
+        if (per_element) {                                                                        \
+            for (; i + 16 <= n; i += 16)                                                          \
+                for (int k = 0; k < 16; k++) {                                                    \
+                    v = (double)x[i + k] / w;                                                     \
+                    a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                      \
+                }                                                                                 \
+            for (; i < n; i++) {                                                                  \
+                v = (double)x[i] / w;                                                             \
+                a[0] += FA_CAT(fa_negpart, FA_ISA)((double)g[i], v);                              \
+            }                                                                                     \
+        } else {                                                                                  \
+            for (; i + 16 <= n; i += 16)                                                          \
+                for (int k = 0; k < 16; k++) {                                                    \
+                    v = (double)x[i + k];                                                         \
+                    a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                      \
+                }                                                                                 \
+            for (; i < n; i++) {                                                                  \
+                v = (double)x[i];                                                                 \
+                a[0] += FA_CAT(fa_negpart, FA_ISA)((double)g[i], v);                              \
+            }                                                                                     \
+        }                                                                                         \
+        for (int k = 0; k < 8; k++)                                                               \
+            a[k] += a[k + 8];                                                                     \
+        for (int k = 0; k < 4; k++)                                                               \
+            a[k] += a[k + 4];                                                                     \
+        v = (a[0] + a[2]) + (a[1] + a[3]);                                                        \
+        return v == v ? v : fa_bits_to_double(0x7ff8000000000000u);                              \
+    }
+FA_NEGSUM_T(float, f)
+FA_NEGSUM_T(double, d)
+#undef FA_NEGSUM_T
+#endif
 #undef FA_LOOPS_SEL
 #undef FA_MAIN_WHEN_1
 #undef FA_MAIN_WHEN_0

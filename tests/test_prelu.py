@@ -488,6 +488,92 @@ def test_prelu_channels_pool_same_bits_for_any_thread_count(
         fastact.set_parallel_threshold(None)
 
 
+# One slope, and channels longer than the one pass's pieces (32,768 elements): grad_weight in
+# pieces, which the pool shares out; sizes not multiples of a piece or of 16.
+_PIECE_CASES = [
+    ((100_003,), None),
+    ((3, 70_001), None),
+    ((2, 3, 40_001), 1),
+    ((2, 70_001), 0),
+]
+
+
+@pytest.mark.parametrize("shape,axis", _PIECE_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("source", ["x", "output"])
+def test_prelu_backward_pieces_same_bits_for_any_thread_count(shape, axis, dtype, source):
+    """grad_input and grad_weight of one slope (axis None) and of long channels: the same bits
+    on 1, 2 and 3 threads, one pool job where more than one thread is in force, grad_input
+    equal to leaky_relu_backward's, grad_weight within the rounding bound of its terms' sum."""
+    from fastact import _kernels
+
+    rng = np.random.default_rng(sum(shape))
+    x = _specials(shape, dtype, rng)
+    g = _specials(shape, dtype, rng)
+    if axis is None:
+        w = dtype(0.3)
+        wb = w
+    else:
+        w = np.abs(_weights(shape[axis], dtype, rng)) + dtype(0.25)
+        wb = _along(w, x.ndim, axis)
+    if source == "output":
+        x = fastact.ufuncs.leaky_relu(x, wb)
+    kw = {"weight": w, "output": x} if source == "output" else {"weight": w}
+    args = (g,) if source == "output" else (g, x)
+    if axis is not None:
+        kw["axis"] = axis
+    results = {}
+    for threads in (1, 2, 3):
+        with fastact.num_threads(threads):
+            jobs = _kernels.pool_stats()[0]
+            gi, gw = fastact.prelu_backward(*args, **kw)
+            assert _kernels.pool_stats()[0] - jobs == (threads > 1)
+        results[threads] = (_bits(gi), _bits(gw))
+    for threads in (2, 3):
+        assert np.array_equal(results[threads][0], results[1][0]), threads
+        assert np.array_equal(results[threads][1], results[1][1]), threads
+    assert np.array_equal(results[1][0], _bits(fastact.ufuncs.leaky_relu_backward(g, x, wb)))
+    x64 = x.astype(np.float64) / (np.asarray(wb, np.float64) if source == "output" else 1.0)
+    with np.errstate(all="ignore"):
+        terms = np.where(x64 > 0, 0.0, g.astype(np.float64) * x64)
+    axes = tuple(i for i in range(x.ndim) if axis is None or i != axis)
+    want = terms.sum(axis=axes)
+    eps = np.finfo(np.float64).eps
+    bound = (x.size // np.size(w) + 1) * eps * np.abs(terms).sum(axis=axes)
+    got = np.asarray(gw, np.float64)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    ok = np.isfinite(want)
+    # grad_weight comes back in x's dtype: its rounding too for float32
+    rnd = np.abs(want[ok]) * (2.0**-24 if dtype == np.float32 else 0.0)
+    assert np.all(np.abs(got[ok] - want[ok]) <= bound[ok] + rnd)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [60, 203])
+def test_prelu_grad_weight_nan_same_bits_at_any_alignment(dtype, n):
+    """A grad_weight sum that is NaN (NaN terms of either sign) has the same bits wherever the
+    arrays start: the C sum's vector and scalar parts order a NaN's operands differently, and
+    which of the last n % 16 elements each takes depends on the alignment (float64 at n = 60
+    gave NaNs of both signs before the sum's NaN was made one)."""
+    rng = np.random.default_rng(13)
+    x = -np.abs(rng.standard_normal(n)).astype(dtype)
+    g = rng.standard_normal(n).astype(dtype)
+    t = n - n % 16  # where the last n % 16 elements start
+    x[[5, t + 1, t + 3]] = [np.nan, -np.nan, np.nan]
+    g[[9, t + 1, t + 2]] = [-np.nan, np.nan, -np.nan]
+    seen = set()
+    for off in range(16):
+        xb = np.empty(n + 16, dtype)[off : off + n]
+        gb = np.empty(n + 16, dtype)[off : off + n]
+        xb[...], gb[...] = x, g
+        for slope in (0.25, 3.0):
+            gw = fastact._kernels.prelu_grad_weight(gb, xb, slope, False)
+            seen.add(np.float64(gw).view(np.uint64).item())
+            _, gw = fastact.prelu_backward(gb, xb, dtype(slope))
+            seen.add(np.float64(gw).view(np.uint64).item())
+    assert len(seen) == 1 and np.isnan(np.uint64(seen.pop()).view(np.float64))
+
+
 def test_prelu_backward_takes_the_pool_from_a_smaller_size():
     """The backward's grad_weight sum costs several times its elementwise loop, so it runs on
     the pool from an eighth of the threshold (no lower than 32,768 elements), the forward
