@@ -416,7 +416,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--target", type=float, default=0.02, help="seconds per round")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--out", default=None, help="results file stem")
+    ap.add_argument(
+        "--out", default=None, help="results file stem (default: a new one in bench/results)"
+    )
     ap.add_argument(
         "--table",
         default=None,
@@ -472,6 +474,11 @@ def main():
         + ("-all" if args.avx2 else "")
         + ("-quick" if args.quick else ""),
     )
+    if not args.out:  # never over an earlier run's files: the first free -2, -3, ...
+        base, k = stem, 1
+        while os.path.exists(stem + ".json") or os.path.exists(stem + ".md"):
+            k += 1
+            stem = f"{base}-{k}"
     os.makedirs(os.path.dirname(stem), exist_ok=True)
     with open(stem + ".json", "w") as f:
         json.dump({"facts": facts, "runs": runs}, f, indent=1)
