@@ -4,7 +4,7 @@
  *
  * Measured over all 2^32 float32 inputs against the float64 formulas (g = 1), max ulp
  * (fast / accurate):
- *   tanh       forward 1.47 / 0.84   backward 2.38 / 1.60   from the output 0.50 / 0.50
+ *   tanh       forward 1.58 / 0.84   backward 2.38 / 1.60   from the output 0.50 / 0.50
  *   gelu_tanh  forward 1.93 / 0.59   backward 2.47 / 1.46 (2.83 / 1.84 before session 8)
  *   mish       forward 0.54 / 0.54   backward 0.54 / 0.54   (one kernel in double, both levels)
  * (backward near the roots of f' in units of 2^-26; accurate backward with g = -1.7 and 0.3 on
@@ -153,74 +153,177 @@ FA_INLINE float fa32t_gdiv(float g, float n, float n_lo, float D, float D_lo, co
 
 /* ---- tanh ----------------------------------------------------------------------------------- */
 
-/* tanh(x) - x = x^3 P(x^2) for |x| <= atanh(1/2): FA32T_TANH_P3_* (fast), FA32T_TANH_P4_* (accurate) */
+/* The fast level's tables (FA32T_PW_*) and the accurate level's tanh(x) - x = x^3 P(x^2) for
+ * |x| <= atanh(1/2) (FA32T_TANH_P4_*), fitted by tools/fit_f32_tanh.py */
 #include "_f32_tanh_coef.h"
 #define FA32T_ATANH_HALF 0.549306154f   /* atanh(1/2) rounded to nearest (up): every float below it
                                           * is below atanh(1/2) */
 
-/* tanh x = x + x^3 P(x^2) for |x| < atanh(1/2), where tanh < 1/2 (an expm1-based form there
- * reached 2.5 ulp: expm1(2x) is about 2 tanh x, and its rounding weighs double where it lies
- * just above a power of 2 and tanh just below); above it 1 - 2/(1 + t), t = e^(2|x|), where the
- * error of f = 2/(1 + t) <= 1/2 counts at most half. 2|x| is clamped at 20 (t = 4.9e8, f < 2^-27,
- * the result rounds to 1; at 18 it still rounded to 1 - 2^-24). */
-/* The fast level: both forms on |x| and x's sign or-ed in last (also f(-0) = -0, so no test of
- * x == 0), and the exp's reduction in one FMA fewer (r = fma(n, -LN2_LO, fma(n, -LN2_HI,
- * 2|x|)), rounded once, not n LN2_LO rounded first and then added), its polynomial by Estrin
- * (fa32t_expm1_poly: 3-4% faster; Estrin for the small form's polynomial was 1-2% slower). */
+/* The fast level (session 9): tanh(a), a = min(|x|, 9.3125), as a polynomial of degree 6 in
+ * s = a - C_i on one of 8 intervals of a, the coefficients looked up by i; x's sign bit or-ed in
+ * last (f(-0) = -0); no exp, no division. i is the low 3 bits of bits(fma(a, 1.6, 1)) >> 22
+ * (an exponent bit and a mantissa bit: two cells per octave of a 1.6 + 1 in [1, 16), so the
+ * intervals are [0, .3125), [.3125, .625), [.625, 1.25), [1.25, 1.875), [1.875, 3.125),
+ * [3.125, 4.375), [4.375, 6.875), [6.875, 9.3125]: they widen as tanh's poles at +-i pi/2 fall
+ * behind and 1 - tanh decays). On the first C = 0, P0 = 0 and P1 = 1, so tanh(x) = x for tiny
+ * x and the relative error holds down to the subnormals; every other C_i is within a factor 2
+ * of its interval's a, so s is exact. Beyond 9.0109 tanh rounds to 1, and the last polynomial
+ * gives 1 at the clamp (tanh(9.3125) = 1 - 2^-25.8), so +-inf gives +-1. The lookup is not
+ * arithmetic: vpermps of an 8-float register on AVX2, the same table twice in a zmm on
+ * AVX-512 (fa32t_fwd_vec_*), an array index here (the baseline and the loops' last elements),
+ * the same float operations in the same order everywhere, so the bits agree (test_isa).
+ * Fitted relative error per interval 2^-23.9 (on [4.375, 6.875), where y ~ 1) to 2^-30.2
+ * (tools/fit_f32_tanh.py); measured over all 2^32 inputs 1.58 ulp (x = 6.3547; tools/accuracy.py).
+ * Speed (a C harness of the loops alone, 2^20 float32, one Zen 5 core, old and new interleaved
+ * in one run, medians of 15): AVX2 2.51 -> 4.02 Gelem/s on standard-normal data, 2.48 -> 3.98 on
+ * uniform[-10, 10]; AVX-512 5.35 -> 8.50 and 5.34 -> 8.57. Through fastact.tanh (1M, out=,
+ * medians of 25, the build before and this one in turn): AVX2 2.44 -> 3.93 / 2.44 -> 3.97,
+ * AVX-512 5.42 -> 8.09 / 5.03 -> 8.29. Vector instructions per vector in gcc's loop (loads,
+ * stores and register copies not counted): 23 on AVX2 (and, min, fma, shift, 8 permutes, sub,
+ * 6 FMAs, and, or, and the NaN rule's compare and blend), 20 on AVX-512 (vrangeps for abs and
+ * min, one vpternlogd merged under the mask of the lanes that are numbers for the sign and the
+ * NaN rule), no division; the form before ran 32 on AVX2 with a vdivps.
+ * Degree 7 (the same cells at M = 1.5: 2^-26.2 at worst) measured 1.03 ulp and 3.62 / 7.35
+ * Gelem/s (normal data, AVX2 / AVX-512, same harness): one permute and one FMA more cost
+ * 10-14%. Degree 5 would need more intervals (2^-19.5 at best with 8 such cells); 16 intervals
+ * cost AVX2 two permutes and a blend per coefficient.
+ * What it replaced: both tanh forms on |x|, x + x^3 P(x^2) (P of degree 3) below atanh(1/2) and
+ * 1 - 2/(1 + e^(2|x|)) above (the exp reduced in one FMA fewer, its polynomial by Estrin), one
+ * selected: 1.47 ulp (x = 0.5511), the speeds before the arrows above. */
 FA_INLINE float fa32t_tanh_fwd_fast(float x)
 {
-    float a = fa32_abs(x), x2 = a * a;
-    float P = fa32_fma(fa32_fma(FA32T_TANH_P3_3, x2, FA32T_TANH_P3_2), x2, FA32T_TANH_P3_1);
-    float small = fa32_fma(a * x2, fa32_fma(P, x2, FA32T_TANH_P3_0), a);
-    float w = fa32t_min_pos(a + a, 20.0f);
-    float tm = fa32_fma(w, FA32_LOG2E, FA32_MAGIC);
-    float n = tm - FA32_MAGIC;
-    float t = fa32t_expm1_poly(fa32_fma(n, -FA32_LN2_LO, fa32_fma(n, -FA32_LN2_HI, w)));
-    float s = fa32_from_bits(fa32_to_bits(tm) << 23);
-    float big = 1.0f - 2.0f / (1.0f + fa32_fma(s, t, s));
-    float y = a < FA32T_ATANH_HALF ? small : big;
-    return fa32_from_bits(fa32_to_bits(y) | (fa32_to_bits(x) & 0x80000000u));
+    float a = fa32t_min_pos(fa32_abs(x), FA32T_PW_AMAX);
+    uint32_t i = (fa32_to_bits(fa32_fma(a, FA32T_PW_M, 1.0f)) >> 22) & 7u;
+    float s = a - FA32T_PW_C[i];
+    float q = fa32_fma(FA32T_PW_P[6][i], s, FA32T_PW_P[5][i]);
+    q = fa32_fma(q, s, FA32T_PW_P[4][i]);
+    q = fa32_fma(q, s, FA32T_PW_P[3][i]);
+    q = fa32_fma(q, s, FA32T_PW_P[2][i]);
+    q = fa32_fma(q, s, FA32T_PW_P[1][i]);
+    q = fa32_fma(q, s, FA32T_PW_P[0][i]);
+    return fa32_from_bits(fa32_to_bits(q) | (fa32_to_bits(x) & 0x80000000u));
 }
+#if FA32T_PW_DEG != 6
+#error "fa32t_tanh_fwd_fast and its vector loops evaluate degree 6: FA32T_PW_DEG changed"
+#endif
 
+/* The accurate level: x + x^3 P(x^2) (P of degree 4) for |x| < atanh(1/2), where tanh < 1/2
+ * (an expm1-based form there reached 2.5 ulp: expm1(2x) is about 2 tanh x, and its rounding
+ * weighs double where it lies just above a power of 2 and tanh just below); above it
+ * (t - 1)/(t + 1), t = e^(2|x|), corrected (below). 2|x| is clamped at 20 (t = 4.9e8, the result
+ * rounds to 1; at 18 it still rounded to 1 - 2^-24). */
 FA_INLINE float tanh_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc)
         return fa32t_tanh_fwd_fast(x);
     float a = fa32_abs(x);
-    float x2 = x * x, P;
-    if (acc) {
-        P = fa32_fma(FA32T_TANH_P4_4, x2, FA32T_TANH_P4_3);
-        P = fa32_fma(P, x2, FA32T_TANH_P4_2);
-        P = fa32_fma(P, x2, FA32T_TANH_P4_1);
-        P = fa32_fma(P, x2, FA32T_TANH_P4_0);
-    } else {
-        P = fa32_fma(FA32T_TANH_P3_3, x2, FA32T_TANH_P3_2);
-        P = fa32_fma(P, x2, FA32T_TANH_P3_1);
-        P = fa32_fma(P, x2, FA32T_TANH_P3_0);
-    }
+    float x2 = x * x;
+    float P = fa32_fma(FA32T_TANH_P4_4, x2, FA32T_TANH_P4_3);
+    P = fa32_fma(P, x2, FA32T_TANH_P4_2);
+    P = fa32_fma(P, x2, FA32T_TANH_P4_1);
+    P = fa32_fma(P, x2, FA32T_TANH_P4_0);
     float small = fa32_fma(x * x2, P, x);
-    fa32_exp_t E = fa32t_exp_core(fa32t_min_pos(a + a, 20.0f), 0.0f, acc);
+    fa32_exp_t E = fa32t_exp_core(fa32t_min_pos(a + a, 20.0f), 0.0f, 1);
     float s = fa32_pow2(E);
-    float t = fa32_fma(s, E.t, s), big;
-    if (acc) {
-        /* (t - 1)/(t + 1) with t - 1 = n + n_lo and t + 1 = d + d_lo exactly (Fast2Sum, t >= 3),
-         * and the division corrected with its exact remainder, so the last FMA is the only
-         * full-size rounding; t's own rounding weighs (1 - y^2)/2 <= 3/8 of an ulp of it */
-        float d = t + 1.0f, d_lo = (t - d) + 1.0f;
-        float n = t - 1.0f, n_lo = (t - n) - 1.0f;
-        float iv = 1.0f / d;
-        float q = n * iv;
-        big = fa32_fma(fa32_fma(-q, d_lo, fa32_fma(-q, d, n) + n_lo), iv, q);
-    } else {
-        big = 1.0f - 2.0f / (1.0f + t);
-    }
+    float t = fa32_fma(s, E.t, s);
+    /* (t - 1)/(t + 1) with t - 1 = n + n_lo and t + 1 = d + d_lo exactly (Fast2Sum, t >= 3),
+     * and the division corrected with its exact remainder, so the last FMA is the only
+     * full-size rounding; t's own rounding weighs (1 - y^2)/2 <= 3/8 of an ulp of it */
+    float d = t + 1.0f, d_lo = (t - d) + 1.0f;
+    float n = t - 1.0f, n_lo = (t - n) - 1.0f;
+    float iv = 1.0f / d;
+    float q = n * iv;
+    float big = fa32_fma(fa32_fma(-q, d_lo, fa32_fma(-q, d, n) + n_lo), iv, q);
     /* big >= 0 takes x's sign bit */
     float big_x = fa32_from_bits(fa32_to_bits(big) | (fa32_to_bits(x) & 0x80000000u));
     /* f(+-0) = +-0: tanh, gelu_tanh and mish are odd at 0, and no formula above keeps the sign
      * of zero through its FMAs and selects on every instruction set, so it is set here */
     return x == 0.0f ? x : (a < FA32T_ATANH_HALF ? small : big_x);
 }
+
+/* The fast level's vector loops, the hook _loops.h probes for (FA_VEC_<name>_<dir>_<suffix>, as
+ * _f32_gelu.h's): they do the whole vectors and return how many elements they did; the scalar
+ * loop does the rest (gcc would turn the lookups into gathers, never into permutes). The NaN rule
+ * is the loop's: x as it is. */
+#define FA_VEC_tanh_fwd_ff ~, FA32T_VEC_FWD
+#define FA32T_VEC_FWD(isa, n, x, y) FA_CAT(fa32t_fwd_vec, isa)(n, x, y)
+FA_INLINE npy_intp fa32t_fwd_vec_baseline(npy_intp n, const float *x, float *y)
+{
+    (void)n; (void)x; (void)y;
+    return 0;
+}
+#if FA_X86_DISPATCH
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4,prefer-vector-width=512")
+/* 16 lanes; vpermps (permutexvar) reads an index's low 4 bits, so each table is its 8 entries
+ * twice. min(|x|, AMAX) is one vrangeps (imm 0x0a: the smaller magnitude, sign cleared); the
+ * sign is or-ed in by one vpternlogd (B | (A & C): 0xec) merged under the mask of the lanes that
+ * are numbers, the others keeping x. */
+static npy_intp fa32t_fwd_vec_avx512(npy_intp n, const float *xp, float *yp)
+{
+#define FA32T_Z(T) _mm512_broadcast_f32x8(_mm256_loadu_ps(T))
+    const __m512 tc = FA32T_Z(FA32T_PW_C), t0 = FA32T_Z(FA32T_PW_P[0]),
+                 t1 = FA32T_Z(FA32T_PW_P[1]), t2 = FA32T_Z(FA32T_PW_P[2]),
+                 t3 = FA32T_Z(FA32T_PW_P[3]), t4 = FA32T_Z(FA32T_PW_P[4]),
+                 t5 = FA32T_Z(FA32T_PW_P[5]), t6 = FA32T_Z(FA32T_PW_P[6]);
+#undef FA32T_Z
+    npy_intp i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(xp + i);
+        __m512 a = _mm512_range_ps(x, _mm512_set1_ps(FA32T_PW_AMAX), 0x0a);
+        __m512 t = _mm512_fmadd_ps(a, _mm512_set1_ps(FA32T_PW_M), _mm512_set1_ps(1.0f));
+        __m512i k = _mm512_srli_epi32(_mm512_castps_si512(t), 22);
+        __m512 s = _mm512_sub_ps(a, _mm512_permutexvar_ps(k, tc));
+        __m512 q = _mm512_fmadd_ps(_mm512_permutexvar_ps(k, t6), s, _mm512_permutexvar_ps(k, t5));
+        q = _mm512_fmadd_ps(q, s, _mm512_permutexvar_ps(k, t4));
+        q = _mm512_fmadd_ps(q, s, _mm512_permutexvar_ps(k, t3));
+        q = _mm512_fmadd_ps(q, s, _mm512_permutexvar_ps(k, t2));
+        q = _mm512_fmadd_ps(q, s, _mm512_permutexvar_ps(k, t1));
+        q = _mm512_fmadd_ps(q, s, _mm512_permutexvar_ps(k, t0));
+        __m512i y = _mm512_mask_ternarylogic_epi32(
+            _mm512_castps_si512(x), _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q), _mm512_castps_si512(q),
+            _mm512_set1_epi32((int)0x80000000u), 0xec);
+        _mm512_storeu_ps(yp + i, _mm512_castsi512_ps(y));
+    }
+    return i;
+}
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+/* 8 lanes: one vpermps per coefficient (it reads an index's low 3 bits) */
+static npy_intp fa32t_fwd_vec_avx2(npy_intp n, const float *xp, float *yp)
+{
+    const __m256 tc = _mm256_loadu_ps(FA32T_PW_C), t0 = _mm256_loadu_ps(FA32T_PW_P[0]),
+                 t1 = _mm256_loadu_ps(FA32T_PW_P[1]), t2 = _mm256_loadu_ps(FA32T_PW_P[2]),
+                 t3 = _mm256_loadu_ps(FA32T_PW_P[3]), t4 = _mm256_loadu_ps(FA32T_PW_P[4]),
+                 t5 = _mm256_loadu_ps(FA32T_PW_P[5]), t6 = _mm256_loadu_ps(FA32T_PW_P[6]);
+    const __m256 sgn = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+    npy_intp i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(xp + i);
+        /* AMAX first: vminps gives its second operand where one is NaN (blended out below) */
+        __m256 a = _mm256_min_ps(_mm256_set1_ps(FA32T_PW_AMAX), _mm256_andnot_ps(sgn, x));
+        __m256 t = _mm256_fmadd_ps(a, _mm256_set1_ps(FA32T_PW_M), _mm256_set1_ps(1.0f));
+        __m256i k = _mm256_srli_epi32(_mm256_castps_si256(t), 22);
+        __m256 s = _mm256_sub_ps(a, _mm256_permutevar8x32_ps(tc, k));
+        __m256 q = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(t6, k), s,
+                                   _mm256_permutevar8x32_ps(t5, k));
+        q = _mm256_fmadd_ps(q, s, _mm256_permutevar8x32_ps(t4, k));
+        q = _mm256_fmadd_ps(q, s, _mm256_permutevar8x32_ps(t3, k));
+        q = _mm256_fmadd_ps(q, s, _mm256_permutevar8x32_ps(t2, k));
+        q = _mm256_fmadd_ps(q, s, _mm256_permutevar8x32_ps(t1, k));
+        q = _mm256_fmadd_ps(q, s, _mm256_permutevar8x32_ps(t0, k));
+        __m256 y = _mm256_or_ps(q, _mm256_and_ps(x, sgn));
+        _mm256_storeu_ps(yp + i, _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+    }
+    return i;
+}
+#pragma GCC pop_options
+#endif
 
 /* tanh'(x) = 4E/(1+E)^2 = 4E/(1 + E(2+E)), E = e^-2|x| = 2^n (1 + t): the denominator is rounded
  * once (the rounding of 2 + E weighs E/(1+E)^2 <= 1/4 of an ulp of it), and E is applied as
