@@ -174,6 +174,12 @@ FA_INLINE float fa32t_gdiv(float g, float n, float n_lo, float D, float D_lo, co
  * the same float operations in the same order everywhere, so the bits agree (test_isa).
  * Fitted relative error per interval 2^-23.9 (on [4.375, 6.875), where y ~ 1) to 2^-30.2
  * (tools/fit_f32_tanh.py); measured over all 2^32 inputs 1.58 ulp (x = 6.3547; tools/accuracy.py).
+ * Not monotonic to the last ulp (the form before was, over every float): over x >= 0 the
+ * result steps down by one ulp 120 times, 119 of them in [0.1246, 0.3125), where y = q a
+ * rounds q = tanh(a)/a (below 1, ulp 2^-24) before the product, and once at 6.8593. An addend a
+ * there (y = fma(q - 1, a, a), as the form before) would cost a permute and an FMA per vector
+ * for every interval. Nothing here reads y as monotonic (the backward from the output uses
+ * 1 - y^2).
  * Speed (a C harness of the loops alone, 2^20 float32, one Zen 5 core, old and new interleaved
  * in one run, medians of 15): AVX2 2.51 -> 4.02 Gelem/s on standard-normal data, 2.48 -> 3.98 on
  * uniform[-10, 10]; AVX-512 5.35 -> 8.50 and 5.34 -> 8.57. Through fastact.tanh (1M, out=,
