@@ -519,6 +519,9 @@ typedef void (*fa_bwd_f_arr_t)(npy_intp, const float *, const float *, float *, 
 typedef void (*fa_bwd_d_arr_t)(npy_intp, const double *, const double *, double *, const double *, const double *);
 
 enum { FA_BASELINE, FA_AVX2, FA_AVX512, FA_NISA };
+/* PReLU's backward: elements of x per block of rows, or per piece of a channel block, in its one
+ * pass over g and x (_kernels.pyx's _fused); grad_weight sums channel blocks in such pieces */
+#define FA_GW_BLOCK 32768
 static const char *const FA_ISA_NAMES[FA_NISA] = {"baseline", "avx2", "avx512"};
 
 /* What _loops.h stamps of each kind (FA_STAMP_<kind>, FA_STAMP_BWO_<kind>): the float32 math's
@@ -637,17 +640,32 @@ static fa_kernel FA_KERNELS[] = {FASTACT_KERNELS(FA_ENTRY)};
 /* The instruction set in use: set once at import, read-only afterwards. */
 static int fa_isa = FA_BASELINE;
 
-/* PReLU's grad_weight term over a block (fa_negsum_*, _loops.h) on the instruction set in use;
- * the caller keeps the floating-point flags (a discarded product may overflow) */
+/* PReLU's grad_weight terms (fa_negsum_*, fa_negsums_*, _loops.h) on the instruction set in
+ * use: one block's, and every block's of a range of channels; the caller keeps the
+ * floating-point flags (a discarded product may overflow) */
 typedef double (*fa_negsum_f_t)(npy_intp, const float *, const float *, int, double);
 typedef double (*fa_negsum_d_t)(npy_intp, const double *, const double *, int, double);
+typedef void (*fa_negsums_f_t)(npy_intp, npy_intp, npy_intp, npy_intp, npy_intp, const float *,
+                               const float *, const double *, int, double *);
+typedef void (*fa_negsums_d_t)(npy_intp, npy_intp, npy_intp, npy_intp, npy_intp, const double *,
+                               const double *, const double *, int, double *);
 static const fa_negsum_f_t FA_NEGSUM_F[FA_NISA] = FA_BY_ISA(fa_negsum_f);
 static const fa_negsum_d_t FA_NEGSUM_D[FA_NISA] = FA_BY_ISA(fa_negsum_d);
+static const fa_negsums_f_t FA_NEGSUMS_F[FA_NISA] = FA_BY_ISA(fa_negsums_f);
+static const fa_negsums_d_t FA_NEGSUMS_D[FA_NISA] = FA_BY_ISA(fa_negsums_d);
 FA_INLINE double fa_negsum_f(npy_intp n, const float *g, const float *x, int per_element, double w)
 { return FA_NEGSUM_F[fa_isa](n, g, x, per_element, w); }
 FA_INLINE double fa_negsum_d(npy_intp n, const double *g, const double *x, int per_element,
                              double w)
 { return FA_NEGSUM_D[fa_isa](n, g, x, per_element, w); }
+FA_INLINE void fa_negsums_f(npy_intp outer, npy_intp channels, npy_intp inner, npy_intp c0,
+                            npy_intp c1, const float *g, const float *x, const double *w,
+                            int per_element, double *sums)
+{ FA_NEGSUMS_F[fa_isa](outer, channels, inner, c0, c1, g, x, w, per_element, sums); }
+FA_INLINE void fa_negsums_d(npy_intp outer, npy_intp channels, npy_intp inner, npy_intp c0,
+                            npy_intp c1, const double *g, const double *x, const double *w,
+                            int per_element, double *sums)
+{ FA_NEGSUMS_D[fa_isa](outer, channels, inner, c0, c1, g, x, w, per_element, sums); }
 
 /* The widest level both this CPU and this build have. */
 static int fa_best_isa(void)

@@ -92,6 +92,14 @@ cdef extern from "_kernels.h" nogil:
                        double w)
     double fa_negsum_d(cnp.npy_intp n, const double *g, const double *x, int per_element,
                        double w)
+    void fa_negsums_f(cnp.npy_intp outer, cnp.npy_intp channels, cnp.npy_intp inner,
+                      cnp.npy_intp c0, cnp.npy_intp c1, const float *g, const float *x,
+                      const double *w, int per_element, double *sums)
+    void fa_negsums_d(cnp.npy_intp outer, cnp.npy_intp channels, cnp.npy_intp inner,
+                      cnp.npy_intp c0, cnp.npy_intp c1, const double *g, const double *x,
+                      const double *w, int per_element, double *sums)
+    enum:
+        FA_GW_BLOCK
     cnp.PyUFuncGenericFunction FA_INT_RELU_LOOPS[]
     const char FA_INT_RELU_TYPES[]
     int FA_N_INT_RELU
@@ -668,7 +676,7 @@ ctypedef struct _ChannelJob:
     double *blocks      # the sum of each channel block, where one pass makes both (_fused_part)
     bint divide_once    # grad_weight from a float32 output: sum g * y, divide by w[c] once
     cnp.npy_intp block_rows, stride     # _row_blocks_part: rows per block, doubles per block
-    cnp.npy_intp pieces     # _fused_span: pieces of a channel block (of GW_BLOCK elements)
+    cnp.npy_intp pieces     # _fused_span: pieces of a channel block (of FA_GW_BLOCK elements)
     double *scratch     # WIDE_LOCAL doubles for small calls' block sums (the unused stack
     # buffer of the repeated weight, which j.rows 0 leaves free)
 
@@ -769,8 +777,6 @@ cdef inline bint _finite(const double *w, cnp.npy_intp n) noexcept nogil:
 
 cdef enum:
     GW_LOCAL = 256      # channels' sums on the stack (malloc beyond)
-    GW_BLOCK = 32768    # elements of x per block of rows, or per piece of a channel block, in
-    # the backward's one pass (_fused); grad_weight sums channel blocks in such pieces anyway
     GW_PAD = 8          # doubles either side of a malloc'd buffer: a cache line of its own
 
 
@@ -783,12 +789,13 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
     Each (outer, channel) block is summed on four accumulators, which breaks the chain of
     dependent additions, then added to its channel's sum in the order of outer: the order
     differs from NumPy's blocks in the general path, so the sums may differ in the last bits,
-    but not with c0, c1 (the pool may split the channels). A block longer than GW_BLOCK is
-    summed in pieces of GW_BLOCK elements from its start, added in order, so that the backward's
-    one pass (_fused) can share them out among threads and add them in the same order: one
-    slope's (1, 1, n) is a single block. The zeros for x > 0 change no sum (they start at +0,
-    which no addition turns into -0)."""
-    cdef cnp.npy_intp o, c, at, p
+    but not with c0, c1 (the pool may split the channels). A block longer than FA_GW_BLOCK is
+    summed in pieces of FA_GW_BLOCK elements from its start, added in order, so that the
+    backward's one pass (_fused) can share them out among threads and add them in the same
+    order: one slope's (1, 1, n) is a single block. The blocks in C (fa_negsums_*, _loops.h),
+    on the instruction set in use. The zeros for x > 0 change no sum (they start at +0, which
+    no addition turns into -0)."""
+    cdef cnp.npy_intp o, c, at
     if from_output and real is float and _finite(w, channels):
         # float32 g and y: g * y is exact in float64, so summing it over the y <= 0 (the x <= 0,
         # w[c] being > 0) and dividing once by w[c] is the same sum with one rounding fewer per
@@ -810,14 +817,10 @@ cdef void _channels_grad_weight(bint from_output, cnp.npy_intp outer, cnp.npy_in
                 for c in range(c0, c1):
                     sums[c - c0] += _negative_part(g[at + c], <double>x[at + c])
         return
-    for o in range(outer):
-        for c in range(c0, c1):
-            at = (o * channels + c) * inner
-            p = 0
-            while p < inner:
-                sums[c - c0] += _block_total(from_output, min(GW_BLOCK, inner - p), g + at + p,
-                                             x + at + p, w[c])
-                p += GW_BLOCK
+    if real is float:
+        fa_negsums_f(outer, channels, inner, c0, c1, g, x, w, from_output, sums)
+    else:
+        fa_negsums_d(outer, channels, inner, c0, c1, g, x, w, from_output, sums)
 
 
 cdef inline void _grad_weight_into(const _ChannelJob *j, cnp.npy_intp c0, cnp.npy_intp m,
@@ -938,7 +941,7 @@ cdef enum:
 cdef void _fused_span(const _ChannelJob *j, cnp.npy_intp s0, cnp.npy_intp m, const real *g,
                       const real *x, real *y, const real *w) noexcept nogil:
     """For each piece s0 <= s < s0 + m (piece s % pieces of channel block b = s // pieces,
-    channel b % channels of outer index b // channels; pieces of GW_BLOCK elements from the
+    channel b % channels of outer index b // channels; pieces of FA_GW_BLOCK elements from the
     block's start): its grad_weight term sum into j.blocks[s], summed as _channels_grad_weight
     sums a piece, then its grad_input, while the piece is in the cache (one pass over g and x
     instead of two; out may be x or g: each piece is read before it is written)."""
@@ -947,8 +950,8 @@ cdef void _fused_span(const _ChannelJob *j, cnp.npy_intp s0, cnp.npy_intp m, con
     for s in range(s0, s0 + m):
         b = s // j.pieces
         c = b % j.channels
-        at = b * j.inner + (s - b * j.pieces) * GW_BLOCK
-        n = min(GW_BLOCK, (b + 1) * j.inner - at)
+        at = b * j.inner + (s - b * j.pieces) * FA_GW_BLOCK
+        n = min(FA_GW_BLOCK, (b + 1) * j.inner - at)
         j.blocks[s] = _block_total(per_element, n, g + at, x + at, j.w64[c])
         _channels_span(j, at, n, g, x, y, w, NULL)     # j.rows is 0 here
 
@@ -988,16 +991,16 @@ cdef void _row_blocks_part(const void *job, cnp.npy_intp b0, cnp.npy_intp m) noe
 
 cdef bint _fused(_ChannelJob *j, int threads) noexcept nogil:
     """grad_weight and grad_input in one pass over g and x: where channels are long (one loop
-    call per channel block, j.rows 0), by channel blocks in pieces of GW_BLOCK elements (one
+    call per channel block, j.rows 0), by channel blocks in pieces of FA_GW_BLOCK elements (one
     slope's x is one block), each piece's sum then added to its channel's in the order of outer
     and of the pieces, as _channels_grad_weight adds them (the same bits as summing in place);
-    else by blocks of whole rows (GW_BLOCK elements or more, 64 elements of
+    else by blocks of whole rows (FA_GW_BLOCK elements or more, 64 elements of
     each channel or more), each block's sums (in _channels_grad_weight's order) then added per
     channel in the order of the blocks: the blocks depend on x's shape alone, so the bits do not
     depend on the threads (they differ from one sum over every row in the last bits, within the
     bound tests hold grad_weight to), and one block sums in place, as before. False, having
     done nothing, where it does not apply (no grad_input) or its buffer cannot be had."""
-    cdef cnp.npy_intp c, b, nblocks, n = j.outer * j.channels * j.inner
+    cdef cnp.npy_intp c, b, piece, nblocks, n = j.outer * j.channels * j.inner
     cdef cnp.npy_intp row = j.channels * j.inner
     cdef void *buffer = NULL
     cdef fa_pool_fn part = _fused_part
@@ -1006,9 +1009,10 @@ cdef bint _fused(_ChannelJob *j, int threads) noexcept nogil:
         return False
     j.divide_once = j.from_output and not j.is_double and _finite(j.w64, j.channels)
     if j.rows == 0:
-        j.pieces = (j.inner + GW_BLOCK - 1) // GW_BLOCK
+        j.pieces = (j.inner + FA_GW_BLOCK - 1) // FA_GW_BLOCK
         nblocks = j.outer * j.channels * j.pieces
-        least = (FA_POOL_CHUNK_MIN + min(j.inner, GW_BLOCK) - 1) // min(j.inner, GW_BLOCK)
+        piece = min(j.inner, FA_GW_BLOCK)
+        least = (FA_POOL_CHUNK_MIN + piece - 1) // piece
         if nblocks <= WIDE_LOCAL:
             j.blocks = j.scratch
         else:
@@ -1016,9 +1020,9 @@ cdef bint _fused(_ChannelJob *j, int threads) noexcept nogil:
             j.blocks = <double *>buffer
     else:
         part = _row_blocks_part
-        # rows per block: GW_BLOCK elements, and 64 rows' worth of a channel's elements at
+        # rows per block: FA_GW_BLOCK elements, and 64 rows' worth of a channel's elements at
         # least, so the blocks' sums take no more than 1/64 of x's elements
-        j.block_rows = max((GW_BLOCK + row - 1) // row, (64 + j.inner - 1) // j.inner)
+        j.block_rows = max((FA_GW_BLOCK + row - 1) // row, (64 + j.inner - 1) // j.inner)
         nblocks = (j.outer + j.block_rows - 1) // j.block_rows
         least = 1
         if nblocks == 1:
@@ -1059,7 +1063,7 @@ cdef void _channels(_ChannelJob *j, int threads) noexcept nogil:
         threads = 1
     # one pass for the backward; the two below for one block of rows (the same bits: 35 ns
     # less a call at 16 elements) and where _fused's buffer cannot be had
-    if j.backward and (j.rows == 0 or n > GW_BLOCK) and _fused(j, threads):
+    if j.backward and (j.rows == 0 or n > FA_GW_BLOCK) and _fused(j, threads):
         fa_fp_restore(saved)
         return
     if j.backward:

@@ -106,8 +106,9 @@ FASTACT_KERNELS(FA_LOOPS_SEL)
 
 /* PReLU's grad_weight term over one block of n elements: the sum of g x over the x <= 0 and NaN
  * x (x = y / w in float64 where per_element, from the output y), in float64, on 16 accumulators
- * (element i into accumulator i mod 16, the last n mod 16 into the first, in order), added
- * pairwise at the end. 16 independent chains, whatever the vector width: 2 zmm of doubles, 4
+ * (element i into accumulator i mod 16, in order), added pairwise at the end; blocks shorter
+ * than 16 on 4 (i mod 4, the last n mod 4 into the first), as the sum before (compiled in
+ * _kernels.pyx, SSE2): 16 cost short blocks their set-up, 30-40% on (10, 10, 10) per channel. 16 independent chains, whatever the vector width: 2 zmm of doubles, 4
  * ymm or 8 xmm hold them, so every instruction set adds the same values in the same order and
  * gives the same bits (no reassociation: gcc vectorizes across the chains, never along one).
  * A float32 product is exact in float64. Which NaN a NaN sum ends with depends on the operands'
@@ -127,21 +128,45 @@ FA_INLINE double FA_CAT(fa_negpart, FA_ISA)(double g, double v)
     memcpy(&p, &b, sizeof p);
     return p;
 }
+/* the sum of n < 16 terms t: 4 accumulators (i mod 4, the last n mod 4 into the first) */
+FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, v;
+    npy_intp i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += t[i];
+        s1 += t[i + 1];
+        s2 += t[i + 2];
+        s3 += t[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += t[i];
+    v = (s0 + s1) + (s2 + s3);
+    return v == v ? v : fa_bits_to_double(0x7ff8000000000000u);
+}
+/* element i's term, x divided by w where per_element */
+#define FA_NEGTERM(T, g, x, i, per_element, w)                                                    \
+    FA_CAT(fa_negpart, FA_ISA)((double)(g)[i], (per_element) ? (double)(x)[i] / (w) : (double)(x)[i])
 #define FA_NEGSUM_T(T, S)                                                                         \
-    static double FA_CAT(fa_negsum_##S, FA_ISA)(npy_intp n, const T *g, const T *x,              \
-                                                 int per_element, double w)                      \
+    FA_INLINE double FA_CAT(fa_negsum1_##S, FA_ISA)(npy_intp n, const T *g, const T *x,          \
+                                                    int per_element, double w)                   \
     {                                                                                             \
         double a[16] = {0.0}, v;                                                                  \
         npy_intp i = 0;                                                                           \
+        if (n < 16) {                                                                             \
+            for (; i < n; i++)                                                                    \
+                a[i] = FA_NEGTERM(T, g, x, i, per_element, w);                                    \
+            return FA_CAT(fa_negsum4, FA_ISA)(n, a);                                              \
+        }                                                                                         \
         if (per_element) {                                                                        \
             for (; i + 16 <= n; i += 16)                                                          \
                 for (int k = 0; k < 16; k++) {                                                    \
                     v = (double)x[i + k] / w;                                                     \
                     a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                      \
                 }                                                                                 \
-            for (; i < n; i++) {                                                                  \
-                v = (double)x[i] / w;                                                             \
-                a[0] += FA_CAT(fa_negpart, FA_ISA)((double)g[i], v);                              \
+            for (int k = 0; i + k < n; k++) {                                                     \
+                v = (double)x[i + k] / w;                                                         \
+                a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                          \
             }                                                                                     \
         } else {                                                                                  \
             for (; i + 16 <= n; i += 16)                                                          \
@@ -149,9 +174,9 @@ FA_INLINE double FA_CAT(fa_negpart, FA_ISA)(double g, double v)
                     v = (double)x[i + k];                                                         \
                     a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                      \
                 }                                                                                 \
-            for (; i < n; i++) {                                                                  \
-                v = (double)x[i];                                                                 \
-                a[0] += FA_CAT(fa_negpart, FA_ISA)((double)g[i], v);                              \
+            for (int k = 0; i + k < n; k++) {                                                     \
+                v = (double)x[i + k];                                                             \
+                a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                          \
             }                                                                                     \
         }                                                                                         \
         for (int k = 0; k < 8; k++)                                                               \
@@ -160,10 +185,53 @@ FA_INLINE double FA_CAT(fa_negpart, FA_ISA)(double g, double v)
             a[k] += a[k + 4];                                                                     \
         v = (a[0] + a[2]) + (a[1] + a[3]);                                                        \
         return v == v ? v : fa_bits_to_double(0x7ff8000000000000u);                              \
+    }                                                                                             \
+    static double FA_CAT(fa_negsum_##S, FA_ISA)(npy_intp n, const T *g, const T *x,              \
+                                                 int per_element, double w)                      \
+    {                                                                                             \
+        return FA_CAT(fa_negsum1_##S, FA_ISA)(n, g, x, per_element, w);                           \
+    }                                                                                             \
+    /* sums[c - c0] += the terms of channel c (c0 <= c < c1) of x viewed as (outer, channels, */ \
+    /* inner), C order, w[c] its weight: block by block in the order of outer, each block in */  \
+    /* pieces of FA_GW_BLOCK elements from its start, in order */                                \
+    static void FA_CAT(fa_negsums_##S, FA_ISA)(npy_intp outer, npy_intp channels, npy_intp inner, \
+                                                npy_intp c0, npy_intp c1, const T *g, const T *x, \
+                                                const double *w, int per_element, double *sums)   \
+    {                                                                                             \
+        if (inner <= 0)                                                                           \
+            return;                                                                               \
+        if (inner < 16) { /* short blocks: a row's terms at once, then each block's sum */       \
+            double t[1024];                                                                       \
+            npy_intp per = 1024 / inner; /* channels per batch */                                 \
+            for (npy_intp o = 0; o < outer; o++)                                                  \
+                for (npy_intp b0 = c0; b0 < c1; b0 += per) {                                      \
+                    npy_intp b1 = c1 - b0 < per ? c1 : b0 + per, at = (o * channels + b0) * inner; \
+                    if (per_element)                                                              \
+                        for (npy_intp c = b0; c < b1; c++)                                        \
+                            for (npy_intp i = 0; i < inner; i++)                                  \
+                                t[(c - b0) * inner + i] =                                         \
+                                    FA_NEGTERM(T, g + at, x + at, (c - b0) * inner + i, 1, w[c]); \
+                    else                                                                          \
+                        for (npy_intp i = 0; i < (b1 - b0) * inner; i++)                          \
+                            t[i] = FA_NEGTERM(T, g + at, x + at, i, 0, 1.0);                      \
+                    for (npy_intp c = b0; c < b1; c++)                                            \
+                        sums[c - c0] += FA_CAT(fa_negsum4, FA_ISA)(inner, t + (c - b0) * inner);  \
+                }                                                                                 \
+            return;                                                                               \
+        }                                                                                         \
+        for (npy_intp o = 0; o < outer; o++)                                                      \
+            for (npy_intp c = c0; c < c1; c++) {                                                  \
+                npy_intp at = (o * channels + c) * inner;                                         \
+                for (npy_intp p = 0; p < inner; p += FA_GW_BLOCK)                                 \
+                    sums[c - c0] += FA_CAT(fa_negsum1_##S, FA_ISA)(                               \
+                        inner - p < FA_GW_BLOCK ? inner - p : FA_GW_BLOCK, g + at + p, x + at + p, \
+                        per_element, w[c]);                                                       \
+            }                                                                                     \
     }
 FA_NEGSUM_T(float, f)
 FA_NEGSUM_T(double, d)
 #undef FA_NEGSUM_T
+#undef FA_NEGTERM
 #endif
 #undef FA_LOOPS_SEL
 #undef FA_MAIN_WHEN_1

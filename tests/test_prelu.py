@@ -574,6 +574,19 @@ def test_prelu_grad_weight_nan_same_bits_at_any_alignment(dtype, n):
     assert len(seen) == 1 and np.isnan(np.uint64(seen.pop()).view(np.float64))
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 0), (0, 3, 5), (0, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prelu_backward_empty_channels(shape, dtype):
+    """No elements: an empty grad_input and zero grad_weight (the C sum once divided the
+    stack buffer by an empty block's length: a floating-point exception, found by
+    hypothesis)."""
+    x = np.zeros(shape, dtype)
+    w = np.full(3, 0.25, dtype)
+    gi, gw = fastact.prelu_backward(x, x, w)
+    assert gi.shape == shape and gi.dtype == dtype
+    assert np.array_equal(gw, np.zeros(3, dtype)) and gw.dtype == dtype
+
+
 def test_prelu_backward_takes_the_pool_from_a_smaller_size():
     """The backward's grad_weight sum costs several times its elementwise loop, so it runs on
     the pool from an eighth of the threshold (no lower than 32,768 elements), the forward
