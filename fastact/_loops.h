@@ -106,18 +106,20 @@ FASTACT_KERNELS(FA_LOOPS_SEL)
 
 /* PReLU's grad_weight term over one block of n elements: the sum of g x over the x <= 0 and NaN
  * x (x = y / w in float64 where per_element, from the output y), in float64, on 16 accumulators
- * (element i into accumulator i mod 16, in order), added pairwise at the end; blocks shorter
- * than 16 on 4 (i mod 4, the last n mod 4 into the first), as the sum before (compiled in
- * _kernels.pyx, SSE2): 16 cost short blocks their set-up, 30-40% on (10, 10, 10) per channel. 16 independent chains, whatever the vector width: 2 zmm of doubles, 4
- * ymm or 8 xmm hold them, so every instruction set adds the same values in the same order and
- * gives the same bits (no reassociation: gcc vectorizes across the chains, never along one).
- * A float32 product is exact in float64. Which NaN a NaN sum ends with depends on the operands'
- * order in each instruction, which gcc chooses (and its vector tail, peeled for alignment,
- * differs from its scalar one: two calls on the same values gave NaNs of either sign), so a NaN
- * sum comes back as the one quiet NaN 0x7ff8000000000000; whether it is NaN depends on the
- * terms and their fixed order alone. The product's bits are masked, not selected: gcc
- * made the select a branch per element on SSE2 (random signs mispredict), and the mask
- * vectorizes there too. Stamped with the memory-bound loops. */
+ * (element i into accumulator i mod 16, in order), added pairwise at the end. 16 independent
+ * chains, whatever the vector width: 2 zmm of doubles, 4 ymm or 8 xmm hold them, so every
+ * instruction set adds the same values in the same order and gives the same bits (no
+ * reassociation: gcc vectorizes across the chains, never along one). Blocks shorter than 16 on
+ * 4 (i mod 4, the last n mod 4 into the first), the scheme of the sum before (compiled in
+ * _kernels.pyx, SSE2): 16 accumulators' set-up cost blocks of 10 elements 30-65%, and
+ * fa_negsums forms a row's terms at once for them. A float32 product is exact in float64.
+ * Which NaN a NaN sum ends with depends on the operands' order in each instruction, which gcc
+ * chooses (its vector tail, peeled for alignment, differs from its scalar one: two calls on the
+ * same values gave NaNs of either sign), so a NaN sum comes back as the one quiet NaN
+ * 0x7ff8000000000000; whether it is NaN depends on the terms and their fixed order alone. The
+ * product's bits are masked, not selected: gcc made the select a branch per element on SSE2
+ * (random signs mispredict), and the mask vectorizes there too. Stamped with the memory-bound
+ * loops. */
 #if FA_STAMP_MEM
 FA_INLINE double FA_CAT(fa_negpart, FA_ISA)(double g, double v)
 {
@@ -145,8 +147,9 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
     return v == v ? v : fa_bits_to_double(0x7ff8000000000000u);
 }
 /* element i's term, x divided by w where per_element */
-#define FA_NEGTERM(T, g, x, i, per_element, w)                                                    \
-    FA_CAT(fa_negpart, FA_ISA)((double)(g)[i], (per_element) ? (double)(x)[i] / (w) : (double)(x)[i])
+#define FA_NEGTERM(g, x, i, per_element, w)                                                       \
+    FA_CAT(fa_negpart, FA_ISA)((double)(g)[i],                                                    \
+                               (per_element) ? (double)(x)[i] / (w) : (double)(x)[i])
 #define FA_NEGSUM_T(T, S)                                                                         \
     FA_INLINE double FA_CAT(fa_negsum1_##S, FA_ISA)(npy_intp n, const T *g, const T *x,          \
                                                     int per_element, double w)                   \
@@ -155,7 +158,7 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
         npy_intp i = 0;                                                                           \
         if (n < 16) {                                                                             \
             for (; i < n; i++)                                                                    \
-                a[i] = FA_NEGTERM(T, g, x, i, per_element, w);                                    \
+                a[i] = FA_NEGTERM(g, x, i, per_element, w);                                    \
             return FA_CAT(fa_negsum4, FA_ISA)(n, a);                                              \
         }                                                                                         \
         if (per_element) {                                                                        \
@@ -210,10 +213,10 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
                         for (npy_intp c = b0; c < b1; c++)                                        \
                             for (npy_intp i = 0; i < inner; i++)                                  \
                                 t[(c - b0) * inner + i] =                                         \
-                                    FA_NEGTERM(T, g + at, x + at, (c - b0) * inner + i, 1, w[c]); \
+                                    FA_NEGTERM(g + at, x + at, (c - b0) * inner + i, 1, w[c]); \
                     else                                                                          \
                         for (npy_intp i = 0; i < (b1 - b0) * inner; i++)                          \
-                            t[i] = FA_NEGTERM(T, g + at, x + at, i, 0, 1.0);                      \
+                            t[i] = FA_NEGTERM(g + at, x + at, i, 0, 1.0);                      \
                     for (npy_intp c = b0; c < b1; c++)                                            \
                         sums[c - c0] += FA_CAT(fa_negsum4, FA_ISA)(inner, t + (c - b0) * inner);  \
                 }                                                                                 \
