@@ -94,10 +94,19 @@ def large_cases(shape):
         layer(x)
         layer.backward(g)
 
+    one = fastact.nn.PReLU()  # one slope, the layer's default
+
+    def one_step():
+        one(x)
+        one.backward(g)
+
     yield "leaky_relu(x, 0.25)", lambda: fastact.leaky_relu(x, 0.25)
     yield "prelu(x, w[C])", lambda: fastact.prelu(x, w)
     yield "prelu_backward(g, x, w[C])", lambda: fastact.prelu_backward(g, x, w)
     yield "nn.PReLU(C) forward+backward", layer_step
+    yield "leaky_relu_backward(g, x, 0.25)", lambda: fastact.leaky_relu_backward(g, x, 0.25)
+    yield "prelu_backward(g, x, 0.25)", lambda: fastact.prelu_backward(g, x, 0.25)
+    yield "nn.PReLU() forward+backward", one_step
 
 
 def main():

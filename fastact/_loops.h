@@ -203,6 +203,14 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
     {                                                                                             \
         if (inner <= 0)                                                                           \
             return;                                                                               \
+        if (inner == 1) { /* (N, C): a row's channels side by side, each sum its own chain */    \
+            for (npy_intp o = 0; o < outer; o++) {                                                \
+                const T *gr = g + o * channels, *xr = x + o * channels;                           \
+                for (npy_intp c = c0; c < c1; c++)                                                \
+                    sums[c - c0] += FA_NEGTERM(gr, xr, c, per_element, w[c]);                     \
+            }                                                                                     \
+            return;                                                                               \
+        }                                                                                         \
         if (inner < 16) { /* short blocks: a row's terms at once, then each block's sum */       \
             double t[1024];                                                                       \
             npy_intp per = 1024 / inner; /* channels per batch */                                 \
