@@ -533,6 +533,9 @@ def test_prelu_backward_pieces_same_bits_for_any_thread_count(shape, axis, dtype
         assert np.array_equal(results[threads][0], results[1][0]), threads
         assert np.array_equal(results[threads][1], results[1][1]), threads
     assert np.array_equal(results[1][0], _bits(fastact.ufuncs.leaky_relu_backward(g, x, wb)))
+    if axis is None:  # the one pass's pieces, as the grad_weight-only call sums them
+        alone = _kernels.prelu_grad_weight(g, x, float(w), source == "output")
+        assert np.array_equal(results[1][1], _bits(dtype(alone)))
     x64 = x.astype(np.float64) / (np.asarray(wb, np.float64) if source == "output" else 1.0)
     with np.errstate(all="ignore"):
         terms = np.where(x64 > 0, 0.0, g.astype(np.float64) * x64)
