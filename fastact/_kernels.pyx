@@ -18,7 +18,7 @@ from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.float cimport FLT_MAX
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, NAN
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -1037,25 +1037,30 @@ cdef void _channels(_ChannelJob *j, int threads) noexcept nogil:
     flags are its own)."""
     cdef fa_fp_status saved = fa_fp_save()
     cdef cnp.npy_intp n = j.outer * j.channels * j.inner, per = j.outer * j.inner
-    cdef cnp.npy_intp least = 1, line = 1
+    cdef cnp.npy_intp least = 1, line = 1, c
     if n == 0:
         threads = 1
     # one pass for the backward; the two below for one block of rows (the same bits: 35 ns
     # less a call at 16 elements) and where _fused's buffer cannot be had
-    if j.backward and (j.rows == 0 or n > FA_GW_BLOCK) and _fused(j, threads):
-        fa_fp_restore(saved)
-        return
+    if not (j.backward and (j.rows == 0 or n > FA_GW_BLOCK) and _fused(j, threads)):
+        if j.backward:
+            # grad_weight first: out may be x or grad_output, which grad_input overwrites
+            if threads >= 2:
+                line = max(1, GW_LINE // (j.inner * (8 if j.is_double else 4)))
+                least = max((FA_POOL_CHUNK_MIN + per - 1) // per, line)
+            if threads < 2 or not fa_pool_run_fn(threads, _grad_weight_part, j, j.channels,
+                                                 least, line):
+                _grad_weight_into(j, 0, j.channels, j.total)
+        if j.y != NULL and (threads < 2 or not fa_pool_run_fn(threads, _channels_part, j, n,
+                                                              FA_POOL_CHUNK_MIN, FA_POOL_ALIGN)):
+            _channels_part(j, 0, n)
     if j.backward:
-        # grad_weight first: out may be x or grad_output, which grad_input overwrites
-        if threads >= 2:
-            line = max(1, GW_LINE // (j.inner * (8 if j.is_double else 4)))
-            least = max((FA_POOL_CHUNK_MIN + per - 1) // per, line)
-        if threads < 2 or not fa_pool_run_fn(threads, _grad_weight_part, j, j.channels, least,
-                                             line):
-            _grad_weight_into(j, 0, j.channels, j.total)
-    if j.y != NULL and (threads < 2 or not fa_pool_run_fn(threads, _channels_part, j, n,
-                                                          FA_POOL_CHUNK_MIN, FA_POOL_ALIGN)):
-        _channels_part(j, 0, n)
+        # a NaN sum as the one quiet NaN: which NaN an addition of two gives depends on the
+        # operands' order, which the compiler's vector and scalar code (split by the arrays'
+        # alignment) choose differently; whether it is NaN does not
+        for c in range(j.channels):
+            if j.total[c] != j.total[c]:
+                j.total[c] = NAN
     fa_fp_restore(saved)
 
 

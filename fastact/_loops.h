@@ -147,7 +147,7 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
     return v == v ? v : fa_bits_to_double(0x7ff8000000000000u);
 }
 /* element i's term, x divided by w where per_element */
-#define FA_NEGTERM(g, x, i, per_element, w)                                                       \
+#define FA_NEGTERM(g, x, i, per_element, w)                                                        \
     FA_CAT(fa_negpart, FA_ISA)((double)(g)[i],                                                    \
                                (per_element) ? (double)(x)[i] / (w) : (double)(x)[i])
 #define FA_NEGSUM_T(T, S)                                                                         \
@@ -158,7 +158,7 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
         npy_intp i = 0;                                                                           \
         if (n < 16) {                                                                             \
             for (; i < n; i++)                                                                    \
-                a[i] = FA_NEGTERM(g, x, i, per_element, w);                                    \
+                a[i] = FA_NEGTERM(g, x, i, per_element, w);                                        \
             return FA_CAT(fa_negsum4, FA_ISA)(n, a);                                              \
         }                                                                                         \
         if (per_element) {                                                                        \
@@ -207,7 +207,7 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
             for (npy_intp o = 0; o < outer; o++) {                                                \
                 const T *gr = g + o * channels, *xr = x + o * channels;                           \
                 for (npy_intp c = c0; c < c1; c++)                                                \
-                    sums[c - c0] += FA_NEGTERM(gr, xr, c, per_element, w[c]);                     \
+                    sums[c - c0] += FA_NEGTERM(gr, xr, c, per_element, w[c]);                      \
             }                                                                                     \
             return;                                                                               \
         }                                                                                         \
@@ -221,10 +221,10 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
                         for (npy_intp c = b0; c < b1; c++)                                        \
                             for (npy_intp i = 0; i < inner; i++)                                  \
                                 t[(c - b0) * inner + i] =                                         \
-                                    FA_NEGTERM(g + at, x + at, (c - b0) * inner + i, 1, w[c]); \
+                                    FA_NEGTERM(g + at, x + at, (c - b0) * inner + i, 1, w[c]);     \
                     else                                                                          \
                         for (npy_intp i = 0; i < (b1 - b0) * inner; i++)                          \
-                            t[i] = FA_NEGTERM(g + at, x + at, i, 0, 1.0);                      \
+                            t[i] = FA_NEGTERM(g + at, x + at, i, 0, 1.0);                          \
                     for (npy_intp c = b0; c < b1; c++)                                            \
                         sums[c - c0] += FA_CAT(fa_negsum4, FA_ISA)(inner, t + (c - b0) * inner);  \
                 }                                                                                 \

@@ -577,6 +577,30 @@ def test_prelu_grad_weight_nan_same_bits_at_any_alignment(dtype, n):
     assert len(seen) == 1 and np.isnan(np.uint64(seen.pop()).view(np.float64))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(40, 7), (9, 7, 5), (3, 7, 40)])
+def test_prelu_grad_weight_per_channel_nan_same_bits_at_any_alignment(dtype, shape):
+    """Per channel too ((N, C) rows, short and long channel blocks): a channel whose sum is NaN
+    gets the same NaN bits wherever the arrays start, and a finite one the same value."""
+    rng = np.random.default_rng(14)
+    x = -np.abs(rng.standard_normal(shape)).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    flat_x, flat_g = x.reshape(-1), g.reshape(-1)
+    at = rng.choice(x.size, 12, replace=False)
+    flat_x[at[:6]] = [np.nan, -np.nan] * 3
+    flat_g[at[6:]] = [-np.nan, np.nan] * 3
+    w = np.full(shape[1], 0.25, dtype)
+    seen = None
+    for off in range(16):
+        xb = np.empty(x.size + 16, dtype)[off : off + x.size].reshape(shape)
+        gb = np.empty(x.size + 16, dtype)[off : off + x.size].reshape(shape)
+        xb[...], gb[...] = x, g
+        _, gw = fastact.prelu_backward(gb, xb, w)
+        bits = _bits(gw).copy()
+        assert seen is None or np.array_equal(bits, seen), off
+        seen = bits
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 0), (0, 3, 5), (0, 3)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_prelu_backward_empty_channels(shape, dtype):
