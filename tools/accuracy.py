@@ -107,6 +107,13 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
         np.empty(CHUNK, np.float32),
         np.empty(CHUNK),
     )
+
+    def reference_into(*args):  # the float64 reference for these operands, into ref
+        if reference == "float64":
+            uf(*args, *p32, out=ref)
+        else:
+            ref[...] = ref_f(*args, *p32)
+
     for c in range(0, 1 << 32, CHUNK):
         np.add(base, np.uint32(c), out=bits)
         with np.errstate(invalid="ignore"):  # the sweep's signaling NaNs, quieted by the casts
@@ -115,10 +122,7 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
             g32[...] = np.random.default_rng(c).uniform(-2, 2, CHUNK)
         elif backward and grad == "top":
             g64[...] = 1.0
-            if reference == "float64":
-                uf(g64, x64, *p32, out=ref)
-            else:
-                ref[...] = ref_f(g64, x64, *p32)
+            reference_into(g64, x64)
             with np.errstate(all="ignore"):
                 mant = np.abs(np.frexp(ref)[0])  # |f'(x)| = mant 2^e, mant in [0.5, 1)
                 top = (1 - 2.0**-22) / mant
@@ -131,10 +135,7 @@ def sweep(kernel, backward, level, reference="float64", params=None, progress=Tr
             uf(*((g32, x) if backward else (x,)), *p32, out=y32)
         with np.errstate(invalid="ignore"):
             np.copyto(y, y32)
-        if reference == "float64":
-            uf(*((g64, x64) if backward else (x64,)), *p32, out=ref)
-        else:
-            ref[...] = ref_f(*((g64, x64) if backward else (x64,)), *p32)
+        reference_into(*((g64, x64) if backward else (x64,)))
         with np.errstate(all="ignore"):
             np.abs(ref, out=err)
             np.copyto(ulp, err, casting="unsafe")
