@@ -519,9 +519,16 @@ FA_INLINE float sigmoid_fwd32(float x, float p0, float p1, const int acc)
 {
     (void)p0; (void)p1;
     if (!acc) {
-        /* the exp by Estrin (fa32_exp_lean_est): a shorter chain, as for silu */
+        /* the exp by Estrin (fa32_exp_lean_est): a shorter chain, as for silu. f or 1 - f by
+         * arithmetic on sg = copysign(1, x): fma(-sg, f, (1 + sg)/2) is f exactly for x < 0
+         * (and -0) and 1 - f rounded once for x >= 0, the bits of `x < 0 ? f : 1 - f` (all
+         * 2^32 inputs compared), which gcc merged with the loop's NaN test into four compares,
+         * two ands and three blends on AVX2: 32 -> 28 vector instructions per 8 lanes, 2.23
+         * -> 2.53 Gelem/s (C harness, 1M uniform, one Zen 5 core); AVX-512 27 -> 26, +0-3%.
+         * (silu's max(x, 0) the same way: +0%.) */
         float f = fa32_sig_lean(fa32_exp_lean_est(fa32_negabs_clamp(x, FA32_EXP_XMIN)));
-        return x < 0.0f ? f : 1.0f - f;
+        float sg = fa32_from_bits((fa32_to_bits(x) & 0x80000000u) | 0x3f800000u);
+        return fa32_fma(-sg, f, fa32_fma(sg, 0.5f, 0.5f));
     }
     /* Accurate, the same lean form with every rounding before the last one exact: the
      * numerator N 2^64 = fma(t, s64, s64) + N_lo (its residual exact: s64 - N64 is exact
