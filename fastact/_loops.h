@@ -150,6 +150,14 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
 #define FA_NEGTERM(g, x, i, per_element, w)                                                        \
     FA_CAT(fa_negpart, FA_ISA)((double)(g)[i],                                                    \
                                (per_element) ? (double)(x)[i] / (w) : (double)(x)[i])
+/* fa_negsum1's 16 accumulators over [i, n), pe a constant (the test out of the loop): element
+ * i + k into a[k], 16 at a time, then the last n - i into a[0], a[1], ... */
+#define FA_NEGACC(pe)                                                                             \
+    for (; i + 16 <= n; i += 16)                                                                  \
+        for (int k = 0; k < 16; k++)                                                              \
+            a[k] += FA_NEGTERM(g, x, i + k, pe, w);                                               \
+    for (int k = 0; i + k < n; k++)                                                               \
+        a[k] += FA_NEGTERM(g, x, i + k, pe, w);
 #define FA_NEGSUM_T(T, S)                                                                         \
     FA_INLINE double FA_CAT(fa_negsum1_##S, FA_ISA)(npy_intp n, const T *g, const T *x,          \
                                                     int per_element, double w)                   \
@@ -162,25 +170,9 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
             return FA_CAT(fa_negsum4, FA_ISA)(n, a);                                              \
         }                                                                                         \
         if (per_element) {                                                                        \
-            for (; i + 16 <= n; i += 16)                                                          \
-                for (int k = 0; k < 16; k++) {                                                    \
-                    v = (double)x[i + k] / w;                                                     \
-                    a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                      \
-                }                                                                                 \
-            for (int k = 0; i + k < n; k++) {                                                     \
-                v = (double)x[i + k] / w;                                                         \
-                a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                          \
-            }                                                                                     \
+            FA_NEGACC(1)                                                                          \
         } else {                                                                                  \
-            for (; i + 16 <= n; i += 16)                                                          \
-                for (int k = 0; k < 16; k++) {                                                    \
-                    v = (double)x[i + k];                                                         \
-                    a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                      \
-                }                                                                                 \
-            for (int k = 0; i + k < n; k++) {                                                     \
-                v = (double)x[i + k];                                                             \
-                a[k] += FA_CAT(fa_negpart, FA_ISA)((double)g[i + k], v);                          \
-            }                                                                                     \
+            FA_NEGACC(0)                                                                          \
         }                                                                                         \
         for (int k = 0; k < 8; k++)                                                               \
             a[k] += a[k + 8];                                                                     \
@@ -242,6 +234,7 @@ FA_INLINE double FA_CAT(fa_negsum4, FA_ISA)(npy_intp n, const double *t)
 FA_NEGSUM_T(float, f)
 FA_NEGSUM_T(double, d)
 #undef FA_NEGSUM_T
+#undef FA_NEGACC
 #undef FA_NEGTERM
 #endif
 #undef FA_LOOPS_SEL
